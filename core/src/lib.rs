@@ -1,6 +1,52 @@
 //! tracepool: a runtime-agnostic bounded worker pool and a trace-crawl engine.
+//!
+//! The [`Pool`] runs async jobs with at most `C` of them in flight, on whatever
+//! executor polls its [`Driver`]: tokio, smol, `futures::executor`, the browser.
+//! Every accepted job ends in exactly one [`Outcome`]: completed, failed, timed out,
+//! panicked or cancelled.
+//!
+//! # Examples
+//!
+//! ```
+//! use futures::StreamExt;
+//! use tracepool::{Outcome, Pool};
+//!
+//! # futures::executor::block_on(async {
+//! let (pool, mut driver) = Pool::builder().max_concurrency(4).build()?;
+//! for n in 1..=3u64 {
+//!     pool.submit(async move {
+//!         if n == 2 { Err("two is right out") } else { Ok(n * 10) }
+//!     })
+//!     .await?;
+//! }
+//! pool.close();
+//!
+//! let mut ok = Vec::new();
+//! let mut failed = 0;
+//! while let Some(done) = driver.next().await {
+//!     match done.outcome {
+//!         Outcome::Completed(v) => ok.push(v),
+//!         Outcome::Failed(_) => failed += 1,
+//!         other => panic!("unexpected {other:?}"),
+//!     }
+//! }
+//! ok.sort();
+//! assert_eq!((ok, failed), (vec![10, 30], 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod metrics;
+pub mod outcome;
+pub mod pool;
 pub mod record;
 pub mod timer;
+
+pub use metrics::{Gauge, LatencySummary, Metrics};
+pub use outcome::{Completion, JobId, Outcome, OutcomeKind};
+pub use pool::{
+    BuildError, Driver, JobHandle, Pool, PoolBuilder, Spawn, SubmitError, TrySubmitError,
+};
+pub use timer::Timer;

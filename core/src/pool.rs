@@ -1,0 +1,1026 @@
+//! The bounded worker pool: at most `C` jobs in flight, exactly one outcome per job,
+//! on any executor.
+//!
+//! A pool is two halves made by [`PoolBuilder::build`]:
+//!
+//! - [`Pool`], a cheap, clonable handle to submit jobs from any number of producers;
+//! - [`Driver`], a [`Stream`] of [`Completion`]s that runs the jobs while it is polled.
+//!   Poll it from one task (`while let Some(c) = driver.next().await`), or spawn
+//!   [`Driver::run`] when every job has its own [`JobHandle`].
+//!
+//! The driver starts queued jobs only while fewer than `C` are in flight, so the bound
+//! holds on every executor: tokio, smol, `futures::executor`, the browser. By default
+//! jobs are polled inside the driver, like `buffer_unordered` does: one task, no
+//! spawning, the least overhead, one core. For CPU-heavy jobs on a multi-thread
+//! executor, [`PoolBuilder::build_spawned`] spawns each started job as its own task
+//! through a [`Spawn`]er, so jobs run on every core while the driver still holds the
+//! bound.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::channel::{mpsc, oneshot};
+use futures::future::{BoxFuture, TryFuture};
+use futures::stream::{FusedStream, FuturesUnordered, Stream, StreamExt};
+use futures::task::AtomicWaker;
+use web_time::Instant;
+
+use crate::metrics::{Gauge, Metrics, Recorder};
+use crate::outcome::{Completion, JobId, Outcome};
+use crate::timer::{Sleep, Timer};
+
+/// Queue capacity used when [`PoolBuilder::queue_capacity`] is not called.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+
+/// How many completions the driver handles in one poll before it yields to the
+/// executor, so that a flood of ready jobs cannot starve other tasks.
+const POLL_BUDGET: usize = 128;
+
+/// Spawns a task on an executor; used by [`PoolBuilder::build_spawned`].
+///
+/// Implemented for every `Fn(BoxFuture<'static, ()>)`, so a closure is enough:
+/// `|task| { tokio::spawn(task); }`, `|task| smol::spawn(task).detach()`,
+/// `|task| thread_pool.spawn_ok(task)`.
+pub trait Spawn: Send + Sync + 'static {
+    /// Runs `task` to completion in the background.
+    ///
+    /// If the executor drops the task before it completes (e.g. at runtime shutdown),
+    /// its job ends as [`Outcome::Cancelled`].
+    fn spawn(&self, task: BoxFuture<'static, ()>);
+}
+
+impl<S> Spawn for S
+where
+    S: Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
+{
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        self(task)
+    }
+}
+
+/// An invalid pool configuration, naming the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `max_concurrency` was not set; it has no default.
+    MissingMaxConcurrency,
+    /// `max_concurrency` was 0; it must be at least 1.
+    ZeroMaxConcurrency,
+    /// `queue_capacity` was 0; it must be at least 1.
+    ZeroQueueCapacity,
+    /// `timeout` was zero; it must be longer than zero.
+    ZeroTimeout,
+    /// A `timeout` was set without a `timer` to enforce it.
+    TimeoutWithoutTimer,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BuildError::MissingMaxConcurrency => "max_concurrency is required (at least 1)",
+            BuildError::ZeroMaxConcurrency => "max_concurrency must be at least 1 (got 0)",
+            BuildError::ZeroQueueCapacity => "queue_capacity must be at least 1 (got 0)",
+            BuildError::ZeroTimeout => "timeout must be longer than zero (got 0)",
+            BuildError::TimeoutWithoutTimer => "timeout needs a timer: set one with `timer`",
+        })
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// The pool is closed: the job was not accepted and is handed back.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SubmitError<J>(pub J);
+
+impl<J> SubmitError<J> {
+    /// The job that was not accepted.
+    pub fn into_inner(self) -> J {
+        self.0
+    }
+}
+
+impl<J> fmt::Debug for SubmitError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SubmitError(..)")
+    }
+}
+
+impl<J> fmt::Display for SubmitError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("pool is closed")
+    }
+}
+
+impl<J> std::error::Error for SubmitError<J> {}
+
+/// A job [`Pool::try_submit`] could not accept, handed back.
+#[derive(Clone, PartialEq, Eq)]
+pub enum TrySubmitError<J> {
+    /// The queue is full; try again later.
+    Full(J),
+    /// The pool is closed; it will never accept the job.
+    Closed(J),
+}
+
+impl<J> TrySubmitError<J> {
+    /// The job that was not accepted.
+    pub fn into_inner(self) -> J {
+        match self {
+            TrySubmitError::Full(job) | TrySubmitError::Closed(job) => job,
+        }
+    }
+
+    /// Whether the queue was full (as opposed to the pool closed).
+    pub fn is_full(&self) -> bool {
+        matches!(self, TrySubmitError::Full(_))
+    }
+}
+
+impl<J> fmt::Debug for TrySubmitError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySubmitError::Full(_) => f.write_str("Full(..)"),
+            TrySubmitError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<J> fmt::Display for TrySubmitError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrySubmitError::Full(_) => "pool queue is full",
+            TrySubmitError::Closed(_) => "pool is closed",
+        })
+    }
+}
+
+impl<J> std::error::Error for TrySubmitError<J> {}
+
+/// Configures and builds a pool. See [`Pool::builder`].
+#[derive(Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PoolBuilder {
+    max_concurrency: Option<usize>,
+    queue_capacity: Option<usize>,
+    timeout: Option<Duration>,
+    timer: Option<Arc<dyn Timer>>,
+}
+
+impl fmt::Debug for PoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("max_concurrency", &self.max_concurrency)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("timeout", &self.timeout)
+            .field("timer", &self.timer)
+            .finish()
+    }
+}
+
+impl PoolBuilder {
+    /// The most jobs in flight at once, `C`. Required, at least 1.
+    pub fn max_concurrency(mut self, max: usize) -> Self {
+        self.max_concurrency = Some(max);
+        self
+    }
+
+    /// How many accepted jobs may wait for a slot before [`Pool::submit`] waits and
+    /// [`Pool::try_submit`] answers [`TrySubmitError::Full`]. At least 1; default
+    /// [`DEFAULT_QUEUE_CAPACITY`].
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = Some(capacity);
+        self
+    }
+
+    /// A job still running this long after it started is dropped and ends as
+    /// [`Outcome::TimedOut`]; its slot is freed at once. Needs a [`timer`](Self::timer).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The timer that enforces [`timeout`](Self::timeout).
+    pub fn timer(mut self, timer: impl Timer) -> Self {
+        self.timer = Some(Arc::new(timer));
+        self
+    }
+
+    /// The same as [`timer`](Self::timer), for a timer already shared.
+    pub fn shared_timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
+        self
+    }
+
+    fn validate(&self) -> Result<Config, BuildError> {
+        let max_concurrency = match self.max_concurrency {
+            None => return Err(BuildError::MissingMaxConcurrency),
+            Some(0) => return Err(BuildError::ZeroMaxConcurrency),
+            Some(c) => c,
+        };
+        let queue_capacity = match self.queue_capacity {
+            Some(0) => return Err(BuildError::ZeroQueueCapacity),
+            Some(q) => q,
+            None => DEFAULT_QUEUE_CAPACITY,
+        };
+        let timeout = match (self.timeout, &self.timer) {
+            (Some(t), _) if t.is_zero() => return Err(BuildError::ZeroTimeout),
+            (Some(_), None) => return Err(BuildError::TimeoutWithoutTimer),
+            (Some(t), Some(timer)) => Some((t, Arc::clone(timer))),
+            (None, _) => None,
+        };
+        Ok(Config {
+            max_concurrency,
+            queue_capacity,
+            timeout,
+        })
+    }
+
+    /// Builds a pool whose jobs are polled inside its [`Driver`].
+    ///
+    /// Jobs need not be `Send`: this works on single-threaded executors and in the
+    /// browser. All jobs share the driver's task, hence one core.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the invalid field.
+    pub fn build<F: TryFuture>(self) -> Result<(Pool<F>, Driver<F>), BuildError> {
+        let config = self.validate()?;
+        Ok(make(config, Exec::Inline(FuturesUnordered::new())))
+    }
+
+    /// Builds a pool whose [`Driver`] spawns each started job as its own task through
+    /// `spawner`, so that CPU-heavy jobs use every core of a multi-thread executor.
+    /// The driver still starts a job only while fewer than `C` are in flight.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the invalid field.
+    pub fn build_spawned<F>(self, spawner: impl Spawn) -> Result<(Pool<F>, Driver<F>), BuildError>
+    where
+        F: TryFuture + Send + 'static,
+        F::Ok: Send + 'static,
+        F::Error: Send + 'static,
+    {
+        let config = self.validate()?;
+        let (done_tx, done_rx) = mpsc::unbounded::<Done<F::Ok, F::Error>>();
+        let launch = move |running: Running<F>, recorder: Arc<Shared>| {
+            let task = SpawnedJob {
+                running: Some(Box::pin(running)),
+                done_tx: done_tx.clone(),
+                shared: recorder,
+            };
+            spawner.spawn(Box::pin(task));
+        };
+        let exec = Exec::Spawned(Spawned {
+            launch: Box::new(launch),
+            done_rx,
+            running: HashMap::new(),
+        });
+        Ok(make(config, exec))
+    }
+}
+
+struct Config {
+    max_concurrency: usize,
+    queue_capacity: usize,
+    timeout: Option<(Duration, Arc<dyn Timer>)>,
+}
+
+fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
+    let (tx, rx) = async_channel::bounded(config.queue_capacity);
+    let shared = Arc::new(Shared {
+        recorder: Recorder::new(),
+        next_id: AtomicU64::new(0),
+        aborted: AtomicBool::new(false),
+        driver_waker: AtomicWaker::new(),
+        max_concurrency: config.max_concurrency,
+        queue_capacity: config.queue_capacity,
+    });
+    let pool = Pool {
+        shared: Arc::clone(&shared),
+        tx,
+    };
+    let driver = Driver {
+        shared,
+        rx: Box::pin(rx),
+        exec,
+        ready: VecDeque::new(),
+        rx_done: false,
+        abort_handled: false,
+        timeout: config.timeout,
+    };
+    (pool, driver)
+}
+
+pub(crate) struct Shared {
+    recorder: Recorder,
+    next_id: AtomicU64,
+    aborted: AtomicBool,
+    driver_waker: AtomicWaker,
+    max_concurrency: usize,
+    queue_capacity: usize,
+}
+
+/// Cancellation of one job, shared by its [`JobHandle`] and the job while it runs.
+#[derive(Debug, Default)]
+struct CancelToken {
+    cancelled: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl CancelToken {
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    fn poll_cancelled(&self, cx: &mut Context<'_>) -> bool {
+        if self.is_cancelled() {
+            return true;
+        }
+        self.waker.register(cx.waker());
+        self.is_cancelled()
+    }
+}
+
+type Reply<T, E> = oneshot::Sender<Completion<T, E>>;
+
+/// An accepted job waiting in the queue.
+struct Entry<F: TryFuture> {
+    id: JobId,
+    job: F,
+    cancel: Option<Arc<CancelToken>>,
+    reply: Option<Reply<F::Ok, F::Error>>,
+}
+
+/// A job that ended, on its way to its handle or the outcome stream.
+struct Done<T, E> {
+    completion: Completion<T, E>,
+    reply: Option<Reply<T, E>>,
+}
+
+/// A submitter's handle on a cheap, clonable pool. See the [module docs](self).
+///
+/// When every `Pool` handle is dropped, the pool closes: the driver finishes the jobs
+/// already accepted and its stream ends.
+pub struct Pool<F: TryFuture> {
+    shared: Arc<Shared>,
+    tx: async_channel::Sender<Entry<F>>,
+}
+
+impl<F: TryFuture> Clone for Pool<F> {
+    fn clone(&self) -> Self {
+        Pool {
+            shared: Arc::clone(&self.shared),
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+impl<F: TryFuture> fmt::Debug for Pool<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("max_concurrency", &self.shared.max_concurrency)
+            .field("queue_capacity", &self.shared.queue_capacity)
+            .field("closed", &self.tx.is_closed())
+            .field("gauge", &self.gauge())
+            .finish()
+    }
+}
+
+impl Pool<BoxFuture<'static, Result<(), ()>>> {
+    /// Starts configuring a pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use tracepool::{Outcome, Pool};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (pool, mut driver) = Pool::builder()
+    ///     .max_concurrency(10)
+    ///     .queue_capacity(100)
+    ///     .build()?;
+    /// for i in 0..50u32 {
+    ///     pool.submit(async move { Ok::<u32, String>(i * 2) }).await?;
+    /// }
+    /// pool.close(); // no more jobs: the stream ends once all 50 are done
+    /// let mut sum = 0;
+    /// while let Some(done) = driver.next().await {
+    ///     if let Outcome::Completed(v) = done.outcome {
+    ///         sum += v;
+    ///     }
+    /// }
+    /// assert_eq!(sum, 2450);
+    /// assert!(pool.metrics().peak_in_flight <= 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder::default()
+    }
+}
+
+impl<F: TryFuture> Pool<F> {
+    fn entry(&self, job: F, with_handle: bool) -> (Entry<F>, Option<JobHandle<F::Ok, F::Error>>) {
+        let id = JobId(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
+        if !with_handle {
+            let entry = Entry {
+                id,
+                job,
+                cancel: None,
+                reply: None,
+            };
+            return (entry, None);
+        }
+        let (reply, rx) = oneshot::channel();
+        let cancel = Arc::new(CancelToken::default());
+        let handle = JobHandle {
+            id,
+            rx,
+            cancel: Arc::clone(&cancel),
+        };
+        let entry = Entry {
+            id,
+            job,
+            cancel: Some(cancel),
+            reply: Some(reply),
+        };
+        (entry, Some(handle))
+    }
+
+    fn try_send(&self, entry: Entry<F>) -> Result<(), TrySubmitError<F>> {
+        let submitted = &self.shared.recorder.submitted;
+        submitted.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(entry) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                submitted.fetch_sub(1, Ordering::Relaxed);
+                Err(match e {
+                    async_channel::TrySendError::Full(entry) => TrySubmitError::Full(entry.job),
+                    async_channel::TrySendError::Closed(entry) => TrySubmitError::Closed(entry.job),
+                })
+            }
+        }
+    }
+
+    async fn send(&self, entry: Entry<F>) -> Result<(), SubmitError<F>> {
+        let submitted = &self.shared.recorder.submitted;
+        submitted.fetch_add(1, Ordering::Relaxed);
+        match self.tx.send(entry).await {
+            Ok(()) => Ok(()),
+            Err(async_channel::SendError(entry)) => {
+                submitted.fetch_sub(1, Ordering::Relaxed);
+                Err(SubmitError(entry.job))
+            }
+        }
+    }
+
+    /// Submits a job, waiting while the queue is full. Its outcome comes out of the
+    /// [`Driver`] stream, tagged with the returned id.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`] with the job when the pool is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes drops the job unsubmitted; a job is
+    /// either accepted (and then ends in exactly one outcome) or handed back.
+    pub async fn submit(&self, job: F) -> Result<JobId, SubmitError<F>> {
+        let (entry, _) = self.entry(job, false);
+        let id = entry.id;
+        self.send(entry).await.map(|()| id)
+    }
+
+    /// Submits a job if the queue has room, never waiting. Its outcome comes out of
+    /// the [`Driver`] stream, tagged with the returned id.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySubmitError::Full`] or [`TrySubmitError::Closed`], with the job.
+    pub fn try_submit(&self, job: F) -> Result<JobId, TrySubmitError<F>> {
+        let (entry, _) = self.entry(job, false);
+        let id = entry.id;
+        self.try_send(entry).map(|()| id)
+    }
+
+    /// Submits a job whose outcome goes to the returned [`JobHandle`] instead of the
+    /// driver stream, waiting while the queue is full. If the handle is dropped, the
+    /// outcome goes to the stream: it is never lost.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`] with the job when the pool is closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`submit`](Self::submit).
+    pub async fn submit_with_handle(
+        &self,
+        job: F,
+    ) -> Result<JobHandle<F::Ok, F::Error>, SubmitError<F>> {
+        let (entry, handle) = self.entry(job, true);
+        self.send(entry).await?;
+        Ok(handle.expect("entry with handle"))
+    }
+
+    /// Like [`submit_with_handle`](Self::submit_with_handle), never waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySubmitError::Full`] or [`TrySubmitError::Closed`], with the job.
+    pub fn try_submit_with_handle(
+        &self,
+        job: F,
+    ) -> Result<JobHandle<F::Ok, F::Error>, TrySubmitError<F>> {
+        let (entry, handle) = self.entry(job, true);
+        self.try_send(entry)?;
+        Ok(handle.expect("entry with handle"))
+    }
+
+    /// Stops accepting jobs. Jobs already accepted still run; the driver stream ends
+    /// once they have all ended. Returns `false` if the pool was already closed.
+    pub fn close(&self) -> bool {
+        self.tx.close()
+    }
+
+    /// Stops accepting jobs and cancels every accepted one: queued jobs never start,
+    /// running jobs are dropped. Each ends as [`Outcome::Cancelled`] (a job that was
+    /// already finishing may still report its own outcome). The driver must still be
+    /// polled to deliver those outcomes; its stream then ends.
+    pub fn abort(&self) {
+        self.shared.aborted.store(true, Ordering::Release);
+        self.tx.close();
+        self.shared.driver_waker.wake();
+    }
+
+    /// Whether the pool has stopped accepting jobs.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// The configured limit `C`.
+    pub fn max_concurrency(&self) -> usize {
+        self.shared.max_concurrency
+    }
+
+    /// In-flight, peak and queued counts: a few atomic loads, cheap to sample often.
+    pub fn gauge(&self) -> Gauge {
+        let r = &self.shared.recorder;
+        Gauge {
+            in_flight: r.in_flight.load(Ordering::Relaxed),
+            peak_in_flight: r.peak_in_flight.load(Ordering::Relaxed),
+            queued: self.tx.len() as u64,
+            finished: r.finished_total(),
+        }
+    }
+
+    /// A snapshot of every counter and the latency percentiles.
+    pub fn metrics(&self) -> Metrics {
+        self.shared.recorder.snapshot(self.tx.len() as u64)
+    }
+}
+
+/// Awaits the outcome of one job submitted with
+/// [`Pool::submit_with_handle`]. Only this handle receives that outcome.
+///
+/// Dropping the handle does not cancel the job (its outcome then goes to the driver
+/// stream); call [`cancel`](Self::cancel) for that.
+#[must_use = "a job handle does nothing unless awaited or cancelled"]
+pub struct JobHandle<T, E> {
+    id: JobId,
+    rx: oneshot::Receiver<Completion<T, E>>,
+    cancel: Arc<CancelToken>,
+}
+
+impl<T, E> fmt::Debug for JobHandle<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobHandle")
+            .field("id", &self.id)
+            .field("cancelled", &self.cancel.is_cancelled())
+            .finish()
+    }
+}
+
+impl<T, E> JobHandle<T, E> {
+    /// The job's id.
+    pub fn id(&self) -> JobId {
+        self.id
+    }
+
+    /// Cancels the job: if it has not started it never will; if it runs it is
+    /// dropped at its next wake-up. It then ends as [`Outcome::Cancelled`], unless it
+    /// had already ended. Await the handle to learn which.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl<T, E> Future for JobHandle<T, E> {
+    type Output = Completion<T, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id;
+        Pin::new(&mut self.rx).poll(cx).map(|result| {
+            // The sender only disappears without a reply if the driver was torn down
+            // abnormally; the job did not finish, so it was cancelled.
+            result.unwrap_or(Completion {
+                id,
+                outcome: Outcome::Cancelled,
+                latency: Duration::ZERO,
+            })
+        })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A started job: the job itself, its deadline, its cancel token.
+    struct Running<F: TryFuture> {
+        id: JobId,
+        #[pin]
+        job: Option<F>,
+        deadline: Option<Sleep>,
+        started: Instant,
+        cancel: Option<Arc<CancelToken>>,
+        reply: Option<Reply<F::Ok, F::Error>>,
+    }
+}
+
+impl<F: TryFuture> Running<F> {
+    /// Ends the job now, dropping it, and returns its completion.
+    fn end(self: Pin<&mut Self>, outcome: Outcome<F::Ok, F::Error>) -> Done<F::Ok, F::Error> {
+        let mut this = self.project();
+        let dropped = catch_unwind(AssertUnwindSafe(|| this.job.set(None)));
+        let outcome = match (dropped, outcome) {
+            (Err(payload), Outcome::Completed(_) | Outcome::Failed(_)) => {
+                Outcome::Panicked(panic_message(payload.as_ref()))
+            }
+            (_, outcome) => outcome,
+        };
+        *this.deadline = None;
+        Done {
+            completion: Completion {
+                id: *this.id,
+                outcome,
+                latency: this.started.elapsed(),
+            },
+            reply: this.reply.take(),
+        }
+    }
+}
+
+impl<F: TryFuture> Future for Running<F> {
+    type Output = Done<F::Ok, F::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.as_mut().project();
+        if let Some(cancel) = this.cancel {
+            if cancel.poll_cancelled(cx) {
+                return Poll::Ready(self.end(Outcome::Cancelled));
+            }
+        }
+        let Some(job) = this.job.as_pin_mut() else {
+            panic!("a finished job was polled again");
+        };
+        let outcome = match catch_unwind(AssertUnwindSafe(|| job.try_poll(cx))) {
+            Ok(Poll::Ready(Ok(value))) => Outcome::Completed(value),
+            Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
+            Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
+            Ok(Poll::Pending) => {
+                let expired = this
+                    .deadline
+                    .as_mut()
+                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+                if !expired {
+                    return Poll::Pending;
+                }
+                Outcome::TimedOut
+            }
+        };
+        Poll::Ready(self.end(outcome))
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+/// A started job spawned on an executor; reports back to the driver even when the
+/// executor drops it unfinished.
+struct SpawnedJob<F: TryFuture> {
+    running: Option<Pin<Box<Running<F>>>>,
+    done_tx: mpsc::UnboundedSender<Done<F::Ok, F::Error>>,
+    shared: Arc<Shared>,
+}
+
+impl<F: TryFuture> SpawnedJob<F> {
+    fn report(&mut self, done: Done<F::Ok, F::Error>) {
+        if let Err(e) = self.done_tx.unbounded_send(done) {
+            // The driver is gone: account for the job here and answer its handle.
+            let done = e.into_inner();
+            let outcome = &done.completion.outcome;
+            let recorder = &self.shared.recorder;
+            recorder.finished_running(outcome.kind(), done.completion.latency);
+            if let Some(reply) = done.reply {
+                let _ = reply.send(done.completion);
+            }
+        }
+    }
+}
+
+impl<F: TryFuture> Future for SpawnedJob<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(running) = self.running.as_mut() else {
+            return Poll::Ready(());
+        };
+        let done = std::task::ready!(running.as_mut().poll(cx));
+        self.running = None;
+        self.report(done);
+        Poll::Ready(())
+    }
+}
+
+impl<F: TryFuture> Drop for SpawnedJob<F> {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let mut running = running;
+            let done = running.as_mut().end(Outcome::Cancelled);
+            self.report(done);
+        }
+    }
+}
+
+type Launch<F> = Box<dyn Fn(Running<F>, Arc<Shared>) + Send + Sync>;
+
+struct Spawned<F: TryFuture> {
+    launch: Launch<F>,
+    done_rx: mpsc::UnboundedReceiver<Done<F::Ok, F::Error>>,
+    running: HashMap<JobId, Arc<CancelToken>>,
+}
+
+enum Exec<F: TryFuture> {
+    Inline(FuturesUnordered<Running<F>>),
+    Spawned(Spawned<F>),
+}
+
+impl<F: TryFuture> Exec<F> {
+    fn running(&self) -> usize {
+        match self {
+            Exec::Inline(jobs) => jobs.len(),
+            Exec::Spawned(s) => s.running.len(),
+        }
+    }
+
+    /// The next job to end; `Ready(None)` when none is running.
+    fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<Option<Done<F::Ok, F::Error>>> {
+        match self {
+            Exec::Inline(jobs) => jobs.poll_next_unpin(cx),
+            Exec::Spawned(s) => {
+                if s.running.is_empty() {
+                    return Poll::Ready(None);
+                }
+                let done = std::task::ready!(s.done_rx.poll_next_unpin(cx));
+                // The driver holds a sender (inside `launch`): the channel never ends.
+                let done = done.expect("completion channel outlives the driver");
+                s.running.remove(&done.completion.id);
+                Poll::Ready(Some(done))
+            }
+        }
+    }
+}
+
+/// Runs the jobs of a [`Pool`] and yields their [`Completion`]s in completion order.
+///
+/// Jobs only make progress while the driver is polled: keep one task polling it
+/// (`while let Some(c) = driver.next().await`) or spawn [`Driver::run`]. The stream
+/// ends once the pool is closed (by [`Pool::close`], [`Pool::abort`] or dropping every
+/// `Pool`) and every accepted job has ended.
+///
+/// Outcomes of jobs submitted with a [`JobHandle`] go to the handle, not the stream.
+///
+/// Dropping the driver cancels every accepted job that has not ended: handles receive
+/// [`Outcome::Cancelled`], and the metrics count them as cancelled.
+#[must_use = "jobs only run while the driver is polled"]
+pub struct Driver<F: TryFuture> {
+    shared: Arc<Shared>,
+    rx: Pin<Box<async_channel::Receiver<Entry<F>>>>,
+    exec: Exec<F>,
+    ready: VecDeque<Completion<F::Ok, F::Error>>,
+    rx_done: bool,
+    abort_handled: bool,
+    timeout: Option<(Duration, Arc<dyn Timer>)>,
+}
+
+impl<F: TryFuture> fmt::Debug for Driver<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("max_concurrency", &self.shared.max_concurrency)
+            .field("running", &self.exec.running())
+            .field("queued", &self.rx.len())
+            .field("spawned", &matches!(self.exec, Exec::Spawned(_)))
+            .finish()
+    }
+}
+
+impl<F: TryFuture> Driver<F> {
+    /// Drives every job to its end, discarding the outcomes that would go to the
+    /// stream (they are still counted in [`Pool::metrics`]). Use it when every job is
+    /// submitted with a [`JobHandle`]; otherwise consume the stream.
+    pub async fn run(mut self) {
+        while self.next().await.is_some() {}
+    }
+
+    /// Delivers a completion: to its handle if it has a live one, else returns it for
+    /// the stream.
+    fn route(&mut self, done: Done<F::Ok, F::Error>) -> Option<Completion<F::Ok, F::Error>> {
+        match done.reply {
+            None => Some(done.completion),
+            Some(reply) => reply.send(done.completion).err(),
+        }
+    }
+
+    fn finish(&mut self, done: Done<F::Ok, F::Error>) -> Option<Completion<F::Ok, F::Error>> {
+        let recorder = &self.shared.recorder;
+        recorder.finished_running(done.completion.outcome.kind(), done.completion.latency);
+        self.route(done)
+    }
+
+    /// Ends a queued job that never started.
+    fn cancel_queued(&mut self, entry: Entry<F>) {
+        self.shared
+            .recorder
+            .count(crate::outcome::OutcomeKind::Cancelled);
+        let done = Done {
+            completion: Completion {
+                id: entry.id,
+                outcome: Outcome::Cancelled,
+                latency: Duration::ZERO,
+            },
+            reply: entry.reply,
+        };
+        if let Some(c) = self.route(done) {
+            self.ready.push_back(c);
+        }
+    }
+
+    fn start(&mut self, entry: Entry<F>) {
+        if entry.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            self.cancel_queued(entry);
+            return;
+        }
+        self.shared.recorder.started();
+        let deadline = self.timeout.as_ref().map(|(d, timer)| timer.sleep(*d));
+        let mut running = Running {
+            id: entry.id,
+            job: Some(entry.job),
+            deadline,
+            started: Instant::now(),
+            cancel: entry.cancel,
+            reply: entry.reply,
+        };
+        match &mut self.exec {
+            Exec::Inline(jobs) => jobs.push(running),
+            Exec::Spawned(s) => {
+                let cancel = running.cancel.get_or_insert_with(Default::default);
+                s.running.insert(running.id, Arc::clone(cancel));
+                (s.launch)(running, Arc::clone(&self.shared));
+            }
+        }
+    }
+
+    /// Starts queued jobs while slots are free.
+    fn admit(&mut self) {
+        while self.exec.running() < self.shared.max_concurrency {
+            match self.rx.try_recv() {
+                Ok(entry) => self.start(entry),
+                Err(async_channel::TryRecvError::Empty) => break,
+                Err(async_channel::TryRecvError::Closed) => {
+                    self.rx_done = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Cancels every accepted job (abort, or the driver going away).
+    fn cancel_all(&mut self) {
+        self.abort_handled = true;
+        self.rx.close();
+        while let Ok(entry) = self.rx.try_recv() {
+            self.cancel_queued(entry);
+        }
+        self.rx_done = true;
+        match &mut self.exec {
+            Exec::Inline(jobs) => {
+                let mut ended = Vec::with_capacity(jobs.len());
+                for running in Pin::new(&mut *jobs).iter_pin_mut() {
+                    ended.push(running.end(Outcome::Cancelled));
+                }
+                jobs.clear();
+                for done in ended {
+                    if let Some(c) = self.finish(done) {
+                        self.ready.push_back(c);
+                    }
+                }
+            }
+            // Spawned jobs notice their token at their next poll and report back.
+            Exec::Spawned(s) => s.running.values().for_each(|c| c.cancel()),
+        }
+    }
+}
+
+// The driver never relies on its own address: the receiver is boxed, the running
+// jobs are pinned inside `FuturesUnordered`, completions are plain values.
+impl<F: TryFuture> Unpin for Driver<F> {}
+
+impl<F: TryFuture> Stream for Driver<F> {
+    type Item = Completion<F::Ok, F::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        this.shared.driver_waker.register(cx.waker());
+        for _ in 0..POLL_BUDGET {
+            if !this.abort_handled && this.shared.aborted.load(Ordering::Acquire) {
+                this.cancel_all();
+            }
+            if let Some(c) = this.ready.pop_front() {
+                return Poll::Ready(Some(c));
+            }
+            this.admit();
+            if let Some(c) = this.ready.pop_front() {
+                return Poll::Ready(Some(c));
+            }
+            let idle = match this.exec.poll_done(cx) {
+                Poll::Ready(Some(done)) => {
+                    if let Some(c) = this.finish(done) {
+                        return Poll::Ready(Some(c));
+                    }
+                    continue;
+                }
+                Poll::Ready(None) => true,
+                Poll::Pending => false,
+            };
+            if this.rx_done {
+                return if idle {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Pending
+                };
+            }
+            if this.exec.running() >= this.shared.max_concurrency {
+                // Full: a finishing job wakes us.
+                return Poll::Pending;
+            }
+            // Room for more: wait for the queue too.
+            match this.rx.as_mut().poll_next(cx) {
+                Poll::Ready(Some(entry)) => this.start(entry),
+                Poll::Ready(None) => this.rx_done = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.ready.len(), None)
+    }
+}
+
+impl<F: TryFuture> FusedStream for Driver<F> {
+    fn is_terminated(&self) -> bool {
+        self.rx_done && self.ready.is_empty() && self.exec.running() == 0
+    }
+}
+
+impl<F: TryFuture> Drop for Driver<F> {
+    fn drop(&mut self) {
+        if !self.abort_handled || self.exec.running() > 0 || !self.rx.is_empty() {
+            self.cancel_all();
+        }
+        // Outcomes meant for the stream cannot be delivered any more; they were
+        // counted. Spawned jobs report to their handles themselves.
+        self.ready.clear();
+    }
+}
