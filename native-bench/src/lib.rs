@@ -1,10 +1,12 @@
-//! The tracepool benchmark runner's native side: OS metrics.
+//! The tracepool benchmark runner's native side: OS metrics and the environment probe.
 //!
 //! - [`os`] reads process metrics (CPU time, RSS, peak RSS, threads, open file
 //!   descriptors) from the operating system and samples them, with the application's
 //!   own gauges, into the [`Sample`](tracepool::record::Sample) time series of a run.
+//! - [`env`](mod@env) describes the machine and the build a report was measured on, as an
+//!   [`Environment`](tracepool::record::Environment).
 //!
-//! It is made for Linux, where every metric is available; on other Unix systems the
+//! Both are made for Linux, where every metric is available; on other Unix systems the
 //! metrics the OS does not expose cheaply read as 0, and elsewhere most of them do.
 //!
 //! # Examples
@@ -17,7 +19,11 @@
 //! // ... run the workload ...
 //! let report = sampler.stop();
 //! assert!(!report.samples.is_empty());
+//!
+//! let env = tracepool_bench::env::probe_environment();
+//! assert!(env.cores >= 1);
 //! # Ok::<(), tracepool_bench::os::SamplerError>(())
 //! ```
 
+pub mod env;
 pub mod os;
