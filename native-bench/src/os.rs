@@ -1,0 +1,509 @@
+//! Process metrics from the OS, and a [`Sampler`] that records them during a run.
+//!
+//! Everything here describes the *current process* as the kernel sees it: CPU time
+//! (user + system, all threads), resident set size, peak resident set size, OS threads
+//! and open file descriptors.
+//!
+//! # Platforms
+//!
+//! Linux is the target: every metric is read from `/proc/self` (through the `procfs`
+//! crate) and CPU time from `getrusage(2)`, which counts in microseconds rather than in
+//! the 10 ms clock ticks of `/proc/self/stat`. On other Unix systems CPU time and peak
+//! RSS come from `getrusage(2)` and the other metrics read as 0. On non-Unix systems
+//! every metric reads as 0. [`reset_peak_rss`] and [`set_precise_timer_slack`] are
+//! Linux-only and return an [`io::ErrorKind::Unsupported`] error elsewhere.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::panic;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use tracepool::record::Sample;
+
+/// A snapshot of the current process's metrics, read from the OS.
+///
+/// A metric the platform does not expose reads as 0 (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcessMetrics {
+    /// CPU time consumed so far by all threads of the process, user plus system.
+    pub cpu_time: Duration,
+    /// Resident set size, in bytes.
+    pub rss_bytes: u64,
+    /// Highest resident set size since the process started or since the last
+    /// [`reset_peak_rss`], in bytes (`VmHWM` on Linux).
+    pub peak_rss_bytes: u64,
+    /// OS threads of the process.
+    pub os_threads: u64,
+    /// Open file descriptors of the process.
+    pub open_fds: u64,
+}
+
+impl ProcessMetrics {
+    /// Reads all metrics of the current process.
+    ///
+    /// This reads a few files under `/proc/self` and lists its `fd` directory; to follow
+    /// a run over time use a [`Sampler`], which reads only what a [`Sample`] needs.
+    pub fn current() -> Self {
+        let (rss_bytes, os_threads) = platform::rss_and_threads();
+        Self {
+            cpu_time: platform::cpu_time(),
+            rss_bytes,
+            peak_rss_bytes: platform::peak_rss_bytes(),
+            os_threads,
+            open_fds: platform::open_fds(),
+        }
+    }
+}
+
+/// Resets the process's peak resident set size (`VmHWM`) to its current RSS.
+///
+/// The peak RSS the kernel reports is process-wide and never decreases, so a second run
+/// in the same process would otherwise report the first run's peak if it was higher.
+/// Call this before each run to give each its own peak. It writes `5` to
+/// `/proc/self/clear_refs`, which Linux supports since 4.0.
+///
+/// Caveats: the reset is process-wide, so runs that overlap in time in one process
+/// still share a peak; and `getrusage(2)`'s `ru_maxrss` is not reset by it (this module
+/// reads `VmHWM` on Linux for that reason).
+///
+/// # Errors
+///
+/// Returns the I/O error of the write, e.g. on kernels older than 4.0 or when `/proc`
+/// is not mounted, and an [`io::ErrorKind::Unsupported`] error on other systems than
+/// Linux.
+pub fn reset_peak_rss() -> io::Result<()> {
+    platform::reset_peak_rss()
+}
+
+/// Sets the calling thread's timer slack to 1 ns, the smallest the kernel accepts.
+///
+/// Linux lets every timer wake-up of a thread (`sleep`, `nanosleep`, `epoll_wait` and
+/// `futex` timeouts) be late by up to the thread's timer slack, 50 µs by default, so
+/// that it can batch wake-ups. A benchmark whose jobs sleep for simulated latencies
+/// would measure that slack on every sleep: call this first so that timers fire as close
+/// to their deadline as the hardware allows.
+///
+/// The slack is per thread, and a new thread inherits it from the thread that creates
+/// it: call this on the main thread *before* starting runtimes and thread pools, or on
+/// each of their threads. Threads created earlier keep their slack.
+///
+/// # Errors
+///
+/// Returns the error of `prctl(PR_SET_TIMERSLACK)`, and an
+/// [`io::ErrorKind::Unsupported`] error on other systems than Linux.
+pub fn set_precise_timer_slack() -> io::Result<()> {
+    platform::set_precise_timer_slack()
+}
+
+/// The application's gauges at one instant, read by the [`Sampler`] at each sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AppGauges {
+    /// Jobs in flight.
+    pub in_flight: u64,
+    /// Jobs waiting in the queue.
+    pub queued: u64,
+    /// Jobs finished so far.
+    pub completed: u64,
+}
+
+/// An error starting a [`Sampler`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SamplerError {
+    /// The `interval` was outside [`Sampler::MIN_INTERVAL`]..=[`Sampler::MAX_INTERVAL`];
+    /// holds the rejected value.
+    IntervalOutOfRange(Duration),
+    /// The OS could not start the sampling thread.
+    Spawn(io::Error),
+}
+
+impl fmt::Display for SamplerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::IntervalOutOfRange(interval) => write!(
+                f,
+                "sampler `interval` must be within {}..={} ms, got {interval:?}",
+                Sampler::MIN_INTERVAL.as_millis(),
+                Sampler::MAX_INTERVAL.as_millis(),
+            ),
+            Self::Spawn(_) => f.write_str("could not start the sampler thread"),
+        }
+    }
+}
+
+impl Error for SamplerError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::IntervalOutOfRange(_) => None,
+            Self::Spawn(e) => Some(e),
+        }
+    }
+}
+
+/// What a [`Sampler`] recorded, returned by [`Sampler::stop`].
+#[derive(Debug, Clone, Default, PartialEq)]
+#[must_use]
+pub struct SamplerReport {
+    /// The time series, oldest first. The last sample is taken when the sampler stops.
+    pub samples: Vec<Sample>,
+    /// CPU use of the process over the whole run: CPU time consumed between start and
+    /// stop divided by the wall time between them (100 = one core).
+    pub mean_cpu_percent: f64,
+    /// Peak RSS of the process when the sampler stopped, as the OS reports it (`VmHWM`
+    /// on Linux): since the process started, or since the last [`reset_peak_rss`].
+    pub peak_rss_bytes: u64,
+    /// Most OS threads seen in a sample, the sampler's own thread included.
+    pub peak_os_threads: u64,
+}
+
+/// Samples the process's metrics and the application's gauges on a thread of its own.
+///
+/// Every `interval` it pushes a [`Sample`]: seconds since [`start`](Self::start), CPU
+/// use since the previous sample, RSS, OS threads, and the [`AppGauges`] returned by the
+/// closure. Samples are taken on a fixed grid from the start, so they do not drift; a
+/// tick missed because the machine was busy is skipped rather than taken late twice.
+///
+/// The sampler's own thread is one of the process's threads: it is counted in
+/// `os_threads` and in [`SamplerReport::peak_os_threads`], and the little CPU time it
+/// uses is counted in `cpu_percent`.
+///
+/// [`stop`](Self::stop) stops it promptly (the thread waits on a channel with a timeout,
+/// not in a plain sleep) and returns what it recorded. Dropping a `Sampler` stops it too
+/// and discards the samples.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use tracepool_bench::os::{AppGauges, Sampler};
+///
+/// let completed = Arc::new(AtomicU64::new(0));
+/// let gauge = Arc::clone(&completed);
+/// let sampler = Sampler::start(Sampler::DEFAULT_INTERVAL, move || AppGauges {
+///     completed: gauge.load(Ordering::Relaxed),
+///     ..AppGauges::default()
+/// })?;
+/// completed.store(3, Ordering::Relaxed);
+/// let report = sampler.stop();
+/// assert_eq!(report.samples.last().unwrap().completed, 3);
+/// # Ok::<(), tracepool_bench::os::SamplerError>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "dropping a Sampler stops it at once and discards its samples"]
+pub struct Sampler {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<Vec<Sample>>>,
+    started: Instant,
+    cpu_at_start: Duration,
+}
+
+impl Sampler {
+    /// The interval to use unless there is a reason not to: 50 ms.
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(50);
+    /// The shortest interval [`start`](Self::start) accepts: 1 ms.
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+    /// The longest interval [`start`](Self::start) accepts: 1000 ms.
+    pub const MAX_INTERVAL: Duration = Duration::from_millis(1000);
+
+    /// Starts sampling every `interval`, reading the application's gauges with `gauges`.
+    ///
+    /// `gauges` runs on the sampler's thread once per sample, so it should be cheap,
+    /// e.g. a few atomic loads. The run's clock and CPU time start now.
+    ///
+    /// # Errors
+    ///
+    /// [`SamplerError::IntervalOutOfRange`] if `interval` is not within
+    /// [`MIN_INTERVAL`](Self::MIN_INTERVAL)..=[`MAX_INTERVAL`](Self::MAX_INTERVAL), and
+    /// [`SamplerError::Spawn`] if the OS cannot start a thread.
+    pub fn start<F>(interval: Duration, gauges: F) -> Result<Self, SamplerError>
+    where
+        F: Fn() -> AppGauges + Send + Sync + 'static,
+    {
+        if !(Self::MIN_INTERVAL..=Self::MAX_INTERVAL).contains(&interval) {
+            return Err(SamplerError::IntervalOutOfRange(interval));
+        }
+        let (stop, stopped) = mpsc::channel();
+        let started = Instant::now();
+        let cpu_at_start = platform::cpu_time();
+        let thread = thread::Builder::new()
+            .name("tracepool-sampler".into())
+            .spawn(move || sample_until_stopped(&stopped, interval, &gauges, started, cpu_at_start))
+            .map_err(SamplerError::Spawn)?;
+        Ok(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+            started,
+            cpu_at_start,
+        })
+    }
+
+    /// Stops the sampler, waits for its thread to finish and returns what it recorded.
+    ///
+    /// A last sample is taken as the sampler stops, so the report holds at least one.
+    ///
+    /// # Panics
+    ///
+    /// Resumes the panic of the `gauges` closure if it panicked.
+    pub fn stop(mut self) -> SamplerReport {
+        let samples = match self.halt() {
+            Some(Ok(samples)) => samples,
+            Some(Err(payload)) => panic::resume_unwind(payload),
+            None => Vec::new(),
+        };
+        let wall = self.started.elapsed();
+        let cpu = platform::cpu_time().saturating_sub(self.cpu_at_start);
+        SamplerReport {
+            mean_cpu_percent: cpu_percent(cpu, wall),
+            peak_rss_bytes: platform::peak_rss_bytes(),
+            peak_os_threads: samples.iter().map(|s| s.os_threads).max().unwrap_or(0),
+            samples,
+        }
+    }
+
+    /// Signals the thread to stop and joins it; `None` if that was done already.
+    fn halt(&mut self) -> Option<thread::Result<Vec<Sample>>> {
+        // Dropping the sender wakes the thread with `Disconnected`.
+        drop(self.stop.take());
+        self.thread.take().map(JoinHandle::join)
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        // A panic of the gauges closure is not propagated from `drop`.
+        let _ = self.halt();
+    }
+}
+
+/// The sampler thread's body: one sample per tick until the channel says stop.
+fn sample_until_stopped(
+    stopped: &mpsc::Receiver<()>,
+    interval: Duration,
+    gauges: &dyn Fn() -> AppGauges,
+    started: Instant,
+    cpu_at_start: Duration,
+) -> Vec<Sample> {
+    let expected = Sampler::MAX_INTERVAL.as_millis() / interval.as_millis().max(1);
+    let mut samples = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    let mut prev_t = Duration::ZERO;
+    let mut prev_cpu = cpu_at_start;
+    let mut next_tick = started + interval;
+    loop {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        let stopping = match stopped.recv_timeout(wait) {
+            Err(RecvTimeoutError::Timeout) => false,
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => true,
+        };
+        let now = Instant::now();
+        let t = now.saturating_duration_since(started);
+        let cpu = platform::cpu_time();
+        let (rss_bytes, os_threads) = platform::rss_and_threads();
+        let app = gauges();
+        samples.push(Sample {
+            t_s: t.as_secs_f64(),
+            cpu_percent: cpu_percent(cpu.saturating_sub(prev_cpu), t.saturating_sub(prev_t)),
+            rss_bytes,
+            os_threads,
+            in_flight: app.in_flight,
+            queued: app.queued,
+            completed: app.completed,
+        });
+        if stopping {
+            return samples;
+        }
+        prev_t = t;
+        prev_cpu = cpu;
+        while next_tick <= now {
+            next_tick += interval;
+        }
+    }
+}
+
+/// CPU time over wall time, in percent of one core; 0 over an empty interval.
+fn cpu_percent(cpu: Duration, wall: Duration) -> f64 {
+    if wall.is_zero() {
+        0.0
+    } else {
+        100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod platform {
+    use std::io;
+    use std::time::Duration;
+
+    use procfs::process::Process;
+
+    pub(super) fn cpu_time() -> Duration {
+        super::unix::cpu_time()
+    }
+
+    pub(super) fn rss_and_threads() -> (u64, u64) {
+        Process::myself()
+            .and_then(|p| p.stat())
+            .map(|stat| {
+                (
+                    stat.rss.saturating_mul(procfs::page_size()),
+                    u64::try_from(stat.num_threads).unwrap_or(0),
+                )
+            })
+            .unwrap_or((0, 0))
+    }
+
+    pub(super) fn peak_rss_bytes() -> u64 {
+        Process::myself()
+            .and_then(|p| p.status())
+            .ok()
+            .and_then(|status| status.vmhwm)
+            .map_or_else(
+                // `ru_maxrss` is in KiB on Linux.
+                || super::unix::max_rss().saturating_mul(1024),
+                |kib| kib.saturating_mul(1024),
+            )
+    }
+
+    pub(super) fn open_fds() -> u64 {
+        Process::myself()
+            .and_then(|p| p.fd_count())
+            .map_or(0, |n| u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    pub(super) fn reset_peak_rss() -> io::Result<()> {
+        std::fs::write("/proc/self/clear_refs", "5")
+    }
+
+    pub(super) fn set_precise_timer_slack() -> io::Result<()> {
+        nix::sys::prctl::set_timerslack(1).map_err(io::Error::from)
+    }
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+mod platform {
+    use std::io;
+    use std::time::Duration;
+
+    pub(super) fn cpu_time() -> Duration {
+        super::unix::cpu_time()
+    }
+
+    pub(super) fn rss_and_threads() -> (u64, u64) {
+        (0, 0)
+    }
+
+    pub(super) fn peak_rss_bytes() -> u64 {
+        // `ru_maxrss` is in bytes on Apple systems and in KiB on the other BSDs.
+        if cfg!(any(target_os = "macos", target_os = "ios")) {
+            super::unix::max_rss()
+        } else {
+            super::unix::max_rss().saturating_mul(1024)
+        }
+    }
+
+    pub(super) fn open_fds() -> u64 {
+        0
+    }
+
+    pub(super) fn reset_peak_rss() -> io::Result<()> {
+        Err(super::unsupported("resetting the peak RSS"))
+    }
+
+    pub(super) fn set_precise_timer_slack() -> io::Result<()> {
+        Err(super::unsupported("setting the timer slack"))
+    }
+}
+
+#[cfg(not(unix))]
+mod platform {
+    use std::io;
+    use std::time::Duration;
+
+    pub(super) fn cpu_time() -> Duration {
+        Duration::ZERO
+    }
+
+    pub(super) fn rss_and_threads() -> (u64, u64) {
+        (0, 0)
+    }
+
+    pub(super) fn peak_rss_bytes() -> u64 {
+        0
+    }
+
+    pub(super) fn open_fds() -> u64 {
+        0
+    }
+
+    pub(super) fn reset_peak_rss() -> io::Result<()> {
+        Err(super::unsupported("resetting the peak RSS"))
+    }
+
+    pub(super) fn set_precise_timer_slack() -> io::Result<()> {
+        Err(super::unsupported("setting the timer slack"))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unsupported(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} is only supported on Linux"),
+    )
+}
+
+/// `getrusage(2)`, shared by all Unix systems.
+#[cfg(unix)]
+mod unix {
+    use std::time::Duration;
+
+    use nix::sys::resource::{UsageWho, getrusage};
+    use nix::sys::time::TimeVal;
+
+    /// User plus system CPU time of the whole process; zero if unavailable.
+    pub(super) fn cpu_time() -> Duration {
+        getrusage(UsageWho::RUSAGE_SELF).map_or(Duration::ZERO, |usage| {
+            to_duration(usage.user_time()) + to_duration(usage.system_time())
+        })
+    }
+
+    /// `ru_maxrss`, in the platform's unit; 0 if unavailable.
+    pub(super) fn max_rss() -> u64 {
+        getrusage(UsageWho::RUSAGE_SELF)
+            .map_or(0, |usage| u64::try_from(usage.max_rss()).unwrap_or(0))
+    }
+
+    fn to_duration(tv: TimeVal) -> Duration {
+        let secs = u64::try_from(tv.tv_sec()).unwrap_or(0);
+        let micros = u64::try_from(tv.tv_usec()).unwrap_or(0);
+        Duration::from_secs(secs) + Duration::from_micros(micros)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_percent_is_relative_to_one_core() {
+        let half = cpu_percent(Duration::from_millis(50), Duration::from_millis(100));
+        assert!((half - 50.0).abs() < 1e-9);
+        let two_cores = cpu_percent(Duration::from_millis(200), Duration::from_millis(100));
+        assert!((two_cores - 200.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cpu_percent_of_an_empty_interval_is_zero() {
+        assert_eq!(cpu_percent(Duration::from_millis(5), Duration::ZERO), 0.0);
+    }
+
+    #[test]
+    fn interval_bounds_are_inclusive() {
+        for ok in [Sampler::MIN_INTERVAL, Sampler::MAX_INTERVAL] {
+            let _ = Sampler::start(ok, AppGauges::default).unwrap().stop();
+        }
+    }
+}
