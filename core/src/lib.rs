@@ -2,5 +2,6 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod chart;
 pub mod record;
 pub mod timer;
