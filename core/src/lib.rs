@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod chart;
 pub mod metrics;
 pub mod outcome;
 pub mod pool;

@@ -101,3 +101,506 @@ pub struct Environment {
     /// 1-minute load average when the run started.
     pub load_avg_1m: f64,
 }
+
+/// The settings a report was produced with, so that a reader can reproduce it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Seed of the synthetic workload (graph shape, latencies, failures).
+    pub seed: u64,
+    /// Factor applied to every simulated latency (1.0 = as modelled, 0.1 = ten times faster).
+    pub time_scale: f64,
+    /// Mean simulated latency of one plugin call, in milliseconds, before scaling.
+    pub latency_ms: f64,
+    /// Probability that a simulated plugin call fails.
+    pub failure_rate: f64,
+    /// Per-job deadline, in milliseconds; `None` when jobs have no deadline.
+    pub timeout_ms: Option<f64>,
+    /// Interval between two samples of a run's time series, in milliseconds.
+    pub sample_interval_ms: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            time_scale: 1.0,
+            latency_ms: 0.0,
+            failure_rate: 0.0,
+            timeout_ms: None,
+            sample_interval_ms: 50.0,
+        }
+    }
+}
+
+/// One run of a scenario: the run's record and its sampled time series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioRun {
+    /// Scenario the run belongs to: `baseline`, `high-load` or `stress`.
+    pub scenario: String,
+    /// The run's summary numbers.
+    pub record: RunRecord,
+    /// Samples taken during the run, in time order. May be empty.
+    #[serde(default)]
+    pub series: Vec<Sample>,
+}
+
+impl ScenarioRun {
+    /// The identity used to match this run against a run of another report.
+    pub fn key(&self) -> RunKey {
+        RunKey {
+            scenario: self.scenario.clone(),
+            model: self.record.model.clone(),
+            workload: self.record.workload.clone(),
+            traces: self.record.traces,
+            concurrency: self.record.concurrency,
+        }
+    }
+}
+
+/// What the measurements say about one objective of the benchmarking plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The measurements support the objective's claim.
+    Supported,
+    /// The measurements contradict the objective's claim.
+    NotSupported,
+    /// The measurements do not allow a conclusion.
+    Inconclusive,
+}
+
+/// One finding: an objective, its verdict and the reasoning behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The objective, as the plan states it.
+    pub objective: String,
+    /// What the measurements say.
+    pub verdict: Verdict,
+    /// Explanation, citing the numbers it rests on.
+    pub text: String,
+}
+
+/// A recommended configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// Scheduling model to use.
+    pub model: String,
+    /// Concurrency limit C to configure.
+    pub concurrency: u64,
+    /// Why, citing the numbers it rests on.
+    pub reason: String,
+}
+
+/// A complete benchmark report: where and how it was measured, every run, and what
+/// follows from them. This is the content of `report.json`.
+///
+/// # Examples
+///
+/// ```
+/// use tracepool::record::{Environment, Report, Settings};
+///
+/// let report = Report::new("0.1.0", Environment::default(), Settings::default());
+/// let json = report.to_json_pretty();
+/// assert_eq!(Report::from_json(&json).unwrap(), report);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Schema version of this document; [`SCHEMA_VERSION`] when written by this crate.
+    pub schema_version: u32,
+    /// Version of the tool that produced the report.
+    pub tool_version: String,
+    /// Where the report was measured.
+    pub environment: Environment,
+    /// Settings of the workload.
+    pub settings: Settings,
+    /// Every run, in the order they were made.
+    #[serde(default)]
+    pub runs: Vec<ScenarioRun>,
+    /// What the runs say about the plan's objectives.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Recommended configurations.
+    #[serde(default)]
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// Why a `report.json` could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The text is not valid JSON or does not have the shape of a report.
+    Json(serde_json::Error),
+    /// The document has no `schema_version` field.
+    MissingSchemaVersion,
+    /// The document was written with a schema version this crate does not read.
+    UnsupportedSchemaVersion {
+        /// The version found in the document.
+        found: u64,
+        /// The version this crate reads and writes.
+        supported: u32,
+    },
+}
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Json(e) => write!(f, "invalid report json: {e}"),
+            Self::MissingSchemaVersion => write!(f, "report has no schema_version field"),
+            Self::UnsupportedSchemaVersion { found, supported } => write!(
+                f,
+                "unsupported report schema version {found} (this version reads {supported})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Json(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<serde_json::Error> for ReportError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Json(e)
+    }
+}
+
+impl Report {
+    /// An empty report of the current [`SCHEMA_VERSION`].
+    pub fn new(
+        tool_version: impl Into<String>,
+        environment: Environment,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool_version: tool_version.into(),
+            environment,
+            settings,
+            runs: Vec::new(),
+            findings: Vec::new(),
+            recommendations: Vec::new(),
+        }
+    }
+
+    /// Reads a report from JSON.
+    ///
+    /// The schema version is checked before anything else, so that a report of another
+    /// version is rejected as such rather than with a confusing missing-field error.
+    ///
+    /// # Errors
+    ///
+    /// [`ReportError::MissingSchemaVersion`] or [`ReportError::UnsupportedSchemaVersion`]
+    /// when the version is absent or not [`SCHEMA_VERSION`]; [`ReportError::Json`] when
+    /// the text is not a well-formed report.
+    pub fn from_json(json: &str) -> Result<Self, ReportError> {
+        #[derive(Deserialize)]
+        struct Probe {
+            schema_version: Option<serde_json::Value>,
+        }
+        let probe: Probe = serde_json::from_str(json)?;
+        let version = probe
+            .schema_version
+            .ok_or(ReportError::MissingSchemaVersion)?;
+        match version.as_u64() {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => Ok(serde_json::from_str(json)?),
+            Some(found) => Err(ReportError::UnsupportedSchemaVersion {
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+            None => Err(ReportError::Json(serde::de::Error::custom(format!(
+                "schema_version must be a non-negative integer, got {version}"
+            )))),
+        }
+    }
+
+    /// The report as indented JSON, as written to `report.json`.
+    pub fn to_json_pretty(&self) -> String {
+        // Serialising these plain types cannot fail: every map key is a string.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Distinct scenario names, in order of first appearance.
+    pub fn scenarios(&self) -> Vec<&str> {
+        distinct(self.runs.iter().map(|r| r.scenario.as_str()))
+    }
+
+    /// Distinct model names, in order of first appearance.
+    pub fn models(&self) -> Vec<&str> {
+        distinct(self.runs.iter().map(|r| r.record.model.as_str()))
+    }
+
+    /// The runs of one scenario, in report order.
+    pub fn runs_of<'a>(&'a self, scenario: &'a str) -> impl Iterator<Item = &'a ScenarioRun> + 'a {
+        self.runs.iter().filter(move |r| r.scenario == scenario)
+    }
+}
+
+fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// The identity of a run across reports: two runs with equal keys measured the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RunKey {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scheduling model.
+    pub model: String,
+    /// Workload.
+    pub workload: String,
+    /// Graph size or job count.
+    pub traces: u64,
+    /// Concurrency limit C.
+    pub concurrency: u64,
+}
+
+impl std::fmt::Display for RunKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {} traces={} C={}",
+            self.scenario, self.model, self.workload, self.traces, self.concurrency
+        )
+    }
+}
+
+/// Which way a metric should move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Larger values are better (throughput, efficiency).
+    HigherIsBetter,
+    /// Smaller values are better (time, memory, errors).
+    LowerIsBetter,
+    /// Neither way is better in itself; a large change is only worth noting.
+    Neutral,
+}
+
+/// A metric of a [`RunRecord`] that [`compare`] looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// [`RunRecord::wall_s`].
+    WallS,
+    /// [`RunRecord::throughput_per_s`].
+    ThroughputPerS,
+    /// [`RunRecord::peak_in_flight`].
+    PeakInFlight,
+    /// [`RunRecord::peak_rss_bytes`].
+    PeakRssBytes,
+    /// [`RunRecord::cpu_percent`].
+    CpuPercent,
+    /// [`RunRecord::error_rate`].
+    ErrorRate,
+    /// [`RunRecord::efficiency`].
+    Efficiency,
+    /// [`RunRecord::latency_p99_ms`].
+    LatencyP99Ms,
+}
+
+impl Metric {
+    /// Every compared metric, in the order comparisons list them.
+    pub const ALL: [Metric; 8] = [
+        Metric::WallS,
+        Metric::ThroughputPerS,
+        Metric::PeakInFlight,
+        Metric::PeakRssBytes,
+        Metric::CpuPercent,
+        Metric::ErrorRate,
+        Metric::Efficiency,
+        Metric::LatencyP99Ms,
+    ];
+
+    /// The field name of the metric in [`RunRecord`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::WallS => "wall_s",
+            Metric::ThroughputPerS => "throughput_per_s",
+            Metric::PeakInFlight => "peak_in_flight",
+            Metric::PeakRssBytes => "peak_rss_bytes",
+            Metric::CpuPercent => "cpu_percent",
+            Metric::ErrorRate => "error_rate",
+            Metric::Efficiency => "efficiency",
+            Metric::LatencyP99Ms => "latency_p99_ms",
+        }
+    }
+
+    /// Which way the metric should move.
+    ///
+    /// Peak in-flight is [`Direction::Neutral`]: a bounded pool is meant to reach its
+    /// limit, so neither a rise nor a fall is an improvement in itself.
+    pub fn direction(self) -> Direction {
+        match self {
+            Metric::ThroughputPerS | Metric::Efficiency => Direction::HigherIsBetter,
+            Metric::PeakInFlight => Direction::Neutral,
+            Metric::WallS
+            | Metric::PeakRssBytes
+            | Metric::CpuPercent
+            | Metric::ErrorRate
+            | Metric::LatencyP99Ms => Direction::LowerIsBetter,
+        }
+    }
+
+    /// The metric's value in a record.
+    pub fn value(self, record: &RunRecord) -> f64 {
+        match self {
+            Metric::WallS => record.wall_s,
+            Metric::ThroughputPerS => record.throughput_per_s,
+            Metric::PeakInFlight => record.peak_in_flight as f64,
+            Metric::PeakRssBytes => record.peak_rss_bytes as f64,
+            Metric::CpuPercent => record.cpu_percent,
+            Metric::ErrorRate => record.error_rate,
+            Metric::Efficiency => record.efficiency,
+            Metric::LatencyP99Ms => record.latency_p99_ms,
+        }
+    }
+}
+
+/// How a metric moved between two reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    /// Moved the good way by more than the threshold.
+    Better,
+    /// Moved the bad way by more than the threshold.
+    Worse,
+    /// Moved by more than the threshold, for a [`Direction::Neutral`] metric.
+    Changed,
+    /// Moved by no more than the threshold.
+    Unchanged,
+    /// The run exists only in the old report.
+    OnlyInOld,
+    /// The run exists only in the new report.
+    OnlyInNew,
+}
+
+/// One metric of one run, compared between an old and a new report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricChange {
+    /// The run compared.
+    pub run: RunKey,
+    /// The metric compared.
+    pub metric: Metric,
+    /// Value in the old report; `None` if the run is only in the new one.
+    pub old: Option<f64>,
+    /// Value in the new report; `None` if the run is only in the old one.
+    pub new: Option<f64>,
+    /// `(new - old) / |old|`; `None` if a side is missing or `old` is 0 while `new` is not.
+    pub relative_change: Option<f64>,
+    /// The verdict.
+    pub status: ChangeStatus,
+}
+
+/// Relative change [`compare`] tolerates before calling a metric better or worse: 5 %.
+pub const DEFAULT_CHANGE_THRESHOLD: f64 = 0.05;
+
+/// Compares two reports run by run with [`DEFAULT_CHANGE_THRESHOLD`].
+///
+/// See [`compare_with_threshold`].
+pub fn compare(old: &Report, new: &Report) -> Vec<MetricChange> {
+    compare_with_threshold(old, new, DEFAULT_CHANGE_THRESHOLD)
+}
+
+/// Compares two reports run by run.
+///
+/// Runs are matched by their [`RunKey`]; when a key occurs several times in a report,
+/// occurrences are paired in order. For every matched run, every metric of
+/// [`Metric::ALL`] gets one [`MetricChange`], in the order of the new report's runs.
+/// A run present in only one report still gets its rows, with the other side `None`
+/// and status [`ChangeStatus::OnlyInOld`] or [`ChangeStatus::OnlyInNew`]: old-only
+/// runs come last.
+///
+/// A metric whose old value is 0 and new value is not counts as a change beyond any
+/// threshold.
+pub fn compare_with_threshold(old: &Report, new: &Report, threshold: f64) -> Vec<MetricChange> {
+    let old_keys: Vec<RunKey> = old.runs.iter().map(ScenarioRun::key).collect();
+    let mut used = vec![false; old.runs.len()];
+    let mut out = Vec::new();
+    for new_run in &new.runs {
+        let key = new_run.key();
+        let matched = (0..old.runs.len()).find(|&i| !used[i] && old_keys[i] == key);
+        match matched {
+            Some(i) => {
+                used[i] = true;
+                for metric in Metric::ALL {
+                    let (o, n) = (
+                        metric.value(&old.runs[i].record),
+                        metric.value(&new_run.record),
+                    );
+                    let (relative_change, status) = judge(metric, o, n, threshold);
+                    out.push(MetricChange {
+                        run: key.clone(),
+                        metric,
+                        old: Some(o),
+                        new: Some(n),
+                        relative_change,
+                        status,
+                    });
+                }
+            }
+            None => out.extend(one_sided(&key, None, Some(&new_run.record))),
+        }
+    }
+    for (i, old_run) in old.runs.iter().enumerate() {
+        if !used[i] {
+            out.extend(one_sided(&old_keys[i], Some(&old_run.record), None));
+        }
+    }
+    out
+}
+
+fn one_sided(
+    key: &RunKey,
+    old: Option<&RunRecord>,
+    new: Option<&RunRecord>,
+) -> impl Iterator<Item = MetricChange> {
+    let status = if old.is_some() {
+        ChangeStatus::OnlyInOld
+    } else {
+        ChangeStatus::OnlyInNew
+    };
+    let (old, new) = (old.cloned(), new.cloned());
+    let key = key.clone();
+    Metric::ALL.into_iter().map(move |metric| MetricChange {
+        run: key.clone(),
+        metric,
+        old: old.as_ref().map(|r| metric.value(r)),
+        new: new.as_ref().map(|r| metric.value(r)),
+        relative_change: None,
+        status,
+    })
+}
+
+fn judge(metric: Metric, old: f64, new: f64, threshold: f64) -> (Option<f64>, ChangeStatus) {
+    let relative = if old == new {
+        Some(0.0)
+    } else if old == 0.0 || !old.is_finite() || !new.is_finite() {
+        None
+    } else {
+        Some((new - old) / old.abs())
+    };
+    let beyond = relative.is_none_or(|r| r.abs() > threshold);
+    let status = if !beyond {
+        ChangeStatus::Unchanged
+    } else {
+        let rose = new > old;
+        match (metric.direction(), rose) {
+            (Direction::Neutral, _) => ChangeStatus::Changed,
+            (Direction::HigherIsBetter, true) | (Direction::LowerIsBetter, false) => {
+                ChangeStatus::Better
+            }
+            _ => ChangeStatus::Worse,
+        }
+    };
+    (relative, status)
+}

@@ -2,7 +2,7 @@
 //!
 //! tracepool never depends on one async runtime: whatever needs to wait for a duration
 //! goes through a [`Timer`], injected by the user. Natively the `async-io` feature gives
-//! [`AsyncIoTimer`]; in the browser a timer built on `setTimeout` fits.
+//! `AsyncIoTimer`; in the browser a timer built on `setTimeout` fits.
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -1,0 +1,273 @@
+//! Report JSON round trip, schema-version checks and report comparison.
+
+use tracepool::record::{
+    ChangeStatus, Environment, Finding, Metric, Recommendation, Report, ReportError, RunRecord,
+    SCHEMA_VERSION, Sample, ScenarioRun, Settings, Verdict, compare, compare_with_threshold,
+};
+
+fn record(model: &str, concurrency: u64, wall_s: f64) -> RunRecord {
+    RunRecord {
+        model: model.into(),
+        workload: "crawl".into(),
+        traces: 1000,
+        concurrency,
+        wall_s,
+        jobs: 4000,
+        completed: 3960,
+        failed: 30,
+        timed_out: 10,
+        panicked: 0,
+        cancelled: 0,
+        lost: 0,
+        discovered: 1000,
+        throughput_per_s: 4000.0 / wall_s,
+        error_rate: 0.01,
+        peak_in_flight: concurrency,
+        ideal_s: wall_s * 0.9,
+        efficiency: 0.9,
+        cpu_percent: 35.0,
+        peak_rss_bytes: 24 << 20,
+        peak_os_threads: 3,
+        latency_p50_ms: 12.0,
+        latency_p99_ms: 48.0,
+        timer_overshoot_us: 80.0,
+    }
+}
+
+fn run(scenario: &str, model: &str, concurrency: u64, wall_s: f64) -> ScenarioRun {
+    ScenarioRun {
+        scenario: scenario.into(),
+        record: record(model, concurrency, wall_s),
+        series: vec![Sample {
+            t_s: 0.05,
+            cpu_percent: 30.0,
+            rss_bytes: 20 << 20,
+            os_threads: 3,
+            in_flight: concurrency,
+            queued: 12,
+            completed: 40,
+        }],
+    }
+}
+
+fn report(runs: Vec<ScenarioRun>) -> Report {
+    let mut report = Report::new(
+        "0.1.0",
+        Environment {
+            cpu_model: "Test CPU".into(),
+            cores: 2,
+            os: "Linux".into(),
+            rustc: "rustc 1.85.0".into(),
+            git_commit: "abc123".into(),
+            timestamp: "2026-01-01T00:00:00Z".into(),
+            load_avg_1m: 0.5,
+        },
+        Settings {
+            seed: 7,
+            time_scale: 0.1,
+            latency_ms: 120.0,
+            ..Settings::default()
+        },
+    );
+    report.runs = runs;
+    report
+}
+
+#[test]
+fn json_round_trip() {
+    let mut r = report(vec![
+        run("baseline", "previous", 10, 2.0),
+        run("high-load", "pool", 50, 1.5),
+    ]);
+    r.findings.push(Finding {
+        objective: "limits concurrency".into(),
+        verdict: Verdict::NotSupported,
+        text: "peak 12 > C = 10".into(),
+    });
+    r.recommendations.push(Recommendation {
+        model: "pool".into(),
+        concurrency: 50,
+        reason: "best throughput".into(),
+    });
+    let json = r.to_json_pretty();
+    assert!(json.contains("\"schema_version\": 1"));
+    assert!(json.contains("\"not_supported\""));
+    assert_eq!(Report::from_json(&json).unwrap(), r);
+}
+
+#[test]
+fn rejects_other_schema_versions() {
+    let mut value: serde_json::Value =
+        serde_json::from_str(&report(vec![]).to_json_pretty()).unwrap();
+    value["schema_version"] = serde_json::json!(SCHEMA_VERSION + 1);
+    let err = Report::from_json(&value.to_string()).unwrap_err();
+    assert!(
+        matches!(err, ReportError::UnsupportedSchemaVersion { found, supported }
+        if found == u64::from(SCHEMA_VERSION) + 1 && supported == SCHEMA_VERSION)
+    );
+    assert!(
+        err.to_string()
+            .contains("unsupported report schema version")
+    );
+
+    // A future version with a different shape is still named as a version problem.
+    let err = Report::from_json(r#"{"schema_version": 99, "something": "else"}"#).unwrap_err();
+    assert!(matches!(
+        err,
+        ReportError::UnsupportedSchemaVersion { found: 99, .. }
+    ));
+
+    value.as_object_mut().unwrap().remove("schema_version");
+    let err = Report::from_json(&value.to_string()).unwrap_err();
+    assert!(matches!(err, ReportError::MissingSchemaVersion));
+
+    let err = Report::from_json(r#"{"schema_version": "one"}"#).unwrap_err();
+    assert!(matches!(err, ReportError::Json(_)));
+    assert!(matches!(
+        Report::from_json("not json"),
+        Err(ReportError::Json(_))
+    ));
+}
+
+#[test]
+fn helpers_list_distinct_names_in_order() {
+    let r = report(vec![
+        run("high-load", "pool", 10, 1.0),
+        run("high-load", "previous", 10, 1.0),
+        run("baseline", "pool", 10, 1.0),
+    ]);
+    assert_eq!(r.scenarios(), ["high-load", "baseline"]);
+    assert_eq!(r.models(), ["pool", "previous"]);
+    assert_eq!(r.runs_of("high-load").count(), 2);
+}
+
+fn status(
+    changes: &[tracepool::record::MetricChange],
+    model: &str,
+    metric: Metric,
+) -> ChangeStatus {
+    changes
+        .iter()
+        .find(|c| c.run.model == model && c.metric == metric)
+        .unwrap()
+        .status
+}
+
+#[test]
+fn compare_flags_better_worse_and_unchanged() {
+    let old = report(vec![
+        run("high-load", "pool", 50, 2.0),
+        run("high-load", "previous", 50, 2.0),
+    ]);
+    let mut new = report(vec![
+        run("high-load", "previous", 50, 2.02),
+        run("high-load", "pool", 50, 1.0),
+    ]);
+    new.runs[1].record.error_rate = 0.05; // 0.01 -> 0.05: worse
+    new.runs[1].record.peak_in_flight = 80; // neutral metric
+    let changes = compare(&old, &new);
+    assert_eq!(changes.len(), 2 * Metric::ALL.len());
+
+    assert_eq!(
+        status(&changes, "pool", Metric::WallS),
+        ChangeStatus::Better
+    );
+    assert_eq!(
+        status(&changes, "pool", Metric::ThroughputPerS),
+        ChangeStatus::Better
+    );
+    assert_eq!(
+        status(&changes, "pool", Metric::ErrorRate),
+        ChangeStatus::Worse
+    );
+    assert_eq!(
+        status(&changes, "pool", Metric::PeakInFlight),
+        ChangeStatus::Changed
+    );
+    assert_eq!(
+        status(&changes, "pool", Metric::Efficiency),
+        ChangeStatus::Unchanged
+    );
+    // 1 % slower stays within the 5 % threshold.
+    assert_eq!(
+        status(&changes, "previous", Metric::WallS),
+        ChangeStatus::Unchanged
+    );
+
+    let wall = changes
+        .iter()
+        .find(|c| c.run.model == "pool" && c.metric == Metric::WallS)
+        .unwrap();
+    assert_eq!((wall.old, wall.new), (Some(2.0), Some(1.0)));
+    assert!((wall.relative_change.unwrap() + 0.5).abs() < 1e-12);
+
+    // A tighter threshold turns the 1 % slowdown into a regression.
+    let strict = compare_with_threshold(&old, &new, 0.001);
+    assert_eq!(
+        status(&strict, "previous", Metric::WallS),
+        ChangeStatus::Worse
+    );
+}
+
+#[test]
+fn compare_reports_runs_missing_on_either_side() {
+    let old = report(vec![
+        run("baseline", "previous", 10, 2.0),
+        run("stress", "pool", 200, 9.0),
+    ]);
+    let new = report(vec![
+        run("baseline", "previous", 10, 2.0),
+        run("stress", "pool", 400, 8.0),
+    ]);
+    let changes = compare(&old, &new);
+    assert_eq!(changes.len(), 3 * Metric::ALL.len());
+    let only_new: Vec<_> = changes
+        .iter()
+        .filter(|c| c.status == ChangeStatus::OnlyInNew)
+        .collect();
+    let only_old: Vec<_> = changes
+        .iter()
+        .filter(|c| c.status == ChangeStatus::OnlyInOld)
+        .collect();
+    assert_eq!(only_new.len(), Metric::ALL.len());
+    assert_eq!(only_old.len(), Metric::ALL.len());
+    assert!(
+        only_new
+            .iter()
+            .all(|c| c.run.concurrency == 400 && c.old.is_none() && c.new.is_some())
+    );
+    assert!(
+        only_old
+            .iter()
+            .all(|c| c.run.concurrency == 200 && c.new.is_none() && c.old.is_some())
+    );
+    assert!(
+        changes
+            .iter()
+            .filter(|c| c.run.scenario == "baseline")
+            .all(|c| c.status == ChangeStatus::Unchanged)
+    );
+}
+
+#[test]
+fn compare_from_zero_counts_as_a_change() {
+    let mut old = report(vec![run("baseline", "pool", 10, 1.0)]);
+    old.runs[0].record.error_rate = 0.0;
+    let mut new = old.clone();
+    new.runs[0].record.error_rate = 0.001;
+    let changes = compare(&old, &new);
+    let c = changes
+        .iter()
+        .find(|c| c.metric == Metric::ErrorRate)
+        .unwrap();
+    assert_eq!(c.relative_change, None);
+    assert_eq!(c.status, ChangeStatus::Worse);
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Report>();
+    check::<ReportError>();
+    check::<tracepool::record::MetricChange>();
+}
