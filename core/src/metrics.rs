@@ -76,11 +76,19 @@ impl Metrics {
     }
 }
 
+fn micros(latency: Duration) -> u64 {
+    u64::try_from(latency.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// The counters readers see. The driver is their only writer while it lives (it
+/// publishes its [`LocalRecorder`] with plain stores); after it is gone, spawned jobs
+/// still finishing account for themselves with atomic read-modify-writes.
 #[derive(Debug)]
 pub(crate) struct Recorder {
-    pub(crate) submitted: AtomicU64,
-    pub(crate) in_flight: AtomicU64,
-    pub(crate) peak_in_flight: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
     outcomes: [AtomicU64; 5],
     latency: Mutex<Histogram<u64>>,
 }
@@ -89,7 +97,6 @@ impl Recorder {
     pub(crate) fn new() -> Self {
         let histogram = Histogram::new(3).expect("3 significant digits is a valid precision");
         Recorder {
-            submitted: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
             outcomes: Default::default(),
@@ -97,37 +104,34 @@ impl Recorder {
         }
     }
 
-    /// A job takes a slot. The caller guarantees the bound; this only counts.
-    pub(crate) fn started(&self) {
-        let now = self.in_flight.fetch_add(1, Relaxed) + 1;
-        self.peak_in_flight.fetch_max(now, Relaxed);
+    fn histogram(&self) -> std::sync::MutexGuard<'_, Histogram<u64>> {
+        // A poisoned lock only means a thread panicked while recording: the histogram
+        // itself is still consistent.
+        self.latency.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A job that had started ends and frees its slot.
-    pub(crate) fn finished_running(&self, kind: OutcomeKind, latency: Duration) {
+    /// A started job ends after the driver is gone.
+    pub(crate) fn finished_orphan(&self, kind: OutcomeKind, latency: Duration) {
         self.in_flight.fetch_sub(1, Relaxed);
-        self.count(kind);
-        let micros = u64::try_from(latency.as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        // A poisoned lock only means another thread panicked while recording: the
-        // histogram itself is still consistent.
-        let mut histogram = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        histogram.saturating_record(micros);
+        self.outcomes[kind as usize].fetch_add(1, Relaxed);
+        self.histogram().saturating_record(micros(latency));
     }
 
-    /// A job ends without having started (cancelled in the queue).
-    pub(crate) fn count(&self, kind: OutcomeKind) {
-        self.outcomes[kind as usize].fetch_add(1, Relaxed);
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.in_flight.load(Relaxed)
+    }
+
+    pub(crate) fn peak_in_flight(&self) -> u64 {
+        self.peak_in_flight.load(Relaxed)
     }
 
     pub(crate) fn finished_total(&self) -> u64 {
         self.outcomes.iter().map(|c| c.load(Relaxed)).sum()
     }
 
-    pub(crate) fn snapshot(&self, queued: u64) -> Metrics {
+    pub(crate) fn snapshot(&self, submitted: u64, queued: u64) -> Metrics {
         let latency = {
-            let h = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+            let h = self.histogram();
             let at = |q: f64| Duration::from_micros(h.value_at_quantile(q));
             LatencySummary {
                 count: h.len(),
@@ -139,16 +143,73 @@ impl Recorder {
         };
         let get = |kind: OutcomeKind| self.outcomes[kind as usize].load(Relaxed);
         Metrics {
-            submitted: self.submitted.load(Relaxed),
+            submitted,
             queued,
-            running: self.in_flight.load(Relaxed),
+            running: self.in_flight(),
             completed: get(OutcomeKind::Completed),
             failed: get(OutcomeKind::Failed),
             timed_out: get(OutcomeKind::TimedOut),
             panicked: get(OutcomeKind::Panicked),
             cancelled: get(OutcomeKind::Cancelled),
-            peak_in_flight: self.peak_in_flight.load(Relaxed),
+            peak_in_flight: self.peak_in_flight(),
             latency,
+        }
+    }
+}
+
+/// How many latencies the driver buffers before it takes the histogram's lock.
+const LATENCY_BATCH: usize = 256;
+
+/// The driver's own counters: it is their single writer, so it updates them without
+/// read-modify-write atomics and publishes each change to the [`Recorder`] with a store.
+#[derive(Debug, Default)]
+pub(crate) struct LocalRecorder {
+    in_flight: u64,
+    peak_in_flight: u64,
+    outcomes: [u64; 5],
+    latencies: Vec<u64>,
+}
+
+impl LocalRecorder {
+    /// A job takes a slot. The caller guarantees the bound; this only counts.
+    pub(crate) fn started(&mut self, shared: &Recorder) {
+        self.in_flight += 1;
+        shared.in_flight.store(self.in_flight, Relaxed);
+        if self.in_flight > self.peak_in_flight {
+            self.peak_in_flight = self.in_flight;
+            shared.peak_in_flight.store(self.peak_in_flight, Relaxed);
+        }
+    }
+
+    /// A job ends: `latency` is `Some` for a job that had started (and frees its
+    /// slot), `None` for one cancelled in the queue.
+    pub(crate) fn finished(
+        &mut self,
+        shared: &Recorder,
+        kind: OutcomeKind,
+        latency: Option<Duration>,
+    ) {
+        if let Some(latency) = latency {
+            self.in_flight -= 1;
+            shared.in_flight.store(self.in_flight, Relaxed);
+            self.latencies.push(micros(latency));
+            if self.latencies.len() >= LATENCY_BATCH {
+                self.flush(shared);
+            }
+        }
+        let count = &mut self.outcomes[kind as usize];
+        *count += 1;
+        shared.outcomes[kind as usize].store(*count, Relaxed);
+    }
+
+    /// Moves the buffered latencies into the shared histogram.
+    pub(crate) fn flush(&mut self, shared: &Recorder) {
+        if self.latencies.is_empty() {
+            return;
+        }
+        let mut histogram = shared.histogram();
+        for micros in self.latencies.drain(..) {
+            histogram.saturating_record(micros);
         }
     }
 }

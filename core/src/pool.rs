@@ -22,7 +22,9 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -32,16 +34,21 @@ use futures::stream::{FusedStream, FuturesUnordered, Stream, StreamExt};
 use futures::task::AtomicWaker;
 use web_time::Instant;
 
-use crate::metrics::{Gauge, Metrics, Recorder};
+use crate::metrics::{Gauge, LocalRecorder, Metrics, Recorder};
 use crate::outcome::{Completion, JobId, Outcome};
 use crate::timer::{Sleep, Timer};
 
 /// Queue capacity used when [`PoolBuilder::queue_capacity`] is not called.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 
-/// How many completions the driver handles in one poll before it yields to the
-/// executor, so that a flood of ready jobs cannot starve other tasks.
-const POLL_BUDGET: usize = 128;
+/// How many rounds (admit queued jobs, collect finished ones) the driver runs in one
+/// poll before it yields to the executor, so that a flood of ready jobs cannot starve
+/// other tasks.
+const POLL_BUDGET: usize = 32;
+
+/// At most this many finished jobs are collected in one round; they share one clock
+/// reading.
+const ROUND_BATCH: usize = 64;
 
 /// Spawns a task on an executor; used by [`PoolBuilder::build_spawned`].
 ///
@@ -270,11 +277,11 @@ impl PoolBuilder {
     {
         let config = self.validate()?;
         let (done_tx, done_rx) = mpsc::unbounded::<Done<F::Ok, F::Error>>();
-        let launch = move |running: Running<F>, recorder: Arc<Shared>| {
+        let launch = move |running: Running<F>, shared: Arc<Shared>| {
             let task = SpawnedJob {
                 running: Some(Box::pin(running)),
                 done_tx: done_tx.clone(),
-                shared: recorder,
+                shared,
             };
             spawner.spawn(Box::pin(task));
         };
@@ -294,38 +301,67 @@ struct Config {
 }
 
 fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
-    let (tx, rx) = async_channel::bounded(config.queue_capacity);
     let shared = Arc::new(Shared {
         recorder: Recorder::new(),
-        next_id: AtomicU64::new(0),
         aborted: AtomicBool::new(false),
-        driver_waker: AtomicWaker::new(),
+        abort_waker: AtomicWaker::new(),
+        space: event_listener::Event::new(),
         max_concurrency: config.max_concurrency,
         queue_capacity: config.queue_capacity,
     });
+    let queue = Arc::new(Mutex::new(Queue {
+        items: VecDeque::new(),
+        closed: false,
+        handles: 1,
+        accepted: 0,
+        driver: None,
+    }));
     let pool = Pool {
         shared: Arc::clone(&shared),
-        tx,
+        queue: Arc::clone(&queue),
     };
     let driver = Driver {
         shared,
-        rx: Box::pin(rx),
+        queue,
         exec,
+        local: LocalRecorder::default(),
         ready: VecDeque::new(),
-        rx_done: false,
+        scratch: Vec::new(),
+        queue_done: false,
         abort_handled: false,
         timeout: config.timeout,
     };
     (pool, driver)
 }
 
+/// What every half of a pool shares, whatever its job type.
 pub(crate) struct Shared {
     recorder: Recorder,
-    next_id: AtomicU64,
     aborted: AtomicBool,
-    driver_waker: AtomicWaker,
+    /// The driver's waker for [`Pool::abort`], registered whenever it goes idle.
+    abort_waker: AtomicWaker,
+    /// Submitters waiting for room in a full queue.
+    space: event_listener::Event,
     max_concurrency: usize,
     queue_capacity: usize,
+}
+
+/// The queue of accepted jobs waiting for a slot.
+struct Queue<E> {
+    items: VecDeque<E>,
+    closed: bool,
+    /// Live [`Pool`] handles; the queue closes when the last one goes.
+    handles: usize,
+    /// Jobs ever accepted; also the next job id.
+    accepted: u64,
+    /// The driver's waker, present while it waits for jobs.
+    driver: Option<Waker>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding a queue lock except a failing allocation; the
+    // queue's state is valid between any two statements, so poisoning is ignored.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Cancellation of one job, shared by its [`JobHandle`] and the job while it runs.
@@ -366,8 +402,31 @@ struct Entry<F: TryFuture> {
 
 /// A job that ended, on its way to its handle or the outcome stream.
 struct Done<T, E> {
-    completion: Completion<T, E>,
+    id: JobId,
+    outcome: Outcome<T, E>,
+    started: Instant,
+    /// When it ended, if known; otherwise the driver's clock reading of the round that
+    /// collected it.
+    ended: Option<Instant>,
     reply: Option<Reply<T, E>>,
+}
+
+impl<T, E> Done<T, E> {
+    fn completion(self, now: Instant) -> (Completion<T, E>, Option<Reply<T, E>>) {
+        let ended = self.ended.unwrap_or(now);
+        let completion = Completion {
+            id: self.id,
+            outcome: self.outcome,
+            latency: ended.saturating_duration_since(self.started),
+        };
+        (completion, self.reply)
+    }
+}
+
+enum Push<F: TryFuture> {
+    Accepted(JobId),
+    Full(Entry<F>),
+    Closed(Entry<F>),
 }
 
 /// A submitter's handle on a cheap, clonable pool. See the [module docs](self).
@@ -376,14 +435,30 @@ struct Done<T, E> {
 /// already accepted and its stream ends.
 pub struct Pool<F: TryFuture> {
     shared: Arc<Shared>,
-    tx: async_channel::Sender<Entry<F>>,
+    queue: Arc<Mutex<Queue<Entry<F>>>>,
 }
 
 impl<F: TryFuture> Clone for Pool<F> {
     fn clone(&self) -> Self {
+        lock(&self.queue).handles += 1;
         Pool {
             shared: Arc::clone(&self.shared),
-            tx: self.tx.clone(),
+            queue: Arc::clone(&self.queue),
+        }
+    }
+}
+
+impl<F: TryFuture> Drop for Pool<F> {
+    fn drop(&mut self) {
+        let mut queue = lock(&self.queue);
+        queue.handles -= 1;
+        if queue.handles == 0 {
+            queue.closed = true;
+            let driver = queue.driver.take();
+            drop(queue);
+            if let Some(waker) = driver {
+                waker.wake();
+            }
         }
     }
 }
@@ -393,7 +468,7 @@ impl<F: TryFuture> fmt::Debug for Pool<F> {
         f.debug_struct("Pool")
             .field("max_concurrency", &self.shared.max_concurrency)
             .field("queue_capacity", &self.shared.queue_capacity)
-            .field("closed", &self.tx.is_closed())
+            .field("closed", &self.is_closed())
             .field("gauge", &self.gauge())
             .finish()
     }
@@ -434,58 +509,76 @@ impl Pool<BoxFuture<'static, Result<(), ()>>> {
 }
 
 impl<F: TryFuture> Pool<F> {
-    fn entry(&self, job: F, with_handle: bool) -> (Entry<F>, Option<JobHandle<F::Ok, F::Error>>) {
-        let id = JobId(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
-        if !with_handle {
-            let entry = Entry {
-                id,
-                job,
-                cancel: None,
-                reply: None,
-            };
-            return (entry, None);
+    fn push(&self, mut entry: Entry<F>) -> Push<F> {
+        let mut queue = lock(&self.queue);
+        if queue.closed {
+            return Push::Closed(entry);
         }
+        if queue.items.len() >= self.shared.queue_capacity {
+            return Push::Full(entry);
+        }
+        let id = JobId(queue.accepted);
+        queue.accepted += 1;
+        entry.id = id;
+        queue.items.push_back(entry);
+        let driver = queue.driver.take();
+        drop(queue);
+        if let Some(waker) = driver {
+            waker.wake();
+        }
+        Push::Accepted(id)
+    }
+
+    fn try_push(&self, entry: Entry<F>) -> Result<JobId, TrySubmitError<F>> {
+        match self.push(entry) {
+            Push::Accepted(id) => Ok(id),
+            Push::Full(entry) => Err(TrySubmitError::Full(entry.job)),
+            Push::Closed(entry) => Err(TrySubmitError::Closed(entry.job)),
+        }
+    }
+
+    async fn push_waiting(&self, mut entry: Entry<F>) -> Result<JobId, SubmitError<F>> {
+        loop {
+            match self.push(entry) {
+                Push::Accepted(id) => return Ok(id),
+                Push::Closed(entry) => return Err(SubmitError(entry.job)),
+                Push::Full(back) => entry = back,
+            }
+            // Listen first, then look again: room made in between is not missed.
+            let listener = self.shared.space.listen();
+            match self.push(entry) {
+                Push::Accepted(id) => return Ok(id),
+                Push::Closed(entry) => return Err(SubmitError(entry.job)),
+                Push::Full(back) => entry = back,
+            }
+            listener.await;
+        }
+    }
+
+    fn entry(job: F) -> Entry<F> {
+        Entry {
+            id: JobId(0),
+            job,
+            cancel: None,
+            reply: None,
+        }
+    }
+
+    fn entry_with_handle(job: F) -> (Entry<F>, JobHandle<F::Ok, F::Error>) {
         let (reply, rx) = oneshot::channel();
         let cancel = Arc::new(CancelToken::default());
         let handle = JobHandle {
-            id,
+            id: JobId(0),
             rx,
             cancel: Arc::clone(&cancel),
         };
         let entry = Entry {
-            id,
+            id: JobId(0),
             job,
             cancel: Some(cancel),
             reply: Some(reply),
         };
-        (entry, Some(handle))
-    }
-
-    fn try_send(&self, entry: Entry<F>) -> Result<(), TrySubmitError<F>> {
-        let submitted = &self.shared.recorder.submitted;
-        submitted.fetch_add(1, Ordering::Relaxed);
-        match self.tx.try_send(entry) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                submitted.fetch_sub(1, Ordering::Relaxed);
-                Err(match e {
-                    async_channel::TrySendError::Full(entry) => TrySubmitError::Full(entry.job),
-                    async_channel::TrySendError::Closed(entry) => TrySubmitError::Closed(entry.job),
-                })
-            }
-        }
-    }
-
-    async fn send(&self, entry: Entry<F>) -> Result<(), SubmitError<F>> {
-        let submitted = &self.shared.recorder.submitted;
-        submitted.fetch_add(1, Ordering::Relaxed);
-        match self.tx.send(entry).await {
-            Ok(()) => Ok(()),
-            Err(async_channel::SendError(entry)) => {
-                submitted.fetch_sub(1, Ordering::Relaxed);
-                Err(SubmitError(entry.job))
-            }
-        }
+        (entry, handle)
     }
 
     /// Submits a job, waiting while the queue is full. Its outcome comes out of the
@@ -500,9 +593,7 @@ impl<F: TryFuture> Pool<F> {
     /// Dropping the future before it completes drops the job unsubmitted; a job is
     /// either accepted (and then ends in exactly one outcome) or handed back.
     pub async fn submit(&self, job: F) -> Result<JobId, SubmitError<F>> {
-        let (entry, _) = self.entry(job, false);
-        let id = entry.id;
-        self.send(entry).await.map(|()| id)
+        self.push_waiting(Self::entry(job)).await
     }
 
     /// Submits a job if the queue has room, never waiting. Its outcome comes out of
@@ -512,9 +603,7 @@ impl<F: TryFuture> Pool<F> {
     ///
     /// [`TrySubmitError::Full`] or [`TrySubmitError::Closed`], with the job.
     pub fn try_submit(&self, job: F) -> Result<JobId, TrySubmitError<F>> {
-        let (entry, _) = self.entry(job, false);
-        let id = entry.id;
-        self.try_send(entry).map(|()| id)
+        self.try_push(Self::entry(job))
     }
 
     /// Submits a job whose outcome goes to the returned [`JobHandle`] instead of the
@@ -532,9 +621,9 @@ impl<F: TryFuture> Pool<F> {
         &self,
         job: F,
     ) -> Result<JobHandle<F::Ok, F::Error>, SubmitError<F>> {
-        let (entry, handle) = self.entry(job, true);
-        self.send(entry).await?;
-        Ok(handle.expect("entry with handle"))
+        let (entry, mut handle) = Self::entry_with_handle(job);
+        handle.id = self.push_waiting(entry).await?;
+        Ok(handle)
     }
 
     /// Like [`submit_with_handle`](Self::submit_with_handle), never waiting.
@@ -546,15 +635,26 @@ impl<F: TryFuture> Pool<F> {
         &self,
         job: F,
     ) -> Result<JobHandle<F::Ok, F::Error>, TrySubmitError<F>> {
-        let (entry, handle) = self.entry(job, true);
-        self.try_send(entry)?;
-        Ok(handle.expect("entry with handle"))
+        let (entry, mut handle) = Self::entry_with_handle(job);
+        handle.id = self.try_push(entry)?;
+        Ok(handle)
     }
 
     /// Stops accepting jobs. Jobs already accepted still run; the driver stream ends
     /// once they have all ended. Returns `false` if the pool was already closed.
     pub fn close(&self) -> bool {
-        self.tx.close()
+        let mut queue = lock(&self.queue);
+        if queue.closed {
+            return false;
+        }
+        queue.closed = true;
+        let driver = queue.driver.take();
+        drop(queue);
+        if let Some(waker) = driver {
+            waker.wake();
+        }
+        self.shared.space.notify(usize::MAX);
+        true
     }
 
     /// Stops accepting jobs and cancels every accepted one: queued jobs never start,
@@ -563,13 +663,13 @@ impl<F: TryFuture> Pool<F> {
     /// polled to deliver those outcomes; its stream then ends.
     pub fn abort(&self) {
         self.shared.aborted.store(true, Ordering::Release);
-        self.tx.close();
-        self.shared.driver_waker.wake();
+        self.close();
+        self.shared.abort_waker.wake();
     }
 
     /// Whether the pool has stopped accepting jobs.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        lock(&self.queue).closed
     }
 
     /// The configured limit `C`.
@@ -577,20 +677,25 @@ impl<F: TryFuture> Pool<F> {
         self.shared.max_concurrency
     }
 
-    /// In-flight, peak and queued counts: a few atomic loads, cheap to sample often.
+    /// In-flight, peak and queued counts: cheap enough to sample every millisecond.
     pub fn gauge(&self) -> Gauge {
+        let queued = lock(&self.queue).items.len() as u64;
         let r = &self.shared.recorder;
         Gauge {
-            in_flight: r.in_flight.load(Ordering::Relaxed),
-            peak_in_flight: r.peak_in_flight.load(Ordering::Relaxed),
-            queued: self.tx.len() as u64,
+            in_flight: r.in_flight(),
+            peak_in_flight: r.peak_in_flight(),
+            queued,
             finished: r.finished_total(),
         }
     }
 
     /// A snapshot of every counter and the latency percentiles.
     pub fn metrics(&self) -> Metrics {
-        self.shared.recorder.snapshot(self.tx.len() as u64)
+        let (accepted, queued) = {
+            let queue = lock(&self.queue);
+            (queue.accepted, queue.items.len() as u64)
+        };
+        self.shared.recorder.snapshot(accepted, queued)
     }
 }
 
@@ -622,8 +727,8 @@ impl<T, E> JobHandle<T, E> {
     }
 
     /// Cancels the job: if it has not started it never will; if it runs it is
-    /// dropped at its next wake-up. It then ends as [`Outcome::Cancelled`], unless it
-    /// had already ended. Await the handle to learn which.
+    /// dropped at once. It then ends as [`Outcome::Cancelled`], unless it had
+    /// already ended. Await the handle to learn which.
     pub fn cancel(&self) {
         self.cancel.cancel();
     }
@@ -654,6 +759,7 @@ pin_project_lite::pin_project! {
         job: Option<F>,
         deadline: Option<Sleep>,
         started: Instant,
+        stamp_end: bool,
         cancel: Option<Arc<CancelToken>>,
         reply: Option<Reply<F::Ok, F::Error>>,
     }
@@ -672,11 +778,10 @@ impl<F: TryFuture> Running<F> {
         };
         *this.deadline = None;
         Done {
-            completion: Completion {
-                id: *this.id,
-                outcome,
-                latency: this.started.elapsed(),
-            },
+            id: *this.id,
+            outcome,
+            started: *this.started,
+            ended: this.stamp_end.then(Instant::now),
             reply: this.reply.take(),
         }
     }
@@ -736,12 +841,11 @@ impl<F: TryFuture> SpawnedJob<F> {
     fn report(&mut self, done: Done<F::Ok, F::Error>) {
         if let Err(e) = self.done_tx.unbounded_send(done) {
             // The driver is gone: account for the job here and answer its handle.
-            let done = e.into_inner();
-            let outcome = &done.completion.outcome;
+            let (completion, reply) = e.into_inner().completion(Instant::now());
             let recorder = &self.shared.recorder;
-            recorder.finished_running(outcome.kind(), done.completion.latency);
-            if let Some(reply) = done.reply {
-                let _ = reply.send(done.completion);
+            recorder.finished_orphan(completion.outcome.kind(), completion.latency);
+            if let Some(reply) = reply {
+                let _ = reply.send(completion);
             }
         }
     }
@@ -763,8 +867,7 @@ impl<F: TryFuture> Future for SpawnedJob<F> {
 
 impl<F: TryFuture> Drop for SpawnedJob<F> {
     fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            let mut running = running;
+        if let Some(mut running) = self.running.take() {
             let done = running.as_mut().end(Outcome::Cancelled);
             self.report(done);
         }
@@ -803,11 +906,20 @@ impl<F: TryFuture> Exec<F> {
                 let done = std::task::ready!(s.done_rx.poll_next_unpin(cx));
                 // The driver holds a sender (inside `launch`): the channel never ends.
                 let done = done.expect("completion channel outlives the driver");
-                s.running.remove(&done.completion.id);
+                s.running.remove(&done.id);
                 Poll::Ready(Some(done))
             }
         }
     }
+}
+
+enum QueueState {
+    /// Jobs are waiting.
+    Ready,
+    /// The queue is closed and empty.
+    Done,
+    /// Empty; the driver's waker is stored.
+    Waiting,
 }
 
 /// Runs the jobs of a [`Pool`] and yields their [`Completion`]s in completion order.
@@ -819,15 +931,21 @@ impl<F: TryFuture> Exec<F> {
 ///
 /// Outcomes of jobs submitted with a [`JobHandle`] go to the handle, not the stream.
 ///
+/// Latencies are read from the clock once per driver round (a round starts the
+/// queued jobs that fit and collects up to 64 finished ones), which keeps the
+/// per-job cost low; their error is the length of a round, microseconds.
+///
 /// Dropping the driver cancels every accepted job that has not ended: handles receive
 /// [`Outcome::Cancelled`], and the metrics count them as cancelled.
 #[must_use = "jobs only run while the driver is polled"]
 pub struct Driver<F: TryFuture> {
     shared: Arc<Shared>,
-    rx: Pin<Box<async_channel::Receiver<Entry<F>>>>,
+    queue: Arc<Mutex<Queue<Entry<F>>>>,
     exec: Exec<F>,
+    local: LocalRecorder,
     ready: VecDeque<Completion<F::Ok, F::Error>>,
-    rx_done: bool,
+    scratch: Vec<Entry<F>>,
+    queue_done: bool,
     abort_handled: bool,
     timeout: Option<(Duration, Arc<dyn Timer>)>,
 }
@@ -837,7 +955,6 @@ impl<F: TryFuture> fmt::Debug for Driver<F> {
         f.debug_struct("Driver")
             .field("max_concurrency", &self.shared.max_concurrency)
             .field("running", &self.exec.running())
-            .field("queued", &self.rx.len())
             .field("spawned", &matches!(self.exec, Exec::Spawned(_)))
             .finish()
     }
@@ -851,57 +968,56 @@ impl<F: TryFuture> Driver<F> {
         while self.next().await.is_some() {}
     }
 
-    /// Delivers a completion: to its handle if it has a live one, else returns it for
-    /// the stream.
-    fn route(&mut self, done: Done<F::Ok, F::Error>) -> Option<Completion<F::Ok, F::Error>> {
-        match done.reply {
-            None => Some(done.completion),
-            Some(reply) => reply.send(done.completion).err(),
-        }
-    }
-
-    fn finish(&mut self, done: Done<F::Ok, F::Error>) -> Option<Completion<F::Ok, F::Error>> {
+    /// Accounts for an ended job and delivers it: to its handle if it has a live
+    /// one, else to the stream.
+    fn finish(&mut self, done: Done<F::Ok, F::Error>, now: Instant, started: bool) {
+        let (completion, reply) = done.completion(now);
+        let latency = started.then_some(completion.latency);
         let recorder = &self.shared.recorder;
-        recorder.finished_running(done.completion.outcome.kind(), done.completion.latency);
-        self.route(done)
+        self.local
+            .finished(recorder, completion.outcome.kind(), latency);
+        let completion = match reply {
+            None => completion,
+            Some(reply) => match reply.send(completion) {
+                Ok(()) => return,
+                Err(completion) => completion,
+            },
+        };
+        self.ready.push_back(completion);
     }
 
     /// Ends a queued job that never started.
-    fn cancel_queued(&mut self, entry: Entry<F>) {
-        self.shared
-            .recorder
-            .count(crate::outcome::OutcomeKind::Cancelled);
+    fn cancel_queued(&mut self, entry: Entry<F>, now: Instant) {
         let done = Done {
-            completion: Completion {
-                id: entry.id,
-                outcome: Outcome::Cancelled,
-                latency: Duration::ZERO,
-            },
+            id: entry.id,
+            outcome: Outcome::Cancelled,
+            started: now,
+            ended: Some(now),
             reply: entry.reply,
         };
-        if let Some(c) = self.route(done) {
-            self.ready.push_back(c);
-        }
+        self.finish(done, now, false);
     }
 
-    fn start(&mut self, entry: Entry<F>) {
+    fn start(&mut self, entry: Entry<F>, now: Instant) {
         if entry.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
-            self.cancel_queued(entry);
+            self.cancel_queued(entry, now);
             return;
         }
-        self.shared.recorder.started();
+        self.local.started(&self.shared.recorder);
         let deadline = self.timeout.as_ref().map(|(d, timer)| timer.sleep(*d));
         let mut running = Running {
             id: entry.id,
             job: Some(entry.job),
             deadline,
-            started: Instant::now(),
+            started: now,
+            stamp_end: false,
             cancel: entry.cancel,
             reply: entry.reply,
         };
         match &mut self.exec {
             Exec::Inline(jobs) => jobs.push(running),
             Exec::Spawned(s) => {
+                running.stamp_end = true;
                 let cancel = running.cancel.get_or_insert_with(Default::default);
                 s.running.insert(running.id, Arc::clone(cancel));
                 (s.launch)(running, Arc::clone(&self.shared));
@@ -910,27 +1026,60 @@ impl<F: TryFuture> Driver<F> {
     }
 
     /// Starts queued jobs while slots are free.
-    fn admit(&mut self) {
-        while self.exec.running() < self.shared.max_concurrency {
-            match self.rx.try_recv() {
-                Ok(entry) => self.start(entry),
-                Err(async_channel::TryRecvError::Empty) => break,
-                Err(async_channel::TryRecvError::Closed) => {
-                    self.rx_done = true;
-                    break;
-                }
+    fn admit(&mut self, now: Instant) {
+        let room = self.shared.max_concurrency - self.exec.running();
+        if room == 0 || self.queue_done {
+            return;
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        {
+            let mut queue = lock(&self.queue);
+            let n = room.min(queue.items.len());
+            scratch.extend(queue.items.drain(..n));
+            if queue.closed && queue.items.is_empty() {
+                self.queue_done = true;
             }
+        }
+        if !scratch.is_empty() {
+            self.shared.space.notify(usize::MAX);
+        }
+        for entry in scratch.drain(..) {
+            self.start(entry, now);
+        }
+        self.scratch = scratch;
+    }
+
+    /// Whether queued jobs wait; stores the waker when none do.
+    fn poll_queue(&mut self, cx: &mut Context<'_>) -> QueueState {
+        let mut queue = lock(&self.queue);
+        if !queue.items.is_empty() {
+            QueueState::Ready
+        } else if queue.closed {
+            QueueState::Done
+        } else {
+            match &mut queue.driver {
+                Some(waker) => waker.clone_from(cx.waker()),
+                slot @ None => *slot = Some(cx.waker().clone()),
+            }
+            QueueState::Waiting
         }
     }
 
     /// Cancels every accepted job (abort, or the driver going away).
     fn cancel_all(&mut self) {
         self.abort_handled = true;
-        self.rx.close();
-        while let Ok(entry) = self.rx.try_recv() {
-            self.cancel_queued(entry);
+        let now = Instant::now();
+        let queued: Vec<Entry<F>> = {
+            let mut queue = lock(&self.queue);
+            queue.closed = true;
+            queue.driver = None;
+            queue.items.drain(..).collect()
+        };
+        self.shared.space.notify(usize::MAX);
+        self.queue_done = true;
+        for entry in queued {
+            self.cancel_queued(entry, now);
         }
-        self.rx_done = true;
         match &mut self.exec {
             Exec::Inline(jobs) => {
                 let mut ended = Vec::with_capacity(jobs.len());
@@ -939,19 +1088,25 @@ impl<F: TryFuture> Driver<F> {
                 }
                 jobs.clear();
                 for done in ended {
-                    if let Some(c) = self.finish(done) {
-                        self.ready.push_back(c);
-                    }
+                    self.finish(done, now, true);
                 }
             }
-            // Spawned jobs notice their token at their next poll and report back.
+            // Spawned jobs notice their token at once and report back.
             Exec::Spawned(s) => s.running.values().for_each(|c| c.cancel()),
         }
     }
+
+    /// Goes idle: publishes buffered latencies, and makes sure an abort from now on
+    /// wakes this task. Returns `true` if an abort arrived meanwhile.
+    fn park(&mut self, cx: &mut Context<'_>) -> bool {
+        self.local.flush(&self.shared.recorder);
+        self.shared.abort_waker.register(cx.waker());
+        !self.abort_handled && self.shared.aborted.load(Ordering::Acquire)
+    }
 }
 
-// The driver never relies on its own address: the receiver is boxed, the running
-// jobs are pinned inside `FuturesUnordered`, completions are plain values.
+// The driver never relies on its own address: running jobs are pinned inside
+// `FuturesUnordered`, everything else is plain values.
 impl<F: TryFuture> Unpin for Driver<F> {}
 
 impl<F: TryFuture> Stream for Driver<F> {
@@ -959,46 +1114,64 @@ impl<F: TryFuture> Stream for Driver<F> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        this.shared.driver_waker.register(cx.waker());
         for _ in 0..POLL_BUDGET {
+            if let Some(c) = this.ready.pop_front() {
+                return Poll::Ready(Some(c));
+            }
             if !this.abort_handled && this.shared.aborted.load(Ordering::Acquire) {
                 this.cancel_all();
+                continue;
             }
-            if let Some(c) = this.ready.pop_front() {
-                return Poll::Ready(Some(c));
-            }
-            this.admit();
-            if let Some(c) = this.ready.pop_front() {
-                return Poll::Ready(Some(c));
-            }
-            let idle = match this.exec.poll_done(cx) {
-                Poll::Ready(Some(done)) => {
-                    if let Some(c) = this.finish(done) {
-                        return Poll::Ready(Some(c));
+            // One round: start what fits, collect what ended.
+            let now = Instant::now();
+            this.admit(now);
+            let mut progressed = false;
+            let mut idle = false;
+            for _ in 0..ROUND_BATCH {
+                match this.exec.poll_done(cx) {
+                    Poll::Ready(Some(done)) => {
+                        let started = true;
+                        this.finish(done, now, started);
+                        progressed = true;
                     }
+                    Poll::Ready(None) => {
+                        idle = true;
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if progressed || !this.ready.is_empty() {
+                continue;
+            }
+            if this.queue_done {
+                if idle {
+                    this.local.flush(&this.shared.recorder);
+                    return Poll::Ready(None);
+                }
+                if this.park(cx) {
                     continue;
                 }
-                Poll::Ready(None) => true,
-                Poll::Pending => false,
-            };
-            if this.rx_done {
-                return if idle {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Pending
-                };
-            }
-            if this.exec.running() >= this.shared.max_concurrency {
-                // Full: a finishing job wakes us.
                 return Poll::Pending;
             }
-            // Room for more: wait for the queue too.
-            match this.rx.as_mut().poll_next(cx) {
-                Poll::Ready(Some(entry)) => this.start(entry),
-                Poll::Ready(None) => this.rx_done = true,
-                Poll::Pending => return Poll::Pending,
+            if this.exec.running() < this.shared.max_concurrency {
+                // Room for more: jobs may wait in the queue, or we wait for them.
+                match this.poll_queue(cx) {
+                    QueueState::Ready => continue,
+                    QueueState::Done => {
+                        this.queue_done = true;
+                        continue;
+                    }
+                    QueueState::Waiting => {}
+                }
             }
+            // Full, or nothing queued: a finishing job or a submission wakes us.
+            if this.park(cx) {
+                continue;
+            }
+            return Poll::Pending;
         }
+        this.local.flush(&this.shared.recorder);
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -1010,15 +1183,14 @@ impl<F: TryFuture> Stream for Driver<F> {
 
 impl<F: TryFuture> FusedStream for Driver<F> {
     fn is_terminated(&self) -> bool {
-        self.rx_done && self.ready.is_empty() && self.exec.running() == 0
+        self.queue_done && self.ready.is_empty() && self.exec.running() == 0
     }
 }
 
 impl<F: TryFuture> Drop for Driver<F> {
     fn drop(&mut self) {
-        if !self.abort_handled || self.exec.running() > 0 || !self.rx.is_empty() {
-            self.cancel_all();
-        }
+        self.cancel_all();
+        self.local.flush(&self.shared.recorder);
         // Outcomes meant for the stream cannot be delivered any more; they were
         // counted. Spawned jobs report to their handles themselves.
         self.ready.clear();
