@@ -2,5 +2,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod plugin;
 pub mod record;
 pub mod timer;
+pub mod trace;
+
+pub use plugin::{Plugin, PluginError, PluginErrorKind, Registry};
+pub use trace::{Trace, TraceKind};
