@@ -4,8 +4,10 @@
 
 pub mod plugin;
 pub mod record;
+pub mod sim;
 pub mod timer;
 pub mod trace;
 
 pub use plugin::{Plugin, PluginError, PluginErrorKind, Registry};
+pub use sim::{FlatWorkload, SimConfig, SimWorkload};
 pub use trace::{Trace, TraceKind};
