@@ -41,13 +41,19 @@
 pub mod chart;
 pub mod metrics;
 pub mod outcome;
+pub mod plugin;
 pub mod pool;
 pub mod record;
+pub mod sim;
 pub mod timer;
+pub mod trace;
 
 pub use metrics::{Gauge, LatencySummary, Metrics};
 pub use outcome::{Completion, JobId, Outcome, OutcomeKind};
+pub use plugin::{Plugin, PluginError, PluginErrorKind, Registry};
 pub use pool::{
     BuildError, Driver, JobHandle, Pool, PoolBuilder, Spawn, SubmitError, TrySubmitError,
 };
+pub use sim::{FlatWorkload, SimConfig, SimWorkload};
 pub use timer::Timer;
+pub use trace::{Trace, TraceKind};

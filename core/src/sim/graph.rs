@@ -1,0 +1,229 @@
+//! The implicit trace graph: five bytes per node.
+//!
+//! Nodes are numbered `0..N` in breadth-first order of a spanning tree; the seeds are
+//! `0..S`. Node `i` stores its kind and the plugin of its parent that produced it
+//! (one byte, `tags[i]`) and where its tree children start (`first_child[i]`): its
+//! tree children are `first_child[i]..first_child[i + 1]`, and a call of plugin `p`
+//! on `i` returns those tagged `p`. Extra edges to other existing nodes (duplicates,
+//! cycles) are drawn from a hash at call time and stored nowhere.
+//!
+//! Exactly `N` traces are reachable when no call fails: every node is a tree
+//! descendant of a seed, and extra edges only point at nodes below `N`. The build
+//! keeps at least one unexpanded node with plugins in the tree's frontier until all
+//! `N` nodes exist, forcing one such child when a node would otherwise be the last.
+
+use std::time::Duration;
+
+use super::config::SimConfig;
+use super::kinds::{self, Spec};
+use super::rng::{Draws, Salt};
+use crate::plugin::{PluginError, PluginErrorKind};
+
+/// Largest number of new traces one call may create, and of extra edges per call.
+const MAX_CHILDREN_PER_CALL: u64 = 4096;
+const MAX_EXTRA_PER_CALL: u64 = 64;
+/// Attempts to find an extra-edge target of a kind the plugin emits.
+const EXTRA_ATTEMPTS: usize = 4;
+const PLUGIN_SHIFT: u8 = 5;
+const KIND_MASK: u8 = (1 << PLUGIN_SHIFT) - 1;
+const SEED_KINDS: [u8; 3] = [kinds::USERNAME, kinds::DOMAIN, kinds::EMAIL];
+
+/// The outcome class of one call, before children are listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Ok,
+    Failed(PluginError),
+    Panicked,
+}
+
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub(crate) config: SimConfig,
+    lognormal: Option<(f64, f64)>,
+    first_child: Vec<u32>,
+    tags: Vec<u8>,
+}
+
+impl Graph {
+    /// Builds the graph of a validated config.
+    pub(crate) fn build(config: SimConfig) -> Self {
+        let n = config.traces as u32;
+        let seeds = config.seed_traces as u32;
+        let mut tags = Vec::with_capacity(n as usize);
+        let mut first_child = Vec::with_capacity(n as usize + 1);
+        tags.extend((0..seeds).map(|s| SEED_KINDS[s as usize % SEED_KINDS.len()]));
+        let mut next = seeds;
+        // Created, not yet expanded nodes whose kind has plugins.
+        let mut pending = seeds as usize;
+        for i in 0..n {
+            first_child.push(next);
+            if next == n {
+                continue;
+            }
+            let kind = tags[i as usize] & KIND_MASK;
+            let specs = kinds::specs(kind);
+            if specs.is_empty() {
+                continue;
+            }
+            pending -= 1;
+            for (p, spec) in specs.iter().enumerate() {
+                if !kinds::active(kind, p, i) {
+                    continue;
+                }
+                let mut draws =
+                    Draws::new(config.seed, u64::from(i), plugin_key(kind, p), Salt::Count);
+                let count = draws
+                    .geometric(spec.mean * config.fan_out, MAX_CHILDREN_PER_CALL)
+                    .min(u64::from(n - next));
+                let mut kind_draws = Draws::new(
+                    config.seed,
+                    u64::from(i),
+                    plugin_key(kind, p),
+                    Salt::ChildKind,
+                );
+                for _ in 0..count {
+                    let child = pick_kind(spec, &mut kind_draws);
+                    pending += usize::from(kinds::productive(child));
+                    tags.push(child | ((p as u8) << PLUGIN_SHIFT));
+                }
+                next += count as u32;
+            }
+            if pending == 0 && next < n {
+                // Keep the frontier alive: one productive child from the first active
+                // plugin that can emit one.
+                let (p, child) = specs
+                    .iter()
+                    .enumerate()
+                    .filter(|&(p, _)| kinds::active(kind, p, i))
+                    .find_map(|(p, s)| {
+                        s.emits
+                            .iter()
+                            .find(|&&(k, _)| kinds::productive(k))
+                            .map(|&(k, _)| (p, k))
+                    })
+                    .expect("every productive kind emits a productive kind");
+                tags.push(child | ((p as u8) << PLUGIN_SHIFT));
+                pending += 1;
+                next += 1;
+            }
+        }
+        first_child.push(n);
+        debug_assert_eq!(tags.len(), n as usize);
+        let lognormal = config.lognormal();
+        Graph {
+            config,
+            lognormal,
+            first_child,
+            tags,
+        }
+    }
+
+    pub(crate) fn len(&self) -> u32 {
+        self.tags.len() as u32
+    }
+
+    pub(crate) fn kind_code(&self, node: u32) -> u8 {
+        self.tags[node as usize] & KIND_MASK
+    }
+
+    /// The nominal latency of plugin `p` on `node` (time scale applied).
+    pub(crate) fn latency(&self, node: u32, p: usize) -> Duration {
+        let kind = self.kind_code(node);
+        let Some(spec) = kinds::specs(kind).get(p) else {
+            return Duration::ZERO;
+        };
+        let Some((mu, sigma)) = self.lognormal else {
+            return Duration::ZERO;
+        };
+        if !spec.io || !kinds::active(kind, p, node) {
+            return Duration::ZERO;
+        }
+        let mut draws = Draws::new(
+            self.config.seed,
+            u64::from(node),
+            plugin_key(kind, p),
+            Salt::Latency,
+        );
+        let z = draws.normal().clamp(-8.0, 8.0);
+        let secs = (mu + sigma * z).exp() * self.config.time_scale;
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+    }
+
+    /// Whether plugin `p` on `node` succeeds, fails or panics.
+    pub(crate) fn verdict(&self, node: u32, p: usize) -> Verdict {
+        let kind = self.kind_code(node);
+        if !kinds::active(kind, p, node) {
+            return Verdict::Ok;
+        }
+        let key = plugin_key(kind, p);
+        let u = Draws::new(self.config.seed, u64::from(node), key, Salt::Outcome).unit();
+        if u < self.config.panic_prob {
+            return Verdict::Panicked;
+        }
+        if u >= self.config.panic_prob + self.config.failure_prob {
+            return Verdict::Ok;
+        }
+        let mut draws = Draws::new(self.config.seed, u64::from(node), key, Salt::ErrorKind);
+        let name = kinds::specs(kind)[p].name;
+        let (kind, message) = match draws.below(20) {
+            0..=5 => (PluginErrorKind::Http(403), "forbidden"),
+            6..=10 => (PluginErrorKind::RateLimited, "http 429: too many requests"),
+            11..=13 => (PluginErrorKind::Timeout, "no answer within 30 s"),
+            14..=16 => (PluginErrorKind::Network, "connection reset"),
+            17 => (PluginErrorKind::Http(500), "internal server error"),
+            _ => (PluginErrorKind::Http(503), "service unavailable"),
+        };
+        Verdict::Failed(PluginError::new(kind, format!("{name}: {message}")))
+    }
+
+    /// The traces plugin `p` returns for `node` when it succeeds: its tree children
+    /// tagged `p`, then extra edges to existing nodes of kinds the plugin emits.
+    pub(crate) fn children(&self, node: u32, p: usize, out: &mut Vec<u32>) {
+        let kind = self.kind_code(node);
+        if !kinds::active(kind, p, node) {
+            return;
+        }
+        let start = self.first_child[node as usize];
+        let end = self.first_child[node as usize + 1];
+        out.extend(
+            (start..end).filter(|&c| usize::from(self.tags[c as usize] >> PLUGIN_SHIFT) == p),
+        );
+        let spec = &kinds::specs(kind)[p];
+        let key = plugin_key(kind, p);
+        let extra = Draws::new(self.config.seed, u64::from(node), key, Salt::Extra)
+            .geometric(self.config.duplicate_edges, MAX_EXTRA_PER_CALL);
+        let mut targets = Draws::new(self.config.seed, u64::from(node), key, Salt::ExtraTarget);
+        for _ in 0..extra {
+            for _ in 0..EXTRA_ATTEMPTS {
+                let target = targets.below(u64::from(self.len())) as u32;
+                let target_kind = self.kind_code(target);
+                if target != node && spec.emits.iter().any(|&(k, _)| k == target_kind) {
+                    out.push(target);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Bytes used by the per-node arrays.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.first_child.capacity() * 4 + self.tags.capacity()
+    }
+}
+
+/// A key naming plugin `p` of kind code `kind` in hashes.
+fn plugin_key(kind: u8, p: usize) -> u64 {
+    (u64::from(kind) << 8) | p as u64
+}
+
+fn pick_kind(spec: &Spec, draws: &mut Draws) -> u8 {
+    let total: u32 = spec.emits.iter().map(|&(_, w)| w).sum();
+    let mut x = draws.below(u64::from(total)) as u32;
+    for &(kind, weight) in spec.emits {
+        if x < weight {
+            return kind;
+        }
+        x -= weight;
+    }
+    spec.emits[spec.emits.len() - 1].0
+}

@@ -1,0 +1,118 @@
+//! Fixed hashing and the distributions drawn from it.
+//!
+//! Every random quantity of the simulation is a pure function of a key (seed, node,
+//! plugin, purpose), so it can be recomputed anywhere in any order. The mixer is the
+//! SplitMix64 finaliser, fixed forever: never std's `RandomState`.
+
+/// Mixes 64 bits into 64 well-distributed bits (SplitMix64 finaliser).
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A hash of a key made of several words.
+pub(crate) fn hash(words: &[u64]) -> u64 {
+    words.iter().fold(0x243F_6A88_85A3_08D3, |h, &w| mix(h ^ w))
+}
+
+/// The purpose of a draw, so that draws for one (node, plugin) are independent.
+#[derive(Debug, Clone, Copy)]
+#[repr(u64)]
+pub(crate) enum Salt {
+    Count = 1,
+    ChildKind = 2,
+    Latency = 3,
+    Outcome = 4,
+    ErrorKind = 5,
+    Extra = 6,
+    ExtraTarget = 7,
+    Flat = 8,
+}
+
+/// A small generator over one key: successive draws hash an increasing counter.
+#[derive(Debug, Clone)]
+pub(crate) struct Draws {
+    key: u64,
+    counter: u64,
+}
+
+impl Draws {
+    pub(crate) fn new(seed: u64, node: u64, plugin: u64, salt: Salt) -> Self {
+        Draws {
+            key: hash(&[seed, node, plugin, salt as u64]),
+            counter: 0,
+        }
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.counter += 1;
+        mix(self.key ^ mix(self.counter))
+    }
+
+    /// Uniform in [0, 1).
+    pub(crate) fn unit(&mut self) -> f64 {
+        unit(self.next_u64())
+    }
+
+    /// Uniform in (0, 1], safe for `ln`.
+    pub(crate) fn unit_open(&mut self) -> f64 {
+        1.0 - self.unit()
+    }
+
+    /// Uniform in [0, n) (n > 0).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// A standard normal draw (Box-Muller).
+    pub(crate) fn normal(&mut self) -> f64 {
+        let r = (-2.0 * self.unit_open().ln()).sqrt();
+        r * (std::f64::consts::TAU * self.unit()).cos()
+    }
+
+    /// A geometric count on {0, 1, 2, ...} with the given mean, capped at `cap`.
+    pub(crate) fn geometric(&mut self, mean: f64, cap: u64) -> u64 {
+        if mean <= 0.0 {
+            return 0;
+        }
+        let q = mean / (1.0 + mean);
+        let k = (self.unit_open().ln() / q.ln()).floor();
+        if k.is_finite() && k >= 0.0 {
+            (k as u64).min(cap)
+        } else {
+            cap
+        }
+    }
+}
+
+/// The top 53 bits of `x` as a float in [0, 1).
+pub(crate) fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometric_mean_is_close() {
+        let mut d = Draws::new(1, 2, 3, Salt::Count);
+        let n = 100_000;
+        let total: u64 = (0..n).map(|_| d.geometric(2.5, u64::MAX)).sum();
+        let mean = total as f64 / n as f64;
+        assert!((mean - 2.5).abs() < 0.1, "mean {mean}");
+    }
+
+    #[test]
+    fn normal_moments_are_close() {
+        let mut d = Draws::new(7, 0, 0, Salt::Latency);
+        let n = 100_000;
+        let xs: Vec<f64> = (0..n).map(|_| d.normal()).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+        assert!(mean.abs() < 0.02, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.03, "var {var}");
+    }
+}
