@@ -39,6 +39,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod chart;
+pub mod crawl;
 pub mod metrics;
 pub mod outcome;
 pub mod plugin;
