@@ -1,6 +1,447 @@
 //! The crawl engine: seed traces in, every (trace, plugin) call scheduled under one of
 //! three [`Model`]s, discovered traces deduplicated on (kind, value).
+//!
+//! A crawl starts from seed traces and runs every plugin registered for each trace's
+//! kind; the traces a call returns are deduplicated against everything found so far
+//! and the new ones are followed in turn, until nothing new turns up (or a limit, or a
+//! cancellation, stops it). Every (trace, plugin) pair is one job.
+//!
+//! Under [`Model::Pool`] the jobs run on a bounded [`Pool`]: a job's new traces are
+//! scheduled the moment it ends, and no job ever waits for another inside the pool
+//! (the engine submits from outside, with [`Pool::try_submit`]), so the crawl cannot
+//! deadlock at any `C ≥ 1`. [`Model::Previous`] and [`Model::Unbounded`] reproduce the
+//! models the pool replaced, with the same crawl semantics: same dedup, limits,
+//! timeouts and panic capture, so the three discover the same traces.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tracepool::crawl::{CrawlConfig, Crawler, Model};
+//! use tracepool::sim::{SimConfig, SimWorkload};
+//! use tracepool::timer::{Sleep, Timer};
+//!
+//! // A timer that never waits: the simulated latencies pass instantly.
+//! #[derive(Debug)]
+//! struct NoWait;
+//! impl Timer for NoWait {
+//!     fn sleep(&self, _: std::time::Duration) -> Sleep {
+//!         Box::pin(async {})
+//!     }
+//! }
+//!
+//! let sim = SimWorkload::new(SimConfig { traces: 300, failure_prob: 0.0, ..SimConfig::default() })?;
+//! let crawler = Crawler::new(
+//!     sim.registry(Arc::new(NoWait)),
+//!     CrawlConfig { model: Model::Pool, max_concurrency: 4, ..CrawlConfig::default() },
+//! )?;
+//! let report = futures::executor::block_on(crawler.run(sim.seeds(), |_event| {}));
+//! assert_eq!(report.discovered.len(), 300);
+//! assert!(report.peak_in_flight <= 4);
+//! assert_eq!(report.lost, 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+mod engine;
 mod model;
 
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use futures::task::AtomicWaker;
+
+use crate::OutcomeKind;
+use crate::metrics::LatencySummary;
+use crate::plugin::Registry;
+use crate::timer::Timer;
+use crate::trace::Trace;
+
 pub use model::{Model, UnknownModelError};
+
+/// How a crawl runs. [`CrawlConfig::default`]: the pool model, `C = 10`, no timeout, no
+/// limits.
+#[derive(Clone)]
+pub struct CrawlConfig {
+    /// The scheduling model.
+    pub model: Model,
+    /// The concurrency setting `C` (at least 1). What it bounds depends on the model:
+    /// calls in flight for `pool`, traces per batch and calls per trace for
+    /// `previous`, nothing for `unbounded`.
+    pub max_concurrency: usize,
+    /// A call still running this long after it started is dropped and counted as
+    /// timed out (every model). Needs [`timer`](Self::timer).
+    pub timeout: Option<Duration>,
+    /// The timer enforcing `timeout`.
+    pub timer: Option<Arc<dyn Timer>>,
+    /// Traces at this depth (seeds are at depth 0) are recorded but not followed.
+    pub max_depth: Option<u32>,
+    /// At most this many traces are recorded (at least 1); later new traces are
+    /// counted as skipped.
+    pub max_traces: Option<usize>,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            model: Model::Pool,
+            max_concurrency: 10,
+            timeout: None,
+            timer: None,
+            max_depth: None,
+            max_traces: None,
+        }
+    }
+}
+
+impl fmt::Debug for CrawlConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CrawlConfig")
+            .field("model", &self.model)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("timeout", &self.timeout)
+            .field("timer", &self.timer)
+            .field("max_depth", &self.max_depth)
+            .field("max_traces", &self.max_traces)
+            .finish()
+    }
+}
+
+/// An invalid [`CrawlConfig`], naming the field and the accepted range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrawlConfigError {
+    field: &'static str,
+    accepted: &'static str,
+}
+
+impl CrawlConfigError {
+    /// The field at fault.
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+}
+
+impl fmt::Display for CrawlConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} must be {}", self.field, self.accepted)
+    }
+}
+
+impl std::error::Error for CrawlConfigError {}
+
+impl CrawlConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    ///
+    /// The first field out of its range.
+    pub fn validate(&self) -> Result<(), CrawlConfigError> {
+        let err = |field, accepted| Err(CrawlConfigError { field, accepted });
+        if self.max_concurrency == 0 {
+            return err("max_concurrency", "at least 1");
+        }
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return err("timeout", "longer than zero");
+        }
+        if self.timeout.is_some() && self.timer.is_none() {
+            return err("timer", "set when a timeout is set");
+        }
+        if self.max_traces == Some(0) {
+            return err("max_traces", "at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Something that happened during a crawl, passed to the observer of
+/// [`Crawler::run`] as it happens: for progress bars, logs and live charts.
+#[derive(Debug, Clone, Copy)]
+pub enum CrawlEvent<'a> {
+    /// A call was handed to the scheduler (it starts when the model lets it).
+    JobSubmitted {
+        /// The trace followed.
+        trace: &'a Trace,
+        /// The plugin's name.
+        plugin: &'a str,
+    },
+    /// A call ended.
+    JobFinished {
+        /// The trace followed.
+        trace: &'a Trace,
+        /// The plugin's name.
+        plugin: &'a str,
+        /// How it ended.
+        outcome: OutcomeKind,
+        /// From its start to its end.
+        latency: Duration,
+        /// Traces it returned (new or not).
+        found: usize,
+    },
+    /// A new trace was recorded.
+    TraceDiscovered {
+        /// The new trace.
+        trace: &'a Trace,
+        /// The trace it was found from (`None` for a seed).
+        parent: Option<&'a Trace>,
+        /// The plugin that found it (`None` for a seed).
+        plugin: Option<&'a str>,
+        /// Seeds are at depth 0.
+        depth: u32,
+    },
+    /// A call returned a trace that was already known.
+    DuplicateSkipped {
+        /// The trace.
+        trace: &'a Trace,
+        /// The plugin that returned it again.
+        plugin: &'a str,
+    },
+}
+
+/// One recorded trace and where it came from: a node of the discovery graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    /// The trace.
+    pub trace: Trace,
+    /// Index (in [`CrawlReport::discovered`]) of the trace it was found from; `None`
+    /// for a seed.
+    pub parent: Option<usize>,
+    /// Index (in [`CrawlReport::plugin_names`]) of the plugin that found it; `None`
+    /// for a seed.
+    pub plugin: Option<usize>,
+    /// Seeds are at depth 0.
+    pub depth: u32,
+}
+
+/// Calls of one plugin and how they ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PluginStats {
+    /// Calls handed to the scheduler.
+    pub calls: u64,
+    /// Calls that returned traces.
+    pub completed: u64,
+    /// Calls that returned an error.
+    pub failed: u64,
+    /// Calls dropped at the timeout.
+    pub timed_out: u64,
+    /// Calls that panicked.
+    pub panicked: u64,
+    /// Calls cancelled with the crawl.
+    pub cancelled: u64,
+    /// Latencies of the calls that ran.
+    pub latency: LatencySummary,
+}
+
+/// What a crawl did: the final report of [`Crawler::run`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrawlReport {
+    /// The model the crawl ran under.
+    pub model: Model,
+    /// The concurrency setting `C`.
+    pub max_concurrency: usize,
+    /// Wall time from start to end.
+    pub wall: Duration,
+    /// Calls handed to the scheduler ("accepted jobs").
+    pub jobs: u64,
+    /// Calls that returned traces.
+    pub completed: u64,
+    /// Calls that returned an error.
+    pub failed: u64,
+    /// Calls dropped at the timeout.
+    pub timed_out: u64,
+    /// Calls that panicked.
+    pub panicked: u64,
+    /// Calls cancelled (the crawl was cancelled).
+    pub cancelled: u64,
+    /// Accepted calls without an outcome: always 0 unless the engine is broken.
+    pub lost: u64,
+    /// Results that were already known.
+    pub duplicates: u64,
+    /// New traces not recorded because of `max_traces`.
+    pub skipped: u64,
+    /// Every recorded trace, seeds first, in discovery order: the discovery graph.
+    pub discovered: Vec<Discovery>,
+    /// Names of the plugins, indexed by [`Discovery::plugin`].
+    pub plugin_names: Vec<String>,
+    /// Calls per plugin name.
+    pub plugins: BTreeMap<String, PluginStats>,
+    /// Failed calls per error kind (`PluginErrorKind::key`), plus `timeout` and
+    /// `panic`.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// The most calls in flight at one instant, counted the same way in every model
+    /// (from a call's first poll to its end).
+    pub peak_in_flight: u64,
+    /// Latencies of every call that ran.
+    pub latency: LatencySummary,
+    /// Whether the crawl was cancelled before its end.
+    pub was_cancelled: bool,
+}
+
+impl CrawlReport {
+    /// Outcomes counted: `completed + failed + timed_out + panicked + cancelled`.
+    pub fn finished(&self) -> u64 {
+        self.completed + self.failed + self.timed_out + self.panicked + self.cancelled
+    }
+
+    /// `(failed + timed_out + panicked) / jobs`, 0 without jobs.
+    pub fn error_rate(&self) -> f64 {
+        if self.jobs == 0 {
+            return 0.0;
+        }
+        (self.failed + self.timed_out + self.panicked) as f64 / self.jobs as f64
+    }
+}
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+    waker: AtomicWaker,
+}
+
+/// Cancels a running crawl; cheap to clone, usable from any thread.
+///
+/// A cancelled crawl stops scheduling, cancels its running calls and returns its
+/// report with what it found so far ([`CrawlReport::was_cancelled`] set).
+#[derive(Debug, Clone)]
+pub struct Canceller(Arc<CancelState>);
+
+impl Canceller {
+    /// Cancels the crawl (no effect if it already ended).
+    pub fn cancel(&self) {
+        self.0.cancelled.store(true, Relaxed);
+        self.0.waker.wake();
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Relaxed)
+    }
+}
+
+/// Live counters of a crawl, cheap to read from any thread (e.g. by a sampler).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CrawlGauge {
+    /// Calls in flight (first polled and not ended).
+    pub in_flight: u64,
+    /// The most calls that were in flight at one instant.
+    pub peak_in_flight: u64,
+    /// Calls handed to the scheduler that have not started.
+    pub queued: u64,
+    /// Calls that ended.
+    pub finished: u64,
+    /// Traces recorded.
+    pub discovered: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Probe {
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    submitted: AtomicU64,
+    finished: AtomicU64,
+    discovered: AtomicU64,
+}
+
+impl Probe {
+    fn enter(self: &Arc<Self>) -> InFlightGuard {
+        let now = self.in_flight.fetch_add(1, Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Relaxed);
+        InFlightGuard(Arc::clone(self))
+    }
+}
+
+/// Counts a call in flight from its creation (at the call's first poll) to its drop.
+struct InFlightGuard(Arc<Probe>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Reads a crawl's [`CrawlGauge`]; cheap to clone, usable from any thread.
+#[derive(Debug, Clone)]
+pub struct GaugeReader(Arc<Probe>);
+
+impl GaugeReader {
+    /// The current counters.
+    pub fn read(&self) -> CrawlGauge {
+        let p = &self.0;
+        let in_flight = p.in_flight.load(Relaxed);
+        let finished = p.finished.load(Relaxed);
+        let submitted = p.submitted.load(Relaxed);
+        CrawlGauge {
+            in_flight,
+            peak_in_flight: p.peak_in_flight.load(Relaxed),
+            queued: submitted.saturating_sub(finished + in_flight),
+            finished,
+            discovered: p.discovered.load(Relaxed),
+        }
+    }
+}
+
+/// Runs crawls over a plugin [`Registry`] with a [`CrawlConfig`].
+pub struct Crawler {
+    registry: Arc<Registry>,
+    config: CrawlConfig,
+    cancel: Arc<CancelState>,
+    probe: Arc<Probe>,
+}
+
+impl fmt::Debug for Crawler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Crawler")
+            .field("registry", &self.registry)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Crawler {
+    /// A crawler for `registry`'s plugins.
+    ///
+    /// # Errors
+    ///
+    /// A [`CrawlConfigError`] naming the invalid field of `config`.
+    pub fn new(
+        registry: impl Into<Arc<Registry>>,
+        config: CrawlConfig,
+    ) -> Result<Self, CrawlConfigError> {
+        config.validate()?;
+        Ok(Crawler {
+            registry: registry.into(),
+            config,
+            cancel: Arc::default(),
+            probe: Arc::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CrawlConfig {
+        &self.config
+    }
+
+    /// A handle that cancels the crawl this crawler runs.
+    pub fn canceller(&self) -> Canceller {
+        Canceller(Arc::clone(&self.cancel))
+    }
+
+    /// A handle that reads the live counters of the crawl this crawler runs.
+    pub fn gauge(&self) -> GaugeReader {
+        GaugeReader(Arc::clone(&self.probe))
+    }
+
+    /// Crawls from `seeds` until nothing new turns up, a limit stops it or it is
+    /// cancelled, calling `observer` with every [`CrawlEvent`] on the way. Runs on the
+    /// caller's task, on any executor; the calls are polled inside it.
+    ///
+    /// Counters of [`gauge`](Self::gauge) start from zero at each run.
+    pub async fn run<I, O>(&self, seeds: I, observer: O) -> CrawlReport
+    where
+        I: IntoIterator<Item = Trace>,
+        O: FnMut(&CrawlEvent<'_>),
+    {
+        engine::run(self, seeds.into_iter(), observer).await
+    }
+}

@@ -69,17 +69,37 @@ pub struct Metrics {
     pub latency: LatencySummary,
 }
 
+impl LatencySummary {
+    /// The summary of a histogram of microseconds.
+    pub(crate) fn from_histogram(h: &Histogram<u64>) -> Self {
+        let at = |q: f64| Duration::from_micros(h.value_at_quantile(q));
+        LatencySummary {
+            count: h.len(),
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            max: Duration::from_micros(h.max()),
+        }
+    }
+}
+
+/// A histogram of latencies in microseconds, three significant digits.
+pub(crate) fn latency_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is a valid precision")
+}
+
+/// A latency in whole microseconds, at least 1 (a histogram's lowest value).
+pub(crate) fn micros(latency: Duration) -> u64 {
+    u64::try_from(latency.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 impl Metrics {
     /// Jobs that ended, in any outcome.
     pub fn finished(&self) -> u64 {
         self.completed + self.failed + self.timed_out + self.panicked + self.cancelled
     }
-}
-
-fn micros(latency: Duration) -> u64 {
-    u64::try_from(latency.as_micros())
-        .unwrap_or(u64::MAX)
-        .max(1)
 }
 
 /// The counters readers see. The driver is their only writer while it lives (it
@@ -95,7 +115,7 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     pub(crate) fn new() -> Self {
-        let histogram = Histogram::new(3).expect("3 significant digits is a valid precision");
+        let histogram = latency_histogram();
         Recorder {
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
@@ -130,17 +150,7 @@ impl Recorder {
     }
 
     pub(crate) fn snapshot(&self, submitted: u64, queued: u64) -> Metrics {
-        let latency = {
-            let h = self.histogram();
-            let at = |q: f64| Duration::from_micros(h.value_at_quantile(q));
-            LatencySummary {
-                count: h.len(),
-                p50: at(0.5),
-                p90: at(0.9),
-                p99: at(0.99),
-                max: Duration::from_micros(h.max()),
-            }
-        };
+        let latency = LatencySummary::from_histogram(&self.histogram());
         let get = |kind: OutcomeKind| self.outcomes[kind as usize].load(Relaxed);
         Metrics {
             submitted,

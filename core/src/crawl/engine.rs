@@ -1,0 +1,552 @@
+//! The crawl state shared by the three models, and the models' schedulers.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::{Future, poll_fn};
+use std::hash::{BuildHasher, RandomState};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::{BoxFuture, Either, FutureExt, select};
+use futures::stream::{self, FuturesUnordered, StreamExt};
+use hashbrown::HashTable;
+use hdrhistogram::Histogram;
+use web_time::Instant;
+
+use super::{CancelState, CrawlEvent, CrawlReport, Crawler, Discovery, Model, PluginStats, Probe};
+use crate::metrics::{LatencySummary, latency_histogram, micros};
+use crate::outcome::{Outcome, OutcomeKind};
+use crate::plugin::{Plugin, PluginError};
+use crate::pool::{Pool, TrySubmitError, panic_message};
+use crate::timer::Timer;
+use crate::trace::{Trace, TraceKind};
+
+/// One call, as the pool runs it.
+pub(crate) type Job = BoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+
+type CallOutcome = Outcome<Vec<Trace>, PluginError>;
+
+const NONE: u32 = u32::MAX;
+
+struct Node {
+    trace: Trace,
+    parent: u32,
+    plugin: u32,
+    depth: u32,
+}
+
+#[derive(Clone)]
+struct PluginRef {
+    plugin: Arc<dyn Plugin>,
+    id: usize,
+}
+
+struct PluginAcc {
+    stats: PluginStats,
+    latency: Histogram<u64>,
+}
+
+struct Engine<'c, O> {
+    crawler: &'c Crawler,
+    observer: O,
+    by_kind: HashMap<TraceKind, Vec<PluginRef>>,
+    plugin_names: Vec<String>,
+    plugins: Vec<PluginAcc>,
+    nodes: Vec<Node>,
+    index: HashTable<u32>,
+    hasher: RandomState,
+    frontier: VecDeque<u32>,
+    report: Counts,
+    errors_by_kind: BTreeMap<String, u64>,
+    latency: Histogram<u64>,
+}
+
+#[derive(Default)]
+struct Counts {
+    jobs: u64,
+    completed: u64,
+    failed: u64,
+    timed_out: u64,
+    panicked: u64,
+    cancelled: u64,
+    duplicates: u64,
+    skipped: u64,
+}
+
+pub(super) async fn run<O>(
+    crawler: &Crawler,
+    seeds: impl Iterator<Item = Trace>,
+    observer: O,
+) -> CrawlReport
+where
+    O: FnMut(&CrawlEvent<'_>),
+{
+    let started = Instant::now();
+    reset(&crawler.probe);
+    let mut engine = Engine::new(crawler, observer);
+    for seed in seeds {
+        engine.discover(seed, None);
+    }
+    match crawler.config.model {
+        Model::Pool => engine.run_pool().await,
+        Model::Previous => engine.run_previous().await,
+        Model::Unbounded => engine.run_unbounded().await,
+    }
+    engine.into_report(started.elapsed())
+}
+
+fn reset(probe: &Probe) {
+    for counter in [
+        &probe.in_flight,
+        &probe.peak_in_flight,
+        &probe.submitted,
+        &probe.finished,
+        &probe.discovered,
+    ] {
+        counter.store(0, Relaxed);
+    }
+}
+
+/// Runs a call with the crawl's semantics outside the pool: panics caught, the
+/// timeout enforced; returns the outcome and the latency from the first poll.
+async fn guarded(job: Job, timeout: Option<(Duration, Arc<dyn Timer>)>) -> (CallOutcome, Duration) {
+    let start = Instant::now();
+    let call = AssertUnwindSafe(job).catch_unwind();
+    let result = match timeout {
+        None => Some(call.await),
+        Some((limit, timer)) => match select(call, timer.sleep(limit)).await {
+            Either::Left((result, _)) => Some(result),
+            Either::Right(_) => None,
+        },
+    };
+    let outcome = match result {
+        None => Outcome::TimedOut,
+        Some(Ok(Ok(traces))) => Outcome::Completed(traces),
+        Some(Ok(Err(error))) => Outcome::Failed(error),
+        Some(Err(payload)) => Outcome::Panicked(panic_message(payload.as_ref())),
+    };
+    (outcome, start.elapsed())
+}
+
+/// A call tagged with its trace and plugin, for the models that poll calls directly.
+struct Tagged {
+    node: u32,
+    plugin: usize,
+    call: BoxFuture<'static, (CallOutcome, Duration)>,
+}
+
+impl Future for Tagged {
+    type Output = (u32, usize, CallOutcome, Duration);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (node, plugin) = (self.node, self.plugin);
+        self.call
+            .as_mut()
+            .poll(cx)
+            .map(|(outcome, latency)| (node, plugin, outcome, latency))
+    }
+}
+
+fn poll_cancelled(state: &CancelState, cx: &mut Context<'_>) -> bool {
+    if state.cancelled.load(Relaxed) {
+        return true;
+    }
+    state.waker.register(cx.waker());
+    state.cancelled.load(Relaxed)
+}
+
+impl<'c, O> Engine<'c, O>
+where
+    O: FnMut(&CrawlEvent<'_>),
+{
+    fn new(crawler: &'c Crawler, observer: O) -> Self {
+        let mut by_kind: HashMap<TraceKind, Vec<PluginRef>> = HashMap::new();
+        let mut plugin_names = Vec::new();
+        let mut plugins = Vec::new();
+        let mut kinds: Vec<&TraceKind> = crawler.registry.kinds().collect();
+        kinds.sort();
+        for kind in kinds {
+            for plugin in crawler.registry.plugins_for(kind) {
+                let id = plugin_names.len();
+                plugin_names.push(plugin.name().to_owned());
+                plugins.push(PluginAcc {
+                    stats: PluginStats::default(),
+                    latency: latency_histogram(),
+                });
+                by_kind.entry(kind.clone()).or_default().push(PluginRef {
+                    plugin: Arc::clone(plugin),
+                    id,
+                });
+            }
+        }
+        Engine {
+            crawler,
+            observer,
+            by_kind,
+            plugin_names,
+            plugins,
+            nodes: Vec::new(),
+            index: HashTable::new(),
+            hasher: RandomState::new(),
+            frontier: VecDeque::new(),
+            report: Counts::default(),
+            errors_by_kind: BTreeMap::new(),
+            latency: latency_histogram(),
+        }
+    }
+
+    fn timeout(&self) -> Option<(Duration, Arc<dyn Timer>)> {
+        let config = &self.crawler.config;
+        Some((config.timeout?, Arc::clone(config.timer.as_ref()?)))
+    }
+
+    fn cancelled(&self) -> bool {
+        self.crawler.cancel.cancelled.load(Relaxed)
+    }
+
+    fn plugins_of(&self, node: u32) -> &[PluginRef] {
+        let kind = self.nodes[node as usize].trace.kind();
+        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Records `trace` if it is new (and the limit allows), and schedules it for
+    /// following if its depth allows.
+    fn discover(&mut self, trace: Trace, parent: Option<(u32, usize)>) {
+        let hash = self.hasher.hash_one(&trace);
+        let nodes = &self.nodes;
+        if self
+            .index
+            .find(hash, |&i| nodes[i as usize].trace == trace)
+            .is_some()
+        {
+            if let Some((_, plugin)) = parent {
+                self.report.duplicates += 1;
+                (self.observer)(&CrawlEvent::DuplicateSkipped {
+                    trace: &trace,
+                    plugin: &self.plugin_names[plugin],
+                });
+            }
+            return;
+        }
+        if self
+            .crawler
+            .config
+            .max_traces
+            .is_some_and(|max| self.nodes.len() >= max)
+        {
+            self.report.skipped += 1;
+            return;
+        }
+        let depth = parent.map_or(0, |(p, _)| self.nodes[p as usize].depth + 1);
+        let index = u32::try_from(self.nodes.len()).expect("fewer than 2^32 traces");
+        self.nodes.push(Node {
+            trace,
+            parent: parent.map_or(NONE, |(p, _)| p),
+            plugin: parent.map_or(NONE, |(_, id)| id as u32),
+            depth,
+        });
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.index
+            .insert_unique(hash, index, |&i| hasher.hash_one(&nodes[i as usize].trace));
+        self.crawler.probe.discovered.fetch_add(1, Relaxed);
+        let node = &self.nodes[index as usize];
+        (self.observer)(&CrawlEvent::TraceDiscovered {
+            trace: &node.trace,
+            parent: parent.map(|(p, _)| &self.nodes[p as usize].trace),
+            plugin: parent.map(|(_, id)| self.plugin_names[id].as_str()),
+            depth,
+        });
+        let followable = self.crawler.config.max_depth.is_none_or(|max| depth < max);
+        if followable && !self.plugins_of(index).is_empty() {
+            self.frontier.push_back(index);
+        }
+    }
+
+    /// Makes the call of `plugin` on `node`, counted in flight while it runs.
+    fn make_job(&self, node: u32, plugin: &PluginRef) -> Job {
+        let call = plugin.plugin.follow(&self.nodes[node as usize].trace);
+        let probe = Arc::clone(&self.crawler.probe);
+        Box::pin(async move {
+            let _in_flight = probe.enter();
+            call.await
+        })
+    }
+
+    fn submitted(&mut self, node: u32, plugin: usize) {
+        self.report.jobs += 1;
+        self.plugins[plugin].stats.calls += 1;
+        self.crawler.probe.submitted.fetch_add(1, Relaxed);
+        (self.observer)(&CrawlEvent::JobSubmitted {
+            trace: &self.nodes[node as usize].trace,
+            plugin: &self.plugin_names[plugin],
+        });
+    }
+
+    fn finished(&mut self, node: u32, plugin: usize, outcome: CallOutcome, latency: Duration) {
+        let kind = outcome.kind();
+        let acc = &mut self.plugins[plugin];
+        let (counter, plugin_counter) = match kind {
+            OutcomeKind::Completed => (&mut self.report.completed, &mut acc.stats.completed),
+            OutcomeKind::Failed => (&mut self.report.failed, &mut acc.stats.failed),
+            OutcomeKind::TimedOut => (&mut self.report.timed_out, &mut acc.stats.timed_out),
+            OutcomeKind::Panicked => (&mut self.report.panicked, &mut acc.stats.panicked),
+            OutcomeKind::Cancelled => (&mut self.report.cancelled, &mut acc.stats.cancelled),
+        };
+        *counter += 1;
+        *plugin_counter += 1;
+        if kind != OutcomeKind::Cancelled {
+            acc.latency.saturating_record(micros(latency));
+            self.latency.saturating_record(micros(latency));
+        }
+        let error_key = match &outcome {
+            Outcome::Failed(error) => Some(error.kind().key()),
+            Outcome::TimedOut => Some("timeout".to_owned()),
+            Outcome::Panicked(_) => Some("panic".to_owned()),
+            _ => None,
+        };
+        if let Some(key) = error_key {
+            *self.errors_by_kind.entry(key).or_default() += 1;
+        }
+        self.crawler.probe.finished.fetch_add(1, Relaxed);
+        let found = match &outcome {
+            Outcome::Completed(traces) => traces.len(),
+            _ => 0,
+        };
+        (self.observer)(&CrawlEvent::JobFinished {
+            trace: &self.nodes[node as usize].trace,
+            plugin: &self.plugin_names[plugin],
+            outcome: kind,
+            latency,
+            found,
+        });
+        if let Outcome::Completed(traces) = outcome {
+            for trace in traces {
+                self.discover(trace, Some((node, plugin)));
+            }
+        }
+    }
+
+    /// The next (trace, plugin position) to schedule, in frontier order.
+    fn next_call(&mut self, cursor: &mut Option<(u32, usize)>) -> Option<(u32, PluginRef)> {
+        loop {
+            if let Some((node, position)) = cursor {
+                if let Some(plugin) = self.plugins_of(*node).get(*position) {
+                    let found = (*node, plugin.clone());
+                    *position += 1;
+                    return Some(found);
+                }
+            }
+            *cursor = Some((self.frontier.pop_front()?, 0));
+        }
+    }
+
+    async fn run_pool(&mut self) {
+        let config = &self.crawler.config;
+        let c = config.max_concurrency;
+        let mut builder = Pool::builder().max_concurrency(c).queue_capacity(c);
+        if let Some((limit, timer)) = self.timeout() {
+            builder = builder.timeout(limit).shared_timer(timer);
+        }
+        let (pool, mut driver) = builder
+            .build::<Job>()
+            .expect("a validated crawl config makes a valid pool");
+        let mut pending = HashMap::new();
+        let mut held: Option<(Job, u32, usize)> = None;
+        let mut cursor = None;
+        let cancel = &self.crawler.cancel;
+        loop {
+            // Fill the pool's queue; what does not fit waits in the frontier.
+            loop {
+                let (job, node, plugin) = match held.take() {
+                    Some(held) => held,
+                    None => match self.next_call(&mut cursor) {
+                        Some((node, plugin)) => (self.make_job(node, &plugin), node, plugin.id),
+                        None => break,
+                    },
+                };
+                match pool.try_submit(job) {
+                    Ok(id) => {
+                        pending.insert(id, (node, plugin));
+                        self.submitted(node, plugin);
+                    }
+                    Err(TrySubmitError::Full(job)) => {
+                        held = Some((job, node, plugin));
+                        break;
+                    }
+                    // Only this loop closes the pool, after it.
+                    Err(TrySubmitError::Closed(_)) => unreachable!("crawl pool closed early"),
+                }
+            }
+            if pending.is_empty() {
+                break;
+            }
+            let next = poll_fn(|cx| {
+                if poll_cancelled(cancel, cx) {
+                    return Poll::Ready(None);
+                }
+                driver.poll_next_unpin(cx).map(Some)
+            })
+            .await;
+            let Some(Some(done)) = next else { break };
+            let (node, plugin) = pending
+                .remove(&done.id)
+                .expect("every completion is of a submitted job");
+            self.finished(node, plugin, done.outcome, done.latency);
+        }
+        if self.cancelled() {
+            pool.abort();
+        } else {
+            pool.close();
+        }
+        while let Some(done) = driver.next().await {
+            if let Some((node, plugin)) = pending.remove(&done.id) {
+                self.finished(node, plugin, done.outcome, done.latency);
+            }
+        }
+    }
+
+    async fn run_previous(&mut self) {
+        let c = self.crawler.config.max_concurrency;
+        let cancel = Arc::clone(&self.crawler.cancel);
+        while !self.frontier.is_empty() && !self.cancelled() {
+            let batch: Vec<u32> = self.frontier.drain(..c.min(self.frontier.len())).collect();
+            // Every call of the batch is scheduled now; each trace runs its calls
+            // under its own limit of C, and the batch waits for all of them.
+            let mut results: Vec<Vec<Option<(CallOutcome, Duration)>>> = Vec::new();
+            let mut plugin_ids: Vec<Vec<usize>> = Vec::new();
+            let mut streams = Vec::new();
+            for (slot, &node) in batch.iter().enumerate() {
+                let plugins: Vec<PluginRef> = self.plugins_of(node).to_vec();
+                let mut calls = Vec::with_capacity(plugins.len());
+                for (position, plugin) in plugins.iter().enumerate() {
+                    let call = guarded(self.make_job(node, plugin), self.timeout());
+                    calls.push(
+                        call.map(move |(outcome, latency)| (slot, position, outcome, latency)),
+                    );
+                    self.submitted(node, plugin.id);
+                }
+                results.push((0..plugins.len()).map(|_| None).collect());
+                plugin_ids.push(plugins.iter().map(|p| p.id).collect());
+                streams.push(stream::iter(calls).buffer_unordered(c).boxed());
+            }
+            let mut batch_calls = stream::select_all(streams);
+            loop {
+                let next = poll_fn(|cx| {
+                    if poll_cancelled(&cancel, cx) {
+                        return Poll::Ready(None);
+                    }
+                    batch_calls.poll_next_unpin(cx).map(Some)
+                })
+                .await;
+                match next {
+                    Some(Some((slot, position, outcome, latency))) => {
+                        results[slot][position] = Some((outcome, latency));
+                    }
+                    Some(None) | None => break,
+                }
+            }
+            drop(batch_calls);
+            // The batch barrier: only now are results deduplicated and followed.
+            for (slot, calls) in results.into_iter().enumerate() {
+                for (position, result) in calls.into_iter().enumerate() {
+                    let (outcome, latency) = result.unwrap_or((Outcome::Cancelled, Duration::ZERO));
+                    self.finished(batch[slot], plugin_ids[slot][position], outcome, latency);
+                }
+            }
+        }
+    }
+
+    async fn run_unbounded(&mut self) {
+        let cancel = Arc::clone(&self.crawler.cancel);
+        let mut running: FuturesUnordered<Tagged> = FuturesUnordered::new();
+        loop {
+            while let Some(node) = self.frontier.pop_front() {
+                let plugins: Vec<PluginRef> = self.plugins_of(node).to_vec();
+                for plugin in &plugins {
+                    let call = guarded(self.make_job(node, plugin), self.timeout()).boxed();
+                    running.push(Tagged {
+                        node,
+                        plugin: plugin.id,
+                        call,
+                    });
+                    self.submitted(node, plugin.id);
+                }
+            }
+            if running.is_empty() {
+                break;
+            }
+            let next = poll_fn(|cx| {
+                if poll_cancelled(&cancel, cx) {
+                    return Poll::Ready(None);
+                }
+                running.poll_next_unpin(cx).map(Some)
+            })
+            .await;
+            match next {
+                Some(Some((node, plugin, outcome, latency))) => {
+                    self.finished(node, plugin, outcome, latency);
+                }
+                Some(None) | None => break,
+            }
+        }
+        let unfinished: Vec<(u32, usize)> = running.iter().map(|t| (t.node, t.plugin)).collect();
+        drop(running);
+        for (node, plugin) in unfinished {
+            self.finished(node, plugin, Outcome::Cancelled, Duration::ZERO);
+        }
+    }
+
+    fn into_report(self, wall: Duration) -> CrawlReport {
+        let config = &self.crawler.config;
+        let counts = &self.report;
+        let finished = counts.completed
+            + counts.failed
+            + counts.timed_out
+            + counts.panicked
+            + counts.cancelled;
+        let plugins = self
+            .plugin_names
+            .iter()
+            .zip(&self.plugins)
+            .map(|(name, acc)| {
+                let mut stats = acc.stats;
+                stats.latency = LatencySummary::from_histogram(&acc.latency);
+                (name.clone(), stats)
+            })
+            .collect();
+        let discovered = self
+            .nodes
+            .into_iter()
+            .map(|node| Discovery {
+                trace: node.trace,
+                parent: (node.parent != NONE).then_some(node.parent as usize),
+                plugin: (node.plugin != NONE).then_some(node.plugin as usize),
+                depth: node.depth,
+            })
+            .collect();
+        CrawlReport {
+            model: config.model,
+            max_concurrency: config.max_concurrency,
+            wall,
+            jobs: counts.jobs,
+            completed: counts.completed,
+            failed: counts.failed,
+            timed_out: counts.timed_out,
+            panicked: counts.panicked,
+            cancelled: counts.cancelled,
+            lost: counts.jobs.saturating_sub(finished),
+            duplicates: counts.duplicates,
+            skipped: counts.skipped,
+            discovered,
+            plugin_names: self.plugin_names,
+            plugins,
+            errors_by_kind: self.errors_by_kind,
+            peak_in_flight: self.crawler.probe.peak_in_flight.load(Relaxed),
+            latency: LatencySummary::from_histogram(&self.latency),
+            was_cancelled: self.crawler.cancel.cancelled.load(Relaxed),
+        }
+    }
+}
