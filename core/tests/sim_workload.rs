@@ -540,3 +540,16 @@ proptest! {
         prop_assert!(makespan <= total / slots as u32 + longest);
     }
 }
+
+#[test]
+fn a_million_traces_fit_in_a_few_megabytes() {
+    let sim = SimWorkload::new(config(1_000_000, 77)).unwrap();
+    assert_eq!(sim.trace_count(), 1_000_000);
+    assert!(
+        sim.heap_bytes() <= 6 * 1_000_000,
+        "{} bytes",
+        sim.heap_bytes()
+    );
+    let last = sim.nodes().last().unwrap();
+    assert_eq!(sim.node(&sim.trace_of(last)), Some(last));
+}
