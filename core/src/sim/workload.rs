@@ -240,6 +240,11 @@ impl SimWorkload {
         self.call(node, index)
     }
 
+    /// Every node of the graph, in order (seeds first).
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + use<> {
+        (0..self.graph.len()).map(NodeId)
+    }
+
     /// Every trace of the graph, in node order (seeds first).
     pub fn traces(&self) -> impl Iterator<Item = Trace> + '_ {
         (0..self.graph.len()).map(|i| self.trace_of(NodeId(i)))
