@@ -43,6 +43,7 @@
 //! ```
 
 mod engine;
+pub mod ideal;
 mod model;
 
 use std::collections::BTreeMap;
