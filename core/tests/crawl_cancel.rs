@@ -44,6 +44,9 @@ fn handles_are_send_and_clone() {
     send_sync_clone::<GaugeReader>();
 }
 
+/// Which events count towards the cancelling one.
+type Trigger = fn(&Event) -> bool;
+
 fn is_discovery(event: &Event) -> bool {
     matches!(event, Event::Discovered { .. })
 }
@@ -58,7 +61,7 @@ fn is_end(event: &Event) -> bool {
 fn cancel_from_the_observer_keeps_partial_results() {
     let sim = big_graph();
     let reachable = sim.reachable_count();
-    let triggers: [(&str, fn(&Event) -> bool); 3] = [
+    let triggers: [(&str, Trigger); 3] = [
         ("discovery", is_discovery),
         ("submission", is_submission),
         ("end of call", is_end),
