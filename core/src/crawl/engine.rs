@@ -358,8 +358,9 @@ where
         let mut cursor = None;
         let cancel = &self.crawler.cancel;
         loop {
-            // Fill the pool's queue; what does not fit waits in the frontier.
-            loop {
+            // Fill the pool's queue; what does not fit waits in the frontier. A
+            // cancelled crawl schedules nothing more.
+            while !self.cancelled() {
                 let (job, node, plugin) = match held.take() {
                     Some(held) => held,
                     None => match self.next_call(&mut cursor) {
@@ -419,15 +420,20 @@ where
             let mut plugin_ids: Vec<Vec<usize>> = Vec::new();
             let mut streams = Vec::new();
             for (slot, &node) in batch.iter().enumerate() {
-                let plugins: Vec<PluginRef> = self.plugins_of(node).to_vec();
+                let mut plugins: Vec<PluginRef> = self.plugins_of(node).to_vec();
                 let mut calls = Vec::with_capacity(plugins.len());
                 for (position, plugin) in plugins.iter().enumerate() {
+                    // A cancel from the observer stops the batch's scheduling too.
+                    if self.cancelled() {
+                        break;
+                    }
                     let call = guarded(self.make_job(node, plugin), self.timeout());
                     calls.push(
                         call.map(move |(outcome, latency)| (slot, position, outcome, latency)),
                     );
                     self.submitted(node, plugin.id);
                 }
+                plugins.truncate(calls.len());
                 results.push((0..plugins.len()).map(|_| None).collect());
                 plugin_ids.push(plugins.iter().map(|p| p.id).collect());
                 streams.push(stream::iter(calls).buffer_unordered(c).boxed());
@@ -466,6 +472,10 @@ where
             while let Some(node) = self.frontier.pop_front() {
                 let plugins: Vec<PluginRef> = self.plugins_of(node).to_vec();
                 for plugin in &plugins {
+                    // A cancelled crawl schedules nothing more.
+                    if self.cancelled() {
+                        break;
+                    }
                     let call = guarded(self.make_job(node, plugin), self.timeout()).boxed();
                     running.push(Tagged {
                         node,
