@@ -267,8 +267,9 @@ pub struct CrawlReport {
     pub plugin_names: Vec<String>,
     /// Calls per plugin name.
     pub plugins: BTreeMap<String, PluginStats>,
-    /// Failed calls per error kind (`PluginErrorKind::key`), plus `timeout` and
-    /// `panic`.
+    /// Failed calls per error kind (`PluginErrorKind::key`), plus `timed_out` for
+    /// calls the engine dropped at the timeout and `panicked` for panics (distinct from
+    /// a plugin's own `timeout` error kind).
     pub errors_by_kind: BTreeMap<String, u64>,
     /// The most calls in flight at one instant, counted the same way in every model
     /// (from a call's first poll to its end).

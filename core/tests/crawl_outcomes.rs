@@ -203,9 +203,9 @@ fn timeouts_are_counted_once_under_every_model() {
             assert_eq!(report.completed, report.jobs - hung - failed - panicked);
             assert_eq!(report.cancelled, 0, "{ctx}");
             assert_eq!(report.duplicates, duplicates, "{ctx}");
-            assert_eq!(report.errors_by_kind.get("timeout"), Some(&hung), "{ctx}");
+            assert_eq!(report.errors_by_kind.get("timed_out"), Some(&hung), "{ctx}");
             assert_eq!(report.errors_by_kind.get("http_503"), Some(&failed));
-            assert_eq!(report.errors_by_kind.get("panic"), Some(&panicked));
+            assert_eq!(report.errors_by_kind.get("panicked"), Some(&panicked));
             assert_eq!(report.plugins["tree"].timed_out, hung, "{ctx}");
             let timed_out: Vec<u64> = events
                 .iter()

@@ -303,8 +303,8 @@ where
         }
         let error_key = match &outcome {
             Outcome::Failed(error) => Some(error.kind().key()),
-            Outcome::TimedOut => Some("timeout".to_owned()),
-            Outcome::Panicked(_) => Some("panic".to_owned()),
+            Outcome::TimedOut => Some("timed_out".to_owned()),
+            Outcome::Panicked(_) => Some("panicked".to_owned()),
             _ => None,
         };
         if let Some(key) = error_key {
