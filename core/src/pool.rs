@@ -1032,15 +1032,18 @@ impl<F: TryFuture> Driver<F> {
             return;
         }
         let mut scratch = std::mem::take(&mut self.scratch);
-        {
+        let wake_submitters = {
             let mut queue = lock(&self.queue);
             let n = room.min(queue.items.len());
             scratch.extend(queue.items.drain(..n));
             if queue.closed && queue.items.is_empty() {
                 self.queue_done = true;
             }
-        }
-        if !scratch.is_empty() {
+            // Submitters waiting for room are woken once the queue is half empty, not
+            // at every freed slot: each wake-up then submits a batch.
+            n > 0 && queue.items.len() <= self.shared.queue_capacity / 2
+        };
+        if wake_submitters {
             self.shared.space.notify(usize::MAX);
         }
         for entry in scratch.drain(..) {
