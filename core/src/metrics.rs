@@ -177,7 +177,9 @@ pub(crate) struct LocalRecorder {
     in_flight: u64,
     peak_in_flight: u64,
     outcomes: [u64; 5],
-    latencies: Vec<u64>,
+    /// Buffered latencies as (microseconds, how many in a row): runs of equal values,
+    /// common for jobs that end at once, take one entry.
+    latencies: Vec<(u64, u64)>,
 }
 
 impl LocalRecorder {
@@ -202,7 +204,11 @@ impl LocalRecorder {
         if let Some(latency) = latency {
             self.in_flight -= 1;
             shared.in_flight.store(self.in_flight, Relaxed);
-            self.latencies.push(micros(latency));
+            let micros = micros(latency);
+            match self.latencies.last_mut() {
+                Some((last, count)) if *last == micros => *count += 1,
+                _ => self.latencies.push((micros, 1)),
+            }
             if self.latencies.len() >= LATENCY_BATCH {
                 self.flush(shared);
             }
@@ -218,8 +224,8 @@ impl LocalRecorder {
             return;
         }
         let mut histogram = shared.histogram();
-        for micros in self.latencies.drain(..) {
-            histogram.saturating_record(micros);
+        for (micros, count) in self.latencies.drain(..) {
+            histogram.saturating_record_n(micros, count);
         }
     }
 }
