@@ -40,6 +40,7 @@
 
 pub mod chart;
 pub mod crawl;
+pub mod findings;
 pub mod metrics;
 pub mod outcome;
 pub mod plugin;

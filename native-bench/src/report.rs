@@ -1,0 +1,774 @@
+//! Writing a [`Report`] for people: a fixed-width summary table for the terminal, a
+//! Markdown document, a self-contained HTML page with the charts, and the three files
+//! of a report directory.
+//!
+//! Every section reads the report's own fields, so a `report.json` written by the
+//! runner or exported by the web app renders the same. Findings and recommendations
+//! come from [`Report::findings`] and [`Report::recommendations`]; when a report holds
+//! none (an older or hand-assembled one), they are derived from its runs with
+//! [`tracepool::findings`].
+//!
+//! # Examples
+//!
+//! ```
+//! use tracepool::record::{Environment, Report, Settings};
+//! use tracepool_bench::report::{render_html, render_markdown, summary_table};
+//!
+//! let report = Report::new("0.1.0", Environment::default(), Settings::default());
+//! assert!(summary_table(&report).starts_with("scenario"));
+//! assert!(render_markdown(&report, None).starts_with("# tracepool benchmark report"));
+//! assert!(render_html(&report, None).starts_with("<!DOCTYPE html>"));
+//! ```
+
+use std::fmt::{self, Write as _};
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tracepool::chart::report_charts;
+use tracepool::findings::{
+    self, format_count, format_mib, format_number, format_percent, format_seconds,
+};
+use tracepool::record::{
+    ChangeStatus, Finding, Metric, MetricChange, Recommendation, Report, RunKey, ScenarioRun,
+    Verdict,
+};
+
+/// Column headers of the summary table, in order.
+const HEADERS: [&str; 15] = [
+    "scenario",
+    "model",
+    "C",
+    "traces",
+    "wall s",
+    "jobs",
+    "throughput/s",
+    "peak/C",
+    "efficiency",
+    "CPU %",
+    "peak RSS MiB",
+    "threads",
+    "error rate",
+    "p50 ms",
+    "p99 ms",
+];
+
+/// Whether a column holds text (left-aligned) rather than numbers.
+const TEXT_COLUMNS: usize = 2;
+
+fn row(run: &ScenarioRun) -> [String; 15] {
+    let r = &run.record;
+    [
+        run.scenario.clone(),
+        r.model.clone(),
+        format_count(r.concurrency),
+        format_count(r.traces),
+        format_number(r.wall_s),
+        format_count(r.jobs),
+        format_number(r.throughput_per_s),
+        format!(
+            "{} / {}",
+            format_count(r.peak_in_flight),
+            format_count(r.concurrency)
+        ),
+        format!("{:.2}", r.efficiency),
+        format_number(r.cpu_percent),
+        format_number(r.peak_rss_bytes as f64 / (1024.0 * 1024.0)),
+        format_count(r.peak_os_threads),
+        format_percent(r.error_rate),
+        format_number(r.latency_p50_ms),
+        format_number(r.latency_p99_ms),
+    ]
+}
+
+/// One row per run, in report order, as a fixed-width text table: scenario, model, C,
+/// traces, wall time, jobs, throughput, peak in flight against C, efficiency, CPU %,
+/// peak RSS, threads, error rate and the p50/p99 latencies.
+///
+/// Text columns are left-aligned, numbers right-aligned, columns separated by two
+/// spaces; the output ends with a newline. Meant for the terminal and for notes.
+pub fn summary_table(report: &Report) -> String {
+    let rows: Vec<[String; 15]> = report.runs.iter().map(row).collect();
+    let mut widths = HEADERS.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            if i < TEXT_COLUMNS {
+                let _ = write!(text, "{cell:<w$}");
+            } else {
+                let _ = write!(text, "{cell:>w$}");
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&HEADERS.map(str::to_owned));
+    line(&widths.map(|w| "-".repeat(w)));
+    for r in &rows {
+        line(r);
+    }
+    out
+}
+
+/// The findings to show: the report's own, or derived from its runs when it has none.
+fn shown_findings(report: &Report) -> Vec<Finding> {
+    if report.findings.is_empty() {
+        findings::findings(report)
+    } else {
+        report.findings.clone()
+    }
+}
+
+/// The recommendations to show: the report's own, or derived from its runs when it has none.
+fn shown_recommendations(report: &Report) -> Vec<Recommendation> {
+    if report.recommendations.is_empty() {
+        findings::recommendations(report)
+    } else {
+        report.recommendations.clone()
+    }
+}
+
+fn verdict_label(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Supported => "supported",
+        Verdict::NotSupported => "not supported",
+        Verdict::Inconclusive => "inconclusive",
+    }
+}
+
+fn verdict_class(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Supported => "supported",
+        Verdict::NotSupported => "not-supported",
+        Verdict::Inconclusive => "inconclusive",
+    }
+}
+
+/// Label/value pairs of the environment section.
+fn environment_rows(report: &Report) -> Vec<(&'static str, String)> {
+    let e = &report.environment;
+    vec![
+        ("CPU", e.cpu_model.clone()),
+        ("Cores", format_count(e.cores)),
+        ("OS", e.os.clone()),
+        ("rustc", e.rustc.clone()),
+        ("Git commit", e.git_commit.clone()),
+        ("Started", e.timestamp.clone()),
+        ("Load average (1 min)", format!("{:.2}", e.load_avg_1m)),
+        ("Tool version", report.tool_version.clone()),
+        ("Schema version", report.schema_version.to_string()),
+    ]
+}
+
+/// Label/value pairs of the settings section.
+fn settings_rows(report: &Report) -> Vec<(&'static str, String)> {
+    let s = &report.settings;
+    vec![
+        ("Seed", s.seed.to_string()),
+        ("Time scale", format_number(s.time_scale)),
+        (
+            "Mean latency (before scaling)",
+            format!("{} ms", format_number(s.latency_ms)),
+        ),
+        ("Failure rate", format_percent(s.failure_rate)),
+        (
+            "Per-job deadline",
+            s.timeout_ms
+                .map_or_else(|| "none".to_owned(), |t| format!("{} ms", format_number(t))),
+        ),
+        (
+            "Sample interval",
+            format!("{} ms", format_number(s.sample_interval_ms)),
+        ),
+    ]
+}
+
+fn metric_value(metric: Metric, value: Option<f64>) -> String {
+    let Some(v) = value else {
+        return "-".to_owned();
+    };
+    match metric {
+        Metric::WallS => format_seconds(v),
+        Metric::PeakRssBytes => format_mib(v.max(0.0) as u64),
+        Metric::ErrorRate => format_percent(v),
+        Metric::CpuPercent => format!("{} %", format_number(v)),
+        Metric::LatencyP99Ms => format!("{} ms", format_number(v)),
+        Metric::ThroughputPerS => format!("{}/s", format_number(v)),
+        Metric::PeakInFlight | Metric::Efficiency => format_number(v),
+    }
+}
+
+/// The rows of a regression table.
+struct Regressions {
+    /// Run, metric, old, new, change, status.
+    rows: Vec<[String; 6]>,
+    /// Metric comparisons within the threshold.
+    unchanged: usize,
+}
+
+fn regressions(changes: &[MetricChange]) -> Regressions {
+    let mut rows = Vec::new();
+    let mut unchanged = 0;
+    let mut one_sided: Vec<&RunKey> = Vec::new();
+    for c in changes {
+        let status = match c.status {
+            ChangeStatus::Unchanged => {
+                unchanged += 1;
+                continue;
+            }
+            ChangeStatus::OnlyInOld | ChangeStatus::OnlyInNew => {
+                // One row per missing run rather than one per metric.
+                if one_sided.contains(&&c.run) {
+                    continue;
+                }
+                one_sided.push(&c.run);
+                let side = if c.status == ChangeStatus::OnlyInOld {
+                    "only in the old report"
+                } else {
+                    "only in the new report"
+                };
+                rows.push([
+                    c.run.to_string(),
+                    "all".to_owned(),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                    side.to_owned(),
+                ]);
+                continue;
+            }
+            ChangeStatus::Better => "better",
+            ChangeStatus::Worse => "worse",
+            ChangeStatus::Changed => "changed",
+        };
+        let change = c.relative_change.map_or_else(
+            || "new non-zero".to_owned(),
+            |r| {
+                format!(
+                    "{}{} %",
+                    if r > 0.0 { "+" } else { "" },
+                    format_number(r * 100.0)
+                )
+            },
+        );
+        rows.push([
+            c.run.to_string(),
+            c.metric.name().to_owned(),
+            metric_value(c.metric, c.old),
+            metric_value(c.metric, c.new),
+            change,
+            status.to_owned(),
+        ]);
+    }
+    Regressions { rows, unchanged }
+}
+
+const REGRESSION_HEADERS: [&str; 6] = ["run", "metric", "old", "new", "change", "status"];
+
+fn title_line(report: &Report) -> String {
+    let e = &report.environment;
+    let mut parts = vec![format!("tracepool {}", report.tool_version)];
+    if !e.timestamp.is_empty() {
+        parts.push(e.timestamp.clone());
+    }
+    parts.push(format!("{} runs", format_count(report.runs.len() as u64)));
+    parts.join(", ")
+}
+
+// ---------------------------------------------------------------------------------
+// Markdown.
+
+/// Escapes the characters Markdown would otherwise interpret, including `|` in tables
+/// and `<` so that no text turns into HTML.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn md_table<const N: usize>(
+    out: &mut String,
+    headers: [&str; N],
+    rows: &[[String; N]],
+    numeric_from: usize,
+) {
+    let header: Vec<String> = headers.iter().map(|h| md(h)).collect();
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let align: Vec<&str> = (0..N)
+        .map(|i| if i < numeric_from { "---" } else { "---:" })
+        .collect();
+    let _ = writeln!(out, "|{}|", align.join("|"));
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| md(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+}
+
+/// The report as a Markdown document: title, findings (verdict and text),
+/// recommendations, environment, settings, the summary table, and, when `changes` is
+/// given (from [`tracepool::record::compare`]), a regression table.
+///
+/// The regression table lists only the metrics that moved beyond the comparison's
+/// threshold, one row per run present in only one report, and the number of
+/// comparisons that stayed within the threshold.
+pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# tracepool benchmark report\n");
+    let _ = writeln!(out, "{}\n", md(&title_line(report)));
+
+    let _ = writeln!(out, "## Findings\n");
+    for f in shown_findings(report) {
+        let _ = writeln!(
+            out,
+            "- **{}**: {}. {}",
+            md(&f.objective),
+            verdict_label(f.verdict),
+            md(&f.text)
+        );
+    }
+    out.push('\n');
+
+    let _ = writeln!(out, "## Recommendations\n");
+    let recs = shown_recommendations(report);
+    if recs.is_empty() {
+        let _ = writeln!(
+            out,
+            "No model ran at more than one concurrency limit in a scenario."
+        );
+    }
+    for r in recs {
+        let _ = writeln!(
+            out,
+            "- **{}** with C = {}: {}",
+            md(&r.model),
+            format_count(r.concurrency),
+            md(&r.reason)
+        );
+    }
+    out.push('\n');
+
+    for (title, key, rows) in [
+        ("Environment", "property", environment_rows(report)),
+        ("Settings", "setting", settings_rows(report)),
+    ] {
+        let _ = writeln!(out, "## {title}\n");
+        let rows: Vec<[String; 2]> = rows.into_iter().map(|(k, v)| [k.to_owned(), v]).collect();
+        md_table(&mut out, [key, "value"], &rows, 2);
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Runs\n");
+    if report.runs.is_empty() {
+        let _ = writeln!(out, "The report has no runs.");
+    } else {
+        let rows: Vec<[String; 15]> = report.runs.iter().map(row).collect();
+        md_table(&mut out, HEADERS, &rows, TEXT_COLUMNS);
+    }
+
+    if let Some(changes) = changes {
+        let reg = regressions(changes);
+        let _ = writeln!(out, "\n## Changes against the previous report\n");
+        if reg.rows.is_empty() {
+            let _ = writeln!(out, "No metric moved beyond the threshold.");
+        } else {
+            md_table(&mut out, REGRESSION_HEADERS, &reg.rows, 2);
+        }
+        let _ = writeln!(
+            out,
+            "\n{} metric comparisons unchanged within the threshold.",
+            format_count(reg.unchanged as u64)
+        );
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------
+// HTML.
+
+/// Escapes text for HTML element content and attribute values.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "\
+:root{color-scheme:light;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--head:#f3f5f7}
+*{box-sizing:border-box}
+body{margin:0;background:#fff;color:var(--fg);font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}
+main{max-width:1100px;margin:0 auto;padding:24px 20px 48px}
+h1{font-size:1.8rem;margin:0 0 4px}
+h2{font-size:1.3rem;margin:32px 0 12px;padding-bottom:4px;border-bottom:1px solid var(--line)}
+.subtitle{color:var(--muted);margin:0 0 8px}
+.finding{border:1px solid var(--line);border-radius:6px;padding:10px 14px;margin:0 0 10px}
+.finding h3{font-size:1rem;margin:0 0 4px;display:flex;gap:10px;align-items:center;flex-wrap:wrap}
+.finding p{margin:0}
+.badge{display:inline-block;font-size:.75rem;font-weight:600;text-transform:uppercase;letter-spacing:.03em;padding:2px 8px;border-radius:10px;white-space:nowrap}
+.badge.supported{background:#dafbe1;color:#116329;border:1px solid #4ac26b}
+.badge.not-supported{background:#ffebe9;color:#a40e26;border:1px solid #ff8182}
+.badge.inconclusive{background:#fff8c5;color:#7d4e00;border:1px solid #d4a72c}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:16px}
+figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px}
+figure svg{display:block;width:100%;height:auto}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-size:.9rem;margin:0 0 8px}
+th,td{border:1px solid var(--line);padding:4px 8px;vertical-align:top}
+th{background:var(--head);text-align:left}
+th.num{text-align:right}
+table.wide{font-size:.8rem}
+table.wide th,table.wide td{padding:3px 6px}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tbody tr:nth-child(even){background:#fafbfc}
+table.kv th{width:16em}
+td.better{color:#116329;font-weight:600}
+td.worse{color:#a40e26;font-weight:600}
+ul.recs{padding-left:1.2em}
+ul.recs li{margin-bottom:6px}
+";
+
+fn html_table<const N: usize>(
+    out: &mut String,
+    headers: [&str; N],
+    rows: &[[String; N]],
+    numeric_from: usize,
+    class_of: impl Fn(usize, &str) -> Option<&'static str>,
+) {
+    out.push_str("<div class=\"scroll\"><table class=\"wide\"><thead><tr>");
+    for (i, h) in headers.iter().enumerate() {
+        let class = if i >= numeric_from {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<th scope=\"col\"{class}>{}</th>", html(h));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in rows {
+        out.push_str("<tr>");
+        for (i, cell) in r.iter().enumerate() {
+            let mut classes = Vec::new();
+            if i >= numeric_from {
+                classes.push("num");
+            }
+            if let Some(c) = class_of(i, cell) {
+                classes.push(c);
+            }
+            if classes.is_empty() {
+                let _ = write!(out, "<td>{}</td>", html(cell));
+            } else {
+                let _ = write!(
+                    out,
+                    "<td class=\"{}\">{}</td>",
+                    classes.join(" "),
+                    html(cell)
+                );
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn html_kv(out: &mut String, rows: &[(&str, String)]) {
+    out.push_str("<table class=\"kv\"><tbody>\n");
+    for (k, v) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+            html(k),
+            html(v)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// The report as one self-contained HTML5 page: the same sections as
+/// [`render_markdown`], with the charts of [`tracepool::chart::report_charts`] inlined
+/// as SVG right after the findings.
+///
+/// The page needs nothing else: the style is inline, there is no script, and the only
+/// URL in it is the SVG namespace. All text from the report is escaped.
+pub fn render_html(report: &Report, changes: Option<&[MetricChange]>) -> String {
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(
+        out,
+        "<title>tracepool benchmark report: {}</title>",
+        html(&title_line(report))
+    );
+    let _ = writeln!(out, "<style>\n{STYLE}</style>\n</head>\n<body>\n<main>");
+    out.push_str("<h1>tracepool benchmark report</h1>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"subtitle\">{}</p>",
+        html(&title_line(report))
+    );
+
+    out.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
+    for f in shown_findings(report) {
+        let _ = writeln!(
+            out,
+            "<article class=\"finding\"><h3><span class=\"badge {}\">{}</span>{}</h3><p>{}</p></article>",
+            verdict_class(f.verdict),
+            verdict_label(f.verdict),
+            html(&f.objective),
+            html(&f.text)
+        );
+    }
+    out.push_str("</section>\n");
+
+    let charts = report_charts(report);
+    if !charts.is_empty() {
+        out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
+        for c in &charts {
+            // The SVG carries its own title, drawn and as `<title>` for screen readers.
+            let _ = writeln!(
+                out,
+                "<figure id=\"chart-{}\">{}</figure>",
+                html(&c.id),
+                c.svg
+            );
+        }
+        out.push_str("</div>\n</section>\n");
+    }
+
+    out.push_str("<section id=\"recommendations\">\n<h2>Recommendations</h2>\n");
+    let recs = shown_recommendations(report);
+    if recs.is_empty() {
+        out.push_str("<p>No model ran at more than one concurrency limit in a scenario.</p>\n");
+    } else {
+        out.push_str("<ul class=\"recs\">\n");
+        for r in recs {
+            let _ = writeln!(
+                out,
+                "<li><strong>{} with C = {}</strong>: {}</li>",
+                html(&r.model),
+                format_count(r.concurrency),
+                html(&r.reason)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+
+    out.push_str("<section id=\"environment\">\n<h2>Environment</h2>\n");
+    html_kv(&mut out, &environment_rows(report));
+    out.push_str("</section>\n<section id=\"settings\">\n<h2>Settings</h2>\n");
+    html_kv(&mut out, &settings_rows(report));
+    out.push_str("</section>\n");
+
+    out.push_str("<section id=\"runs\">\n<h2>Runs</h2>\n");
+    if report.runs.is_empty() {
+        out.push_str("<p>The report has no runs.</p>\n");
+    } else {
+        let rows: Vec<[String; 15]> = report.runs.iter().map(row).collect();
+        html_table(&mut out, HEADERS, &rows, TEXT_COLUMNS, |_, _| None);
+    }
+    out.push_str("</section>\n");
+
+    if let Some(changes) = changes {
+        let reg = regressions(changes);
+        out.push_str("<section id=\"changes\">\n<h2>Changes against the previous report</h2>\n");
+        if reg.rows.is_empty() {
+            out.push_str("<p>No metric moved beyond the threshold.</p>\n");
+        } else {
+            html_table(
+                &mut out,
+                REGRESSION_HEADERS,
+                &reg.rows,
+                2,
+                |i, cell| match (i, cell) {
+                    (5, "better") => Some("better"),
+                    (5, "worse") => Some("worse"),
+                    _ => None,
+                },
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<p>{} metric comparisons unchanged within the threshold.</p>\n</section>",
+            format_count(reg.unchanged as u64)
+        );
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+// ---------------------------------------------------------------------------------
+// Files.
+
+/// Why a report directory could not be written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReportWriteError {
+    /// The output path has no final component to name a directory by (e.g. `/` or `..`).
+    InvalidPath(PathBuf),
+    /// The output path exists and is not a directory; it is left as it is.
+    NotADirectory(PathBuf),
+    /// A file system operation failed.
+    Io {
+        /// What was being done, e.g. `create directory` or `write`.
+        action: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for ReportWriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidPath(p) => write!(f, "invalid report directory {}", p.display()),
+            Self::NotADirectory(p) => {
+                write!(
+                    f,
+                    "report path {} exists and is not a directory",
+                    p.display()
+                )
+            }
+            Self::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "cannot {action} {}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for ReportWriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ReportWriteError {
+    let path = path.to_path_buf();
+    move |source| ReportWriteError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// Distinguishes the temporary directories of concurrent writes in one process.
+static WRITE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `report.json` ([`Report::to_json_pretty`]), `report.md` ([`render_markdown`])
+/// and `report.html` ([`render_html`]) into the directory `out_dir`, all or nothing.
+///
+/// The files are written and synced into a temporary sibling directory
+/// (`.{name}.tmp-{pid}-{n}` beside `out_dir`), which is then renamed to `out_dir`. An
+/// existing `out_dir` is first renamed aside and removed only once the new directory is
+/// in place, so an interrupted or failed write never leaves a half-written report and
+/// never loses the previous one. Missing parent directories are created.
+///
+/// # Errors
+///
+/// [`ReportWriteError::InvalidPath`] when `out_dir` has no final component,
+/// [`ReportWriteError::NotADirectory`] when it names an existing non-directory, and
+/// [`ReportWriteError::Io`], naming the path and the cause, when creating, writing or
+/// renaming fails (e.g. a parent that is a regular file or not writable). On error the
+/// temporary directory is removed and an existing `out_dir` is left as it was.
+pub fn write_report(
+    report: &Report,
+    changes: Option<&[MetricChange]>,
+    out_dir: &Path,
+) -> Result<(), ReportWriteError> {
+    let name = out_dir
+        .file_name()
+        .ok_or_else(|| ReportWriteError::InvalidPath(out_dir.to_path_buf()))?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match out_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let exists = match fs::symlink_metadata(out_dir) {
+        Ok(meta) if meta.is_dir() => true,
+        Ok(_) => return Err(ReportWriteError::NotADirectory(out_dir.to_path_buf())),
+        // Missing, or unreachable (e.g. under a regular file): creating the parent below
+        // reports the cause with the path that caused it.
+        Err(_) => false,
+    };
+    fs::create_dir_all(&parent).map_err(io_error("create directory", &parent))?;
+
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        WRITE_COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let tmp = parent.join(format!(".{name}.tmp-{unique}"));
+    fs::create_dir(&tmp).map_err(io_error("create directory", &tmp))?;
+
+    let files = [
+        ("report.json", report.to_json_pretty()),
+        ("report.md", render_markdown(report, changes)),
+        ("report.html", render_html(report, changes)),
+    ];
+    for (file, content) in &files {
+        let path = tmp.join(file);
+        if let Err(e) = write_synced(&path, content.as_bytes()) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(io_error("write", &path)(e));
+        }
+    }
+
+    let aside = parent.join(format!(".{name}.old-{unique}"));
+    if exists {
+        if let Err(e) = fs::rename(out_dir, &aside) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(io_error("move aside", out_dir)(e));
+        }
+    }
+    if let Err(e) = fs::rename(&tmp, out_dir) {
+        if exists {
+            let _ = fs::rename(&aside, out_dir);
+        }
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(io_error("move into place", out_dir)(e));
+    }
+    if exists {
+        // The new report is complete and in place; a leftover old copy is only clutter.
+        let _ = fs::remove_dir_all(&aside);
+    }
+    Ok(())
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

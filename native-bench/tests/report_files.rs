@@ -1,0 +1,411 @@
+//! The written report: summary table, Markdown, self-contained HTML and the atomic
+//! report directory, over a crafted sample report (no benchmark is run).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tracepool::chart::report_charts;
+use tracepool::findings::{findings, recommendations};
+use tracepool::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings, compare};
+use tracepool_bench::report::{
+    ReportWriteError, render_html, render_markdown, summary_table, write_report,
+};
+
+/// A run with plausible numbers for a crawl of `traces` traces at limit `c`.
+fn run(scenario: &str, model: &str, c: u64, traces: u64) -> ScenarioRun {
+    let jobs = traces * 4;
+    let failed = jobs / 50;
+    let timed_out = if model == "previous" { 0 } else { jobs / 500 };
+    // Bounded below by the depth of the trace graph, so throughput levels off.
+    let ideal = (jobs as f64 * 0.012 / c as f64).max((traces as f64).cbrt() / 10.0);
+    let (wall_s, peak, rss_mib, threads, cpu) = match model {
+        "pool" => (
+            ideal / 0.94,
+            c.min(jobs),
+            11 + c / 100,
+            3,
+            18.0 + c as f64 / 20.0,
+        ),
+        "previous" => (
+            ideal * 1.45,
+            (c * 7).min(jobs),
+            12 + c / 50,
+            3,
+            15.0 + c as f64 / 25.0,
+        ),
+        _ => (
+            ideal * 0.92,
+            jobs / 5,
+            12 + jobs / 300,
+            3,
+            25.0 + c as f64 / 10.0,
+        ),
+    };
+    let series = (1..=8u32)
+        .map(|i| {
+            let t = wall_s * f64::from(i) / 8.0;
+            Sample {
+                t_s: t,
+                cpu_percent: cpu * (0.8 + 0.05 * f64::from(i % 3)),
+                rss_bytes: (rss_mib << 20) * (6 + u64::from(i.min(6))) / 12,
+                os_threads: threads,
+                in_flight: if i == 8 {
+                    0
+                } else {
+                    peak * (7 + u64::from(i % 2)) / 8
+                },
+                queued: jobs.saturating_sub(jobs * u64::from(i) / 8) / 3,
+                completed: jobs * u64::from(i) / 8,
+            }
+        })
+        .collect();
+    ScenarioRun {
+        scenario: scenario.into(),
+        record: RunRecord {
+            model: model.into(),
+            workload: "crawl".into(),
+            traces,
+            concurrency: c,
+            wall_s,
+            jobs,
+            completed: jobs - failed - timed_out,
+            failed,
+            timed_out,
+            panicked: 0,
+            cancelled: 0,
+            lost: 0,
+            discovered: traces,
+            throughput_per_s: jobs as f64 / wall_s,
+            error_rate: (failed + timed_out) as f64 / jobs as f64,
+            peak_in_flight: peak,
+            // Without a limit the ideal makespan is shorter than the limited models'.
+            ideal_s: if model == "unbounded" {
+                wall_s * 0.97
+            } else {
+                ideal
+            },
+            efficiency: if model == "unbounded" {
+                0.97
+            } else {
+                ideal / wall_s
+            },
+            cpu_percent: cpu,
+            peak_rss_bytes: rss_mib << 20,
+            peak_os_threads: threads,
+            latency_p50_ms: 9.5,
+            latency_p99_ms: 41.0,
+            timer_overshoot_us: 70.0 + c as f64 / 10.0,
+        },
+        series,
+    }
+}
+
+/// The plan's 21 runs with findings and recommendations filled in.
+fn sample_report() -> Report {
+    let mut report = Report::new(
+        "0.1.0",
+        Environment {
+            cpu_model: "Example CPU @ 2.40GHz <virtual> & co".into(),
+            cores: 2,
+            os: "Debian GNU/Linux 12 (bookworm), kernel 6.1.0".into(),
+            rustc: "rustc 1.95.0".into(),
+            git_commit: "0123456789abcdef".into(),
+            timestamp: "2026-01-01T12:00:00Z".into(),
+            load_avg_1m: 0.42,
+        },
+        Settings {
+            seed: 42,
+            time_scale: 0.1,
+            latency_ms: 120.0,
+            failure_rate: 0.02,
+            timeout_ms: Some(3000.0),
+            sample_interval_ms: 50.0,
+        },
+    );
+    for (scenario, traces, cs) in [
+        ("baseline", 100, &[10][..]),
+        ("high-load", 1000, &[10, 20, 50, 100][..]),
+        ("stress", 10_000, &[200, 1000][..]),
+    ] {
+        for &c in cs {
+            for model in ["pool", "previous", "unbounded"] {
+                report.runs.push(run(scenario, model, c, traces));
+            }
+        }
+    }
+    report.findings = findings(&report);
+    report.recommendations = recommendations(&report);
+    report
+}
+
+/// A fresh, empty directory for one test under the test target's scratch space.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-files-{test}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Equal up to the last bit of floating-point fields, which JSON parsing may round
+/// differently from the value that was printed.
+fn assert_same(read: &Report, written: &Report) {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    assert_eq!(read.tool_version, written.tool_version);
+    assert_eq!(read.environment.git_commit, written.environment.git_commit);
+    assert_eq!(read.findings, written.findings);
+    assert_eq!(read.recommendations, written.recommendations);
+    assert_eq!(read.runs.len(), written.runs.len());
+    for (a, b) in read.runs.iter().zip(&written.runs) {
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a.series.len(), b.series.len());
+        let (a, b) = (&a.record, &b.record);
+        assert_eq!(
+            (a.jobs, a.completed, a.failed, a.lost),
+            (b.jobs, b.completed, b.failed, b.lost)
+        );
+        assert_eq!(
+            (a.peak_in_flight, a.peak_rss_bytes),
+            (b.peak_in_flight, b.peak_rss_bytes)
+        );
+        for (x, y) in [
+            (a.wall_s, b.wall_s),
+            (a.throughput_per_s, b.throughput_per_s),
+            (a.efficiency, b.efficiency),
+            (a.error_rate, b.error_rate),
+            (a.cpu_percent, b.cpu_percent),
+        ] {
+            assert!(close(x, y), "{x} != {y}");
+        }
+    }
+}
+
+#[test]
+fn summary_table_has_a_row_per_run_in_aligned_columns() {
+    let report = sample_report();
+    let table = summary_table(&report);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2 + report.runs.len(), "{table}");
+    assert!(lines[0].starts_with("scenario"));
+    for h in [
+        "wall s",
+        "throughput/s",
+        "peak/C",
+        "efficiency",
+        "peak RSS MiB",
+        "p99 ms",
+    ] {
+        assert!(lines[0].contains(h), "{h} missing: {}", lines[0]);
+    }
+    // Right-aligned numbers end in the same column on every line.
+    let width = lines[0].len();
+    assert!(lines.iter().all(|l| l.len() == width), "{table}");
+    assert!(table.contains("stress"));
+    assert!(table.contains("1,000 / 1,000"), "{table}");
+}
+
+#[test]
+fn markdown_has_every_section_in_order() {
+    let report = sample_report();
+    let md = render_markdown(&report, None);
+    let at = |s: &str| md.find(s).unwrap_or_else(|| panic!("{s} missing:\n{md}"));
+    assert!(at("# tracepool benchmark report") < at("## Findings"));
+    assert!(at("## Findings") < at("## Recommendations"));
+    assert!(at("## Recommendations") < at("## Environment"));
+    assert!(at("## Environment") < at("## Settings"));
+    assert!(at("## Settings") < at("## Runs"));
+    for f in &report.findings {
+        assert!(md.contains(&f.objective), "{}", f.objective);
+    }
+    assert!(md.contains(": supported."), "{md}");
+    assert!(
+        md.contains("\\<virtual\\>"),
+        "markdown must escape html: {md}"
+    );
+    assert!(!md.contains("## Changes"));
+    // Header, alignment row, one row per run.
+    let table_rows = md
+        .lines()
+        .filter(|l| {
+            l.starts_with("| high-load") || l.starts_with("| stress") || l.starts_with("| baseline")
+        })
+        .count();
+    assert_eq!(table_rows, report.runs.len());
+}
+
+#[test]
+fn markdown_regression_table_lists_only_changes_and_missing_runs() {
+    let old = sample_report();
+    let mut new = sample_report();
+    new.runs[3].record.wall_s *= 1.5; // high-load pool C = 10
+    new.runs.pop(); // stress unbounded C = 1,000 only in the old report
+    let changes = compare(&old, &new);
+    let md = render_markdown(&new, Some(&changes));
+    let section = &md[md.find("## Changes").expect("changes section")..];
+    assert!(
+        section.contains("| high-load pool crawl traces=1000 C=10 | wall\\_s |"),
+        "{section}"
+    );
+    assert!(section.contains("+50 %"), "{section}");
+    assert!(section.contains("| worse |"), "{section}");
+    assert!(
+        section.contains("stress unbounded crawl traces=10000 C=1000 | all"),
+        "{section}"
+    );
+    assert!(section.contains("only in the old report"), "{section}");
+    assert_eq!(
+        section.matches("only in the old report").count(),
+        1,
+        "{section}"
+    );
+    assert!(
+        section.contains("metric comparisons unchanged"),
+        "{section}"
+    );
+}
+
+#[test]
+fn html_is_self_contained_and_has_charts_and_findings() {
+    let report = sample_report();
+    let changes = compare(&report, &report);
+    let page = render_html(&report, Some(&changes));
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(!page.to_ascii_lowercase().contains("<script"));
+    let without_svg_ns = page.replace("http://www.w3.org/2000/svg", "");
+    assert!(!without_svg_ns.contains("http://"), "external url");
+    assert!(!without_svg_ns.contains("https://"), "external url");
+    let charts = report_charts(&report);
+    assert!(!charts.is_empty());
+    for c in &charts {
+        let title = c
+            .title
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(page.contains(&title), "chart title {} missing", c.title);
+        assert!(page.contains(&format!("id=\"chart-{}\"", c.id)));
+    }
+    for f in &report.findings {
+        let text = f.text.replace('&', "&amp;").replace('\'', "&#39;");
+        assert!(page.contains(&text), "finding text missing: {}", f.text);
+    }
+    assert!(page.contains("class=\"badge supported\""));
+    // Text from the report is escaped.
+    assert!(page.contains("Example CPU @ 2.40GHz &lt;virtual&gt; &amp; co"));
+    assert!(!page.contains("<virtual>"));
+    // Charts come right after the findings.
+    let pos = |s: &str| page.find(s).unwrap();
+    assert!(pos("id=\"findings\"") < pos("id=\"charts\""));
+    assert!(pos("id=\"charts\"") < pos("id=\"recommendations\""));
+    assert!(page.contains("No metric moved beyond the threshold."));
+}
+
+#[test]
+fn reports_without_findings_derive_them() {
+    let mut report = sample_report();
+    report.findings.clear();
+    report.recommendations.clear();
+    let md = render_markdown(&report, None);
+    for f in findings(&report) {
+        assert!(md.contains(&format!("**{}**", f.objective)), "{md}");
+    }
+    assert!(md.contains("with C = "), "{md}");
+}
+
+#[test]
+fn write_report_writes_three_files_and_json_round_trips() {
+    let dir = scratch("write");
+    let out = dir.join("nested").join("report-1");
+    let report = sample_report();
+    write_report(&report, None, &out).unwrap();
+    assert_eq!(entries(&out), ["report.html", "report.json", "report.md"]);
+    let json = fs::read_to_string(out.join("report.json")).unwrap();
+    assert_same(&Report::from_json(&json).unwrap(), &report);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html, render_html(&report, None));
+    assert_eq!(
+        fs::read_to_string(out.join("report.md")).unwrap(),
+        render_markdown(&report, None)
+    );
+    // Nothing but the report directory is left beside it.
+    assert_eq!(entries(&dir.join("nested")), ["report-1"]);
+    // Kept for a look in a browser: target/tmp/report-files-write/nested/report-1.
+}
+
+#[test]
+fn rewriting_replaces_the_existing_report() {
+    let dir = scratch("rewrite");
+    let out = dir.join("latest");
+    let first = sample_report();
+    write_report(&first, None, &out).unwrap();
+    fs::write(out.join("stale.txt"), "from an older run").unwrap();
+
+    let mut second = sample_report();
+    second.tool_version = "0.2.0".into();
+    second.runs.truncate(3);
+    let changes = compare(&first, &second);
+    write_report(&second, Some(&changes), &out).unwrap();
+
+    assert_eq!(entries(&out), ["report.html", "report.json", "report.md"]);
+    let json = fs::read_to_string(out.join("report.json")).unwrap();
+    assert_same(&Report::from_json(&json).unwrap(), &second);
+    assert!(
+        fs::read_to_string(out.join("report.md"))
+            .unwrap()
+            .contains("## Changes")
+    );
+    assert_eq!(
+        entries(&dir),
+        ["latest"],
+        "no temporary or old directory left"
+    );
+}
+
+#[test]
+fn unwritable_output_is_an_error_and_leaves_nothing_behind() {
+    let dir = scratch("unwritable");
+    let file = dir.join("not-a-dir");
+    fs::write(&file, "a regular file").unwrap();
+    let out = file.join("report");
+    let err = write_report(&sample_report(), None, &out).unwrap_err();
+    assert!(matches!(err, ReportWriteError::Io { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with("cannot create directory "), "{msg}");
+    assert!(msg.contains("not-a-dir"), "{msg}");
+    assert!(!msg.contains('\n'));
+    assert!(std::error::Error::source(&err).is_some());
+    assert_eq!(entries(&dir), ["not-a-dir"]);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "a regular file");
+}
+
+#[test]
+fn an_existing_file_at_the_output_path_is_kept() {
+    let dir = scratch("file-in-the-way");
+    let out = dir.join("report");
+    fs::write(&out, "keep me").unwrap();
+    let err = write_report(&sample_report(), None, &out).unwrap_err();
+    assert!(matches!(err, ReportWriteError::NotADirectory(_)), "{err:?}");
+    assert!(err.to_string().contains("is not a directory"));
+    assert_eq!(fs::read_to_string(&out).unwrap(), "keep me");
+    assert_eq!(entries(&dir), ["report"]);
+}
+
+#[test]
+fn a_path_without_a_name_is_rejected() {
+    let err = write_report(&sample_report(), None, Path::new("/")).unwrap_err();
+    assert!(matches!(err, ReportWriteError::InvalidPath(_)), "{err:?}");
+}
+
+#[test]
+fn error_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<ReportWriteError>();
+}
