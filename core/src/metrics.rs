@@ -88,6 +88,15 @@ pub(crate) fn latency_histogram() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant digits is a valid precision")
 }
 
+/// Records `count` latencies of `micros` µs, growing the histogram as needed (its
+/// `saturating_*` methods clamp to the current range instead of growing it).
+pub(crate) fn record_latency(histogram: &mut Histogram<u64>, micros: u64, count: u64) {
+    if histogram.record_n(micros, count).is_err() {
+        // Only a value beyond what `u64` counts can index; clamp it.
+        histogram.saturating_record_n(micros, count);
+    }
+}
+
 /// A latency in whole microseconds, at least 1 (a histogram's lowest value).
 pub(crate) fn micros(latency: Duration) -> u64 {
     u64::try_from(latency.as_micros())
@@ -134,7 +143,7 @@ impl Recorder {
     pub(crate) fn finished_orphan(&self, kind: OutcomeKind, latency: Duration) {
         self.in_flight.fetch_sub(1, Relaxed);
         self.outcomes[kind as usize].fetch_add(1, Relaxed);
-        self.histogram().saturating_record(micros(latency));
+        record_latency(&mut self.histogram(), micros(latency), 1);
     }
 
     pub(crate) fn in_flight(&self) -> u64 {
@@ -225,7 +234,28 @@ impl LocalRecorder {
         }
         let mut histogram = shared.histogram();
         for (micros, count) in self.latencies.drain(..) {
-            histogram.saturating_record_n(micros, count);
+            record_latency(&mut histogram, micros, count);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_grows_for_long_latencies() {
+        let recorder = Recorder::new();
+        let mut local = LocalRecorder::default();
+        for latency in [Duration::from_micros(3), Duration::from_secs(10)] {
+            local.started(&recorder);
+            local.finished(&recorder, OutcomeKind::Completed, Some(latency));
+        }
+        local.flush(&recorder);
+        let latency = recorder.snapshot(2, 0).latency;
+        assert_eq!(latency.count, 2);
+        let max = latency.max.as_secs_f64();
+        assert!((9.99..=10.01).contains(&max), "max {max} s, expected 10 s");
+        assert!(latency.p50 <= Duration::from_micros(4));
     }
 }

@@ -17,7 +17,7 @@ use hdrhistogram::Histogram;
 use web_time::Instant;
 
 use super::{CancelState, CrawlEvent, CrawlReport, Crawler, Discovery, Model, PluginStats, Probe};
-use crate::metrics::{LatencySummary, latency_histogram, micros};
+use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plugin::{Plugin, PluginError};
 use crate::pool::{Pool, TrySubmitError, panic_message};
@@ -298,8 +298,8 @@ where
         *counter += 1;
         *plugin_counter += 1;
         if kind != OutcomeKind::Cancelled {
-            acc.latency.saturating_record(micros(latency));
-            self.latency.saturating_record(micros(latency));
+            record_latency(&mut acc.latency, micros(latency), 1);
+            record_latency(&mut self.latency, micros(latency), 1);
         }
         let error_key = match &outcome {
             Outcome::Failed(error) => Some(error.kind().key()),
