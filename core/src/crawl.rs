@@ -6,9 +6,9 @@
 //! and the new ones are followed in turn, until nothing new turns up (or a limit, or a
 //! cancellation, stops it). Every (trace, plugin) pair is one job.
 //!
-//! Under [`Model::Pool`] the jobs run on a bounded [`Pool`]: a job's new traces are
+//! Under [`Model::Pool`] the jobs run on a bounded [`Pool`](crate::Pool): a job's new traces are
 //! scheduled the moment it ends, and no job ever waits for another inside the pool
-//! (the engine submits from outside, with [`Pool::try_submit`]), so the crawl cannot
+//! (the engine submits from outside, with [`Pool::try_submit`](crate::Pool::try_submit)), so the crawl cannot
 //! deadlock at any `C ≥ 1`. [`Model::Previous`] and [`Model::Unbounded`] reproduce the
 //! models the pool replaced, with the same crawl semantics: same dedup, limits,
 //! timeouts and panic capture, so the three discover the same traces.
