@@ -207,9 +207,20 @@ where
         self.crawler.cancel.cancelled.load(Relaxed)
     }
 
-    fn plugins_of(&self, node: u32) -> &[PluginRef] {
-        let kind = self.nodes[node as usize].trace.kind();
-        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    /// The plugins that follow `node`: those of its kind, none past `max_depth`.
+    fn followed_plugins(&self, node: u32) -> &[PluginRef] {
+        let node = &self.nodes[node as usize];
+        if self
+            .crawler
+            .config
+            .max_depth
+            .is_some_and(|max| node.depth >= max)
+        {
+            return &[];
+        }
+        self.by_kind
+            .get(node.trace.kind())
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Records `trace` if it is new (and the limit allows), and schedules it for
@@ -259,8 +270,10 @@ where
             plugin: parent.map(|(_, id)| self.plugin_names[id].as_str()),
             depth,
         });
-        let followable = self.crawler.config.max_depth.is_none_or(|max| depth < max);
-        if followable && !self.plugins_of(index).is_empty() {
+        // The previous model batches every trace, even one it will not follow: a dead
+        // end takes a place in its batch, as it did in the original tool.
+        if self.crawler.config.model == Model::Previous || !self.followed_plugins(index).is_empty()
+        {
             self.frontier.push_back(index);
         }
     }
@@ -333,7 +346,7 @@ where
     fn next_call(&mut self, cursor: &mut Option<(u32, usize)>) -> Option<(u32, PluginRef)> {
         loop {
             if let Some((node, position)) = cursor {
-                if let Some(plugin) = self.plugins_of(*node).get(*position) {
+                if let Some(plugin) = self.followed_plugins(*node).get(*position) {
                     let found = (*node, plugin.clone());
                     *position += 1;
                     return Some(found);
@@ -420,7 +433,7 @@ where
             let mut plugin_ids: Vec<Vec<usize>> = Vec::new();
             let mut streams = Vec::new();
             for (slot, &node) in batch.iter().enumerate() {
-                let mut plugins: Vec<PluginRef> = self.plugins_of(node).to_vec();
+                let mut plugins: Vec<PluginRef> = self.followed_plugins(node).to_vec();
                 let mut calls = Vec::with_capacity(plugins.len());
                 for (position, plugin) in plugins.iter().enumerate() {
                     // A cancel from the observer stops the batch's scheduling too.
@@ -470,7 +483,7 @@ where
         let mut running: FuturesUnordered<Tagged> = FuturesUnordered::new();
         loop {
             while let Some(node) = self.frontier.pop_front() {
-                let plugins: Vec<PluginRef> = self.plugins_of(node).to_vec();
+                let plugins: Vec<PluginRef> = self.followed_plugins(node).to_vec();
                 for plugin in &plugins {
                     // A cancelled crawl schedules nothing more.
                     if self.cancelled() {

@@ -14,7 +14,8 @@ pub enum Model {
     /// The bounded worker pool: at most `C` calls in flight; new traces are scheduled
     /// as soon as the call that found them ends. No batches, no barriers.
     Pool,
-    /// The original tool's previous model: batches of the first `C` frontier traces;
+    /// The original tool's previous model: batches of the first `C` frontier traces
+    /// (dead ends included: they take a place in a batch and finish at once);
     /// each trace runs all its plugins under a semaphore private to that trace (size
     /// `C`), so up to `C * min(P, C)` calls run at once; a trace waits for all its
     /// plugins, a batch for all its traces; dedup and frontier growth happen only
