@@ -31,3 +31,5 @@
 pub mod env;
 pub mod os;
 pub mod report;
+pub mod runner;
+pub mod scenarios;

@@ -1,0 +1,104 @@
+//! The pool alone on the flat workload: N jobs, each sleeping its jittered duration
+//! on the precise timer, at most C in flight. Prints wall time, the ideal makespan
+//! (durations list-scheduled on C slots), efficiency and timer accuracy.
+//!
+//! ```sh
+//! cargo run --release -p tracepool-bench --example flat_pool -- 100000 10000 10
+//! /usr/bin/time -v target/release/examples/flat_pool 1000000 1000 1
+//! ```
+//! Arguments: jobs, concurrency, mean latency in ms (defaults 100000 10000 10).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tracepool::Pool;
+use tracepool::sim::{FlatWorkload, SleepStats};
+
+fn arg<T: std::str::FromStr>(n: usize, default: T) -> T {
+    std::env::args()
+        .nth(n)
+        .map(|a| {
+            a.parse()
+                .unwrap_or_else(|_| panic!("argument {n} is not a number"))
+        })
+        .unwrap_or(default)
+}
+
+fn main() {
+    let jobs: usize = arg(1, 100_000);
+    let c: usize = arg(2, 10_000);
+    let mean_ms: f64 = arg(3, 10.0);
+    let _ = tracepool_bench::os::set_precise_timer_slack();
+    let flat = FlatWorkload::new(jobs, Duration::from_secs_f64(mean_ms / 1e3));
+    let ideal = flat.ideal_makespan(c);
+    // The workload is generated before the clock starts: only scheduling is timed.
+    let durations: Vec<Duration> = flat.durations().collect();
+    let stats = Arc::new(SleepStats::new());
+    if std::env::args().nth(4).as_deref() == Some("buffer_unordered") {
+        let started = Instant::now();
+        let n = async_io::block_on(
+            futures::stream::iter(durations.iter().copied())
+                .map(|duration| {
+                    let stats = Arc::clone(&stats);
+                    async move {
+                        let start = Instant::now();
+                        async_io::Timer::after(duration).await;
+                        stats.record(duration, start.elapsed());
+                    }
+                })
+                .buffer_unordered(c)
+                .count(),
+        );
+        let wall = started.elapsed();
+        println!(
+            "buffer_unordered jobs {n} C {c}: wall {:.3} s, efficiency {:.3}, mean overshoot {:.0} µs",
+            wall.as_secs_f64(),
+            ideal.as_secs_f64() / wall.as_secs_f64(),
+            stats.mean_overshoot_us()
+        );
+        return;
+    }
+    let (pool, mut driver) = Pool::builder()
+        .max_concurrency(c)
+        .queue_capacity(c)
+        .build()
+        .expect("valid pool");
+    let started = Instant::now();
+    let finished = async_io::block_on(async {
+        let producer = async {
+            for &duration in &durations {
+                let stats = Arc::clone(&stats);
+                pool.submit(async move {
+                    let start = Instant::now();
+                    async_io::Timer::after(duration).await;
+                    stats.record(duration, start.elapsed());
+                    Ok::<(), ()>(())
+                })
+                .await
+                .expect("pool open");
+            }
+            pool.close();
+        };
+        let consumer = async {
+            let mut n = 0usize;
+            while driver.next().await.is_some() {
+                n += 1;
+            }
+            n
+        };
+        futures::join!(producer, consumer).1
+    });
+    let wall = started.elapsed();
+    let metrics = pool.metrics();
+    println!(
+        "jobs {finished} C {c} mean {mean_ms} ms: wall {:.3} s, ideal {:.3} s, efficiency {:.3}, \
+         simple efficiency {:.3}, mean overshoot {:.0} µs, peak in flight {}",
+        wall.as_secs_f64(),
+        ideal.as_secs_f64(),
+        ideal.as_secs_f64() / wall.as_secs_f64(),
+        flat.total_duration().as_secs_f64() / c as f64 / wall.as_secs_f64(),
+        stats.mean_overshoot_us(),
+        metrics.peak_in_flight,
+    );
+}

@@ -1,0 +1,300 @@
+//! One benchmark run: a workload, a model, a concurrency setting; measured from the
+//! inside (the crawl report) and the outside (the OS sampler).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracepool::Trace;
+use tracepool::crawl::ideal::{IdealLimits, simulate};
+use tracepool::crawl::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Model};
+use tracepool::record::{RunRecord, Sample};
+use tracepool::sim::{FlatWorkload, SimConfig, SimWorkload, SleepStats};
+use tracepool::timer::{AsyncIoTimer, Timer};
+
+use crate::os::{self, AppGauges, Sampler};
+
+/// The simulated latency's 99th percentile, as a multiple of its mean: a long tail, as
+/// network calls have.
+pub const P99_OVER_MEAN: f64 = 10.0;
+
+/// What a run crawls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Workload {
+    /// The seeded synthetic trace graph ([`SimWorkload`]): fan-out, cycles, long-tailed
+    /// latency, failures.
+    Crawl,
+    /// N independent jobs, one call each, latency uniform in [0.5 L, 1.5 L)
+    /// ([`FlatWorkload`]).
+    Flat,
+}
+
+impl Workload {
+    /// `crawl` or `flat`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Crawl => "crawl",
+            Workload::Flat => "flat",
+        }
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything that defines one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// What to crawl.
+    pub workload: Workload,
+    /// How to schedule it.
+    pub model: Model,
+    /// Synthetic graph size (crawl) or job count (flat).
+    pub traces: usize,
+    /// The concurrency setting C.
+    pub concurrency: usize,
+    /// Mean call latency in milliseconds before the time scale (0: no sleep at all).
+    pub latency_ms: f64,
+    /// Factor applied to every latency.
+    pub time_scale: f64,
+    /// Probability that a call fails (crawl only).
+    pub failure_rate: f64,
+    /// Probability that a call panics (crawl only).
+    pub panic_rate: f64,
+    /// Per-call timeout in milliseconds, if any.
+    pub timeout_ms: Option<f64>,
+    /// Busy CPU time per call in microseconds (crawl only).
+    pub cpu_us: f64,
+    /// Seed of the workload.
+    pub seed: u64,
+    /// How often the OS sampler takes a sample.
+    pub sample_interval: Duration,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            workload: Workload::Crawl,
+            model: Model::Pool,
+            traces: 1_000,
+            concurrency: 10,
+            latency_ms: 20.0,
+            time_scale: 1.0,
+            failure_rate: 0.05,
+            panic_rate: 0.0,
+            timeout_ms: None,
+            cpu_us: 0.0,
+            seed: 42,
+            sample_interval: Duration::from_millis(20),
+        }
+    }
+}
+
+impl RunSpec {
+    /// The mean latency as a duration, time scale applied.
+    fn scaled_latency(&self) -> Duration {
+        Duration::from_secs_f64(self.latency_ms * self.time_scale / 1e3)
+    }
+
+    /// The simulated workload's configuration for a crawl run.
+    pub fn sim_config(&self) -> SimConfig {
+        let mean = Duration::from_secs_f64(self.latency_ms / 1e3);
+        SimConfig {
+            seed: self.seed,
+            traces: self.traces,
+            latency_mean: mean,
+            latency_p99: mean.mul_f64(P99_OVER_MEAN),
+            failure_prob: self.failure_rate,
+            panic_prob: self.panic_rate,
+            cpu_per_call: Duration::from_secs_f64(self.cpu_us / 1e6),
+            time_scale: self.time_scale,
+            ..SimConfig::default()
+        }
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        self.timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1e3))
+    }
+}
+
+/// A run that could not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunError(pub String);
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// A finished run: its record, its time series and the crawl's own report.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// The JSON record.
+    pub record: RunRecord,
+    /// Samples taken during the run.
+    pub series: Vec<Sample>,
+    /// The crawl engine's report (discovery graph, per-plugin counts...).
+    pub crawl: CrawlReport,
+}
+
+/// A prepared workload: its plugins, its seeds and its ideal makespan.
+struct Prepared {
+    registry: tracepool::Registry,
+    seeds: Vec<Trace>,
+    ideal: Duration,
+    stats: Arc<SleepStats>,
+}
+
+fn prepare(
+    spec: &RunSpec,
+    seeds: Option<Vec<Trace>>,
+    timer: Arc<dyn Timer>,
+) -> Result<Prepared, RunError> {
+    match spec.workload {
+        Workload::Crawl => {
+            let sim = SimWorkload::new(spec.sim_config()).map_err(|e| RunError(e.to_string()))?;
+            // The ideal is the model's own schedule of the generated seeds in virtual
+            // time; seeds from a file crawl another graph, whose ideal is not known.
+            let ideal = match &seeds {
+                Some(custom) if *custom != sim.seeds() => Duration::ZERO,
+                _ => {
+                    let limits = IdealLimits {
+                        timeout: spec.timeout(),
+                        ..IdealLimits::default()
+                    };
+                    simulate(&sim, spec.model, spec.concurrency, &limits).makespan
+                }
+            };
+            Ok(Prepared {
+                registry: sim.registry(timer),
+                seeds: seeds.unwrap_or_else(|| sim.seeds()),
+                ideal,
+                stats: Arc::clone(sim.sleep_stats()),
+            })
+        }
+        Workload::Flat => {
+            let flat = FlatWorkload::new(spec.traces, spec.scaled_latency()).with_seed(spec.seed);
+            let ideal = match spec.timeout() {
+                None => flat.ideal_makespan(spec.concurrency),
+                Some(limit) => tracepool::sim::ideal_makespan(
+                    flat.durations().map(|d| d.min(limit)),
+                    spec.concurrency,
+                ),
+            };
+            let ideal = match &seeds {
+                Some(custom) if *custom != flat.seeds() => Duration::ZERO,
+                _ => ideal,
+            };
+            Ok(Prepared {
+                registry: flat.registry(timer),
+                seeds: seeds.unwrap_or_else(|| flat.seeds()),
+                ideal,
+                stats: Arc::clone(flat.sleep_stats()),
+            })
+        }
+    }
+}
+
+/// Runs `spec` to its end on the calling thread (under `async_io::block_on`, whose
+/// reactor drives the precise timer), sampling the process meanwhile.
+///
+/// `seeds` replaces the workload's own seed traces; `observer` sees every crawl event.
+///
+/// # Errors
+///
+/// When the workload or the crawl cannot be configured as asked.
+pub fn run<O>(spec: &RunSpec, seeds: Option<Vec<Trace>>, observer: O) -> Result<RunOutput, RunError>
+where
+    O: FnMut(&CrawlEvent<'_>),
+{
+    let timer: Arc<dyn Timer> = Arc::new(AsyncIoTimer);
+    let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
+    let config = CrawlConfig {
+        model: spec.model,
+        max_concurrency: spec.concurrency,
+        timeout: spec.timeout(),
+        timer: spec.timeout().map(|_| timer),
+        ..CrawlConfig::default()
+    };
+    let crawler = Crawler::new(prepared.registry, config).map_err(|e| RunError(e.to_string()))?;
+    let gauge = crawler.gauge();
+    // Each run reports its own peak: forget the previous runs' high-water mark. Where
+    // the OS cannot reset it, the peak is the process's so far.
+    let _ = os::reset_peak_rss();
+    prepared.stats.reset();
+    let sampler = Sampler::start(spec.sample_interval, move || {
+        let g = gauge.read();
+        AppGauges {
+            in_flight: g.in_flight,
+            queued: g.queued,
+            completed: g.finished,
+        }
+    })
+    .map_err(|e| RunError(e.to_string()))?;
+    let started = Instant::now();
+    let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
+    let wall = started.elapsed();
+    let sampled = sampler.stop();
+    let wall_s = wall.as_secs_f64();
+    let ideal_s = prepared.ideal.as_secs_f64();
+    let record = RunRecord {
+        model: spec.model.to_string(),
+        workload: spec.workload.to_string(),
+        traces: spec.traces as u64,
+        concurrency: spec.concurrency as u64,
+        wall_s,
+        jobs: crawl.jobs,
+        completed: crawl.completed,
+        failed: crawl.failed,
+        timed_out: crawl.timed_out,
+        panicked: crawl.panicked,
+        cancelled: crawl.cancelled,
+        lost: crawl.lost,
+        discovered: crawl.discovered.len() as u64,
+        throughput_per_s: if wall_s > 0.0 {
+            crawl.finished() as f64 / wall_s
+        } else {
+            0.0
+        },
+        error_rate: crawl.error_rate(),
+        peak_in_flight: crawl.peak_in_flight,
+        ideal_s,
+        efficiency: if wall_s > 0.0 { ideal_s / wall_s } else { 0.0 },
+        cpu_percent: sampled.mean_cpu_percent,
+        peak_rss_bytes: sampled.peak_rss_bytes,
+        peak_os_threads: sampled.peak_os_threads,
+        latency_p50_ms: crawl.latency.p50.as_secs_f64() * 1e3,
+        latency_p99_ms: crawl.latency.p99.as_secs_f64() * 1e3,
+        timer_overshoot_us: prepared.stats.mean_overshoot_us(),
+    };
+    Ok(RunOutput {
+        record,
+        series: sampled.samples,
+        crawl,
+    })
+}
+
+/// Whether a run kept the pool's promises: for the pool, at most C calls in flight;
+/// for every model, no accepted call without an outcome. Returns the violations.
+pub fn violations(record: &RunRecord) -> Vec<String> {
+    let mut found = Vec::new();
+    if record.model == Model::Pool.as_str() && record.peak_in_flight > record.concurrency {
+        found.push(format!(
+            "pool exceeded its limit: peak in flight {} with C = {} ({} traces, {})",
+            record.peak_in_flight, record.concurrency, record.traces, record.workload
+        ));
+    }
+    if record.lost != 0 {
+        found.push(format!(
+            "{} lost {} accepted jobs without an outcome (C = {}, {} traces, {})",
+            record.model, record.lost, record.concurrency, record.traces, record.workload
+        ));
+    }
+    found
+}

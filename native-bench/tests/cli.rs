@@ -1,0 +1,552 @@
+//! The command line: the JSON run record, the environment variable, reports, traces
+//! files, and every bad-input path (exit code 2, one line naming the flag, nothing
+//! half-written).
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tracepool::record::Report;
+
+fn bench() -> Command {
+    let mut cmd = Command::cargo_bin("tracepool-bench").expect("binary built");
+    cmd.env_remove("DEEPER_MAX_CONCURRENCY");
+    cmd
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let output = bench()
+        .arg("run")
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "exactly one JSON line: {stdout}"
+    );
+    serde_json::from_str(stdout.trim()).expect("stdout is one JSON object")
+}
+
+const FIELDS: [(&str, &str); 24] = [
+    ("model", "string"),
+    ("workload", "string"),
+    ("traces", "integer"),
+    ("concurrency", "integer"),
+    ("wall_s", "number"),
+    ("jobs", "integer"),
+    ("completed", "integer"),
+    ("failed", "integer"),
+    ("timed_out", "integer"),
+    ("panicked", "integer"),
+    ("cancelled", "integer"),
+    ("lost", "integer"),
+    ("discovered", "integer"),
+    ("throughput_per_s", "number"),
+    ("error_rate", "number"),
+    ("peak_in_flight", "integer"),
+    ("ideal_s", "number"),
+    ("efficiency", "number"),
+    ("cpu_percent", "number"),
+    ("peak_rss_bytes", "integer"),
+    ("peak_os_threads", "integer"),
+    ("latency_p50_ms", "number"),
+    ("latency_p99_ms", "number"),
+    ("timer_overshoot_us", "number"),
+];
+
+fn check_record(record: &Value, model: &str, workload: &str, traces: u64, c: u64) {
+    for (field, kind) in FIELDS {
+        let value = &record[field];
+        let ok = match kind {
+            "string" => value.is_string(),
+            "integer" => value.is_u64(),
+            _ => value.is_number(),
+        };
+        assert!(ok, "field {field} should be a {kind}: {record}");
+    }
+    let get = |f: &str| record[f].as_u64().expect("integer");
+    assert_eq!(record["model"], model);
+    assert_eq!(record["workload"], workload);
+    assert_eq!(get("traces"), traces);
+    assert_eq!(get("concurrency"), c);
+    assert_eq!(
+        get("completed") + get("failed") + get("timed_out") + get("panicked") + get("cancelled"),
+        get("jobs"),
+        "outcomes add up: {record}"
+    );
+    assert_eq!(get("lost"), 0);
+    assert!(get("jobs") > 0);
+    if model == "pool" {
+        assert!(get("peak_in_flight") <= c, "pool bound: {record}");
+    }
+    assert!(get("peak_rss_bytes") > 0);
+    assert!(get("peak_os_threads") >= 1);
+}
+
+#[test]
+fn json_record_contract_for_every_model_and_workload() {
+    for model in ["pool", "previous", "unbounded"] {
+        let record = run_json(&[
+            "--model",
+            model,
+            "--traces",
+            "300",
+            "--concurrency",
+            "4",
+            "--latency-ms",
+            "0.5",
+            "--failure-rate",
+            "0.1",
+            "--panic-rate",
+            "0.05",
+        ]);
+        check_record(&record, model, "crawl", 300, 4);
+        assert!(
+            record["panicked"].as_u64().unwrap() > 0,
+            "panics counted: {record}"
+        );
+        let record = run_json(&[
+            "--workload",
+            "flat",
+            "--model",
+            model,
+            "--traces",
+            "200",
+            "--concurrency",
+            "8",
+            "--latency-ms",
+            "0.2",
+            "--failure-rate",
+            "0",
+        ]);
+        check_record(&record, model, "flat", 200, 8);
+        assert_eq!(record["jobs"], 200);
+        assert_eq!(record["discovered"], 200);
+    }
+}
+
+#[test]
+fn same_discoveries_under_every_model() {
+    let discovered: Vec<Value> = ["pool", "previous", "unbounded"]
+        .iter()
+        .map(|m| {
+            run_json(&["--model", m, "--traces", "500", "--latency-ms", "0"])["discovered"].clone()
+        })
+        .collect();
+    assert_eq!(discovered[0], discovered[1]);
+    assert_eq!(discovered[0], discovered[2]);
+}
+
+#[test]
+fn timeouts_are_counted() {
+    let record = run_json(&[
+        "--traces",
+        "200",
+        "--concurrency",
+        "8",
+        "--latency-ms",
+        "5",
+        "--timeout-ms",
+        "2",
+        "--failure-rate",
+        "0",
+    ]);
+    assert!(record["timed_out"].as_u64().unwrap() > 0, "{record}");
+    check_record(&record, "pool", "crawl", 200, 8);
+}
+
+#[test]
+fn concurrency_comes_from_the_environment() {
+    let output = bench()
+        .env("DEEPER_MAX_CONCURRENCY", "7")
+        .args(["run", "--traces", "50", "--latency-ms", "0", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(record["concurrency"], 7);
+    // The flag wins over the variable.
+    let output = bench()
+        .env("DEEPER_MAX_CONCURRENCY", "7")
+        .args([
+            "run",
+            "--traces",
+            "50",
+            "--latency-ms",
+            "0",
+            "--concurrency",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(record["concurrency"], 3);
+    // Default without either.
+    let record = run_json(&["--traces", "50", "--latency-ms", "0"]);
+    assert_eq!(record["concurrency"], 10);
+}
+
+fn assert_usage_error(output: &Output, names: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit code 2 for {names}: {stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout for {names}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "one line for {names}: {stderr}"
+    );
+    assert!(stderr.contains(names), "error names {names}: {stderr}");
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+}
+
+#[test]
+fn bad_environment_variable() {
+    for bad in ["abc", "0", "-3", "1.5", ""] {
+        let output = bench()
+            .env("DEEPER_MAX_CONCURRENCY", bad)
+            .args(["run", "--traces", "10", "--json"])
+            .output()
+            .unwrap();
+        assert_usage_error(&output, "DEEPER_MAX_CONCURRENCY");
+    }
+}
+
+#[test]
+fn bad_flags() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "--traces", "0"], "--traces"),
+        (&["run", "--traces", "abc"], "--traces"),
+        (&["run", "--traces", "99999999999"], "--traces"),
+        (
+            &["run", "--traces", "10", "--concurrency", "0"],
+            "--concurrency",
+        ),
+        (
+            &["run", "--traces", "10", "--latency-ms", "-1"],
+            "--latency-ms",
+        ),
+        (
+            &["run", "--traces", "10", "--latency-ms", "NaN"],
+            "--latency-ms",
+        ),
+        (
+            &["run", "--traces", "10", "--failure-rate", "1.5"],
+            "--failure-rate",
+        ),
+        (
+            &["run", "--traces", "10", "--panic-rate", "-0.1"],
+            "--panic-rate",
+        ),
+        (
+            &["run", "--traces", "10", "--timeout-ms", "0"],
+            "--timeout-ms",
+        ),
+        (&["run", "--traces", "10", "--cpu-us", "1e9"], "--cpu-us"),
+        (
+            &["run", "--traces", "10", "--time-scale", "inf"],
+            "--time-scale",
+        ),
+        (&["run", "--traces", "10", "--model", "fifo"], "--model"),
+        (
+            &["run", "--traces", "10", "--workload", "mesh"],
+            "--workload",
+        ),
+        (&["run", "--traces", "10", "--seed", "-1"], "--seed"),
+        (&["run"], "--traces"),
+        (
+            &[
+                "run",
+                "--traces",
+                "10",
+                "--traces-file",
+                "/nonexistent/seeds.txt",
+            ],
+            "--traces-file",
+        ),
+        (
+            &[
+                "run",
+                "--workload",
+                "flat",
+                "--traces",
+                "10",
+                "--panic-rate",
+                "0.5",
+            ],
+            "--panic-rate",
+        ),
+        (&["report", "--scenario", "huge"], "--scenario"),
+        (&["report", "--time-scale", "-2"], "--time-scale"),
+        (
+            &["report", "--compare", "/nonexistent/report.json"],
+            "--compare",
+        ),
+        (&["gen", "--traces", "0"], "--traces"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, names) in cases {
+        let output = bench().args(*args).output().unwrap();
+        assert_usage_error(&output, names);
+    }
+}
+
+#[test]
+fn failure_rate_plus_panic_rate_above_one_is_rejected() {
+    let output = bench()
+        .args([
+            "run",
+            "--traces",
+            "10",
+            "--failure-rate",
+            "0.7",
+            "--panic-rate",
+            "0.6",
+        ])
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "panic");
+}
+
+#[test]
+fn malformed_traces_file_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("seeds.txt");
+    std::fs::write(&file, "username:alice\nnot a trace at all\n").unwrap();
+    let output = bench()
+        .args(["run", "--traces", "10", "--traces-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--traces-file");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 2"));
+    std::fs::write(&file, "# only a comment\n\n").unwrap();
+    let output = bench()
+        .args(["run", "--traces", "10", "--traces-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--traces-file");
+}
+
+#[test]
+fn generated_seeds_feed_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds.txt");
+    bench()
+        .args(["gen", "--traces", "400", "--seed", "9", "--out"])
+        .arg(&seeds)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&seeds).unwrap();
+    assert!(tracepool::trace::parse_traces(&text).unwrap().len() >= 1);
+    let from_file = run_json(&[
+        "--traces",
+        "400",
+        "--seed",
+        "9",
+        "--latency-ms",
+        "0",
+        "--traces-file",
+        seeds.to_str().unwrap(),
+    ]);
+    let own = run_json(&["--traces", "400", "--seed", "9", "--latency-ms", "0"]);
+    assert_eq!(from_file["discovered"], own["discovered"]);
+    assert_eq!(from_file["jobs"], own["jobs"]);
+
+    let graph = dir.path().join("graph.txt");
+    bench()
+        .args(["gen", "--traces", "400", "--graph", "--out"])
+        .arg(&graph)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&graph).unwrap();
+    assert_eq!(tracepool::trace::parse_traces(&text).unwrap().len(), 400);
+}
+
+fn assert_self_contained(html: &str) {
+    let outside = html
+        .replace("http://www.w3.org/2000/svg", "")
+        .replace("http://www.w3.org/1999/xlink", "");
+    assert!(
+        !outside.contains("http://") && !outside.contains("https://"),
+        "external URL in report.html"
+    );
+    assert!(!html.contains("<script src"), "external script");
+    assert!(html.contains("<svg"), "inline charts");
+}
+
+fn check_report_dir(dir: &Path, runs: usize) -> Report {
+    let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    let report = Report::from_json(&json).expect("report.json parses");
+    assert_eq!(report.runs.len(), runs);
+    assert!(!report.findings.is_empty());
+    assert!(!report.environment.cpu_model.is_empty());
+    for run in &report.runs {
+        assert_eq!(run.record.lost, 0);
+        assert!(!run.series.is_empty(), "time series sampled");
+    }
+    assert!(
+        std::fs::read_to_string(dir.join("report.md"))
+            .unwrap()
+            .contains("# ")
+    );
+    assert_self_contained(&std::fs::read_to_string(dir.join("report.html")).unwrap());
+    report
+}
+
+#[test]
+fn each_scenario_smoke_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    for (scenario, runs) in [("baseline", 3), ("high-load", 12), ("stress", 6)] {
+        let out = dir.path().join(scenario);
+        let output = bench()
+            .args([
+                "report",
+                "--scenario",
+                scenario,
+                "--latency-ms",
+                "0.2",
+                "--time-scale",
+                "0.05",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{scenario}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report = check_report_dir(&out, runs);
+        assert!(report.runs.iter().all(|r| r.scenario == scenario));
+    }
+    let again = dir.path().join("again");
+    let old = dir.path().join("baseline").join("report.json");
+    bench()
+        .args([
+            "report",
+            "--scenario",
+            "baseline",
+            "--latency-ms",
+            "0.2",
+            "--time-scale",
+            "0.05",
+            "--out",
+        ])
+        .arg(&again)
+        .arg("--compare")
+        .arg(&old)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(again.join("report.md")).unwrap();
+    assert!(md.to_lowercase().contains("regression") || md.to_lowercase().contains("compar"));
+}
+
+#[test]
+fn bad_compare_file_and_output_dir_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let out = dir.path().join("out");
+    let output = bench()
+        .args(["report", "--scenario", "baseline", "--compare"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--compare");
+    assert!(!out.exists());
+
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let under_file = file.join("report");
+    let output = bench()
+        .args(["report", "--scenario", "baseline", "--out"])
+        .arg(&under_file)
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--out");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "only the two input files remain: {leftovers:?}"
+    );
+}
+
+#[test]
+fn profile_writes_a_flamegraph() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("cpu.svg");
+    let output = bench()
+        .args([
+            "run",
+            "--traces",
+            "2000",
+            "--latency-ms",
+            "0",
+            "--cpu-us",
+            "20",
+            "--json",
+            "--profile",
+        ])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("<svg"), "flamegraph is an SVG");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let output = bench().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for word in ["report", "run", "gen"] {
+        assert!(help.contains(word));
+    }
+    let output = bench().args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--workload",
+        "--model",
+        "--traces",
+        "--concurrency",
+        "--latency-ms",
+        "--failure-rate",
+        "--panic-rate",
+        "--timeout-ms",
+        "--cpu-us",
+        "--seed",
+        "--json",
+        "--traces-file",
+        "--profile",
+        "DEEPER_MAX_CONCURRENCY",
+    ] {
+        assert!(help.contains(flag), "run --help mentions {flag}");
+    }
+}
