@@ -352,7 +352,7 @@ fn generated_seeds_feed_a_run() {
         .assert()
         .success();
     let text = std::fs::read_to_string(&seeds).unwrap();
-    assert!(tracepool::trace::parse_traces(&text).unwrap().len() >= 1);
+    assert!(!tracepool::trace::parse_traces(&text).unwrap().is_empty());
     let from_file = run_json(&[
         "--traces",
         "400",
