@@ -22,7 +22,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::task::{Context, Poll};
@@ -45,6 +45,27 @@ pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// poll before it yields to the executor, so that a flood of ready jobs cannot starve
 /// other tasks.
 const POLL_BUDGET: usize = 32;
+
+/// [`Pool::submit`] yields to the executor once every this many calls, so that a
+/// producer looping on a queue with room cannot starve the driver (and the timers)
+/// when both share one thread.
+const SUBMIT_BURST: u32 = 64;
+
+/// Returns `Pending` once, asking to be polled again: lets the executor run others.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
 
 /// At most this many finished jobs are collected in one round; they share one clock
 /// reading.
@@ -319,6 +340,7 @@ fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
     let pool = Pool {
         shared: Arc::clone(&shared),
         queue: Arc::clone(&queue),
+        submitted: AtomicU32::new(0),
     };
     let driver = Driver {
         shared,
@@ -436,6 +458,8 @@ enum Push<F: TryFuture> {
 pub struct Pool<F: TryFuture> {
     shared: Arc<Shared>,
     queue: Arc<Mutex<Queue<Entry<F>>>>,
+    /// Submissions through this handle, for [`SUBMIT_BURST`].
+    submitted: AtomicU32,
 }
 
 impl<F: TryFuture> Clone for Pool<F> {
@@ -444,6 +468,7 @@ impl<F: TryFuture> Clone for Pool<F> {
         Pool {
             shared: Arc::clone(&self.shared),
             queue: Arc::clone(&self.queue),
+            submitted: AtomicU32::new(0),
         }
     }
 }
@@ -538,6 +563,9 @@ impl<F: TryFuture> Pool<F> {
     }
 
     async fn push_waiting(&self, mut entry: Entry<F>) -> Result<JobId, SubmitError<F>> {
+        if self.submitted.fetch_add(1, Ordering::Relaxed) % SUBMIT_BURST == SUBMIT_BURST - 1 {
+            YieldNow(false).await;
+        }
         loop {
             match self.push(entry) {
                 Push::Accepted(id) => return Ok(id),
