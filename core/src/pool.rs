@@ -869,13 +869,19 @@ impl<F: TryFuture> SpawnedJob<F> {
     fn report(&mut self, done: Done<F::Ok, F::Error>) {
         if let Err(e) = self.done_tx.unbounded_send(done) {
             // The driver is gone: account for the job here and answer its handle.
-            let (completion, reply) = e.into_inner().completion(Instant::now());
-            let recorder = &self.shared.recorder;
-            recorder.finished_orphan(completion.outcome.kind(), completion.latency);
-            if let Some(reply) = reply {
-                let _ = reply.send(completion);
-            }
+            finish_orphan(&self.shared, e.into_inner());
         }
+    }
+}
+
+/// Accounts for a spawned job that ended after its driver stopped collecting, and
+/// answers its handle.
+fn finish_orphan<T, E>(shared: &Shared, done: Done<T, E>) {
+    let (completion, reply) = done.completion(Instant::now());
+    let recorder = &shared.recorder;
+    recorder.finished_orphan(completion.outcome.kind(), completion.latency);
+    if let Some(reply) = reply {
+        let _ = reply.send(completion);
     }
 }
 
@@ -1222,6 +1228,20 @@ impl<F: TryFuture> Drop for Driver<F> {
     fn drop(&mut self) {
         self.cancel_all();
         self.local.flush(&self.shared.recorder);
+        if let Exec::Spawned(s) = &mut self.exec {
+            // From now on spawned jobs that end account for themselves. Those that
+            // reported before still wait in the channel: account for them the same
+            // way, or they would never be counted and their handles never answered.
+            s.done_rx.close();
+            loop {
+                match s.done_rx.try_recv() {
+                    Ok(done) => finish_orphan(&self.shared, done),
+                    Err(mpsc::TryRecvError::Closed) => break,
+                    // A job is between counting its message in and queueing it.
+                    Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+                }
+            }
+        }
         // Outcomes meant for the stream cannot be delivered any more; they were
         // counted. Spawned jobs report to their handles themselves.
         self.ready.clear();

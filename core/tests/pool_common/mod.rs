@@ -1,0 +1,363 @@
+//! Shared helpers and the behavioural suite of the pool, written once and run on
+//! every executor the crate claims to support.
+//!
+//! An [`Executor`] runs a future to completion, spawns tasks and provides a
+//! [`Timer`]; [`Mode`] chooses between [`PoolBuilder::build`] (jobs polled inside the
+//! driver) and [`PoolBuilder::build_spawned`] (each job its own task). The
+//! [`pool_suite!`] macro turns every function of [`suite`] into one `#[test]` per mode.
+//!
+//! Nothing here asserts on wall time: sleeps only give jobs a reason to be pending,
+//! and timeouts are only ever raced against jobs that can never finish.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod suite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt};
+use tracepool::timer::Sleep;
+use tracepool::{Driver, Pool, PoolBuilder, Timer};
+
+/// The job type of every test: `Send`, so that both modes accept it.
+pub type Job = BoxFuture<'static, Result<u64, String>>;
+
+/// Boxes a job.
+pub fn job(f: impl Future<Output = Result<u64, String>> + Send + 'static) -> Job {
+    Box::pin(f)
+}
+
+/// A spawner as the executors hand it out.
+pub type SpawnFn = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
+
+/// What the suite needs from an async runtime.
+pub trait Executor {
+    /// Runs `fut` to completion on the current thread, driving the runtime.
+    fn block_on<T>(&self, fut: impl Future<Output = T>) -> T;
+
+    /// A spawner for [`PoolBuilder::build_spawned`].
+    fn spawner(&self) -> SpawnFn;
+
+    /// Spawns `fut` as a task of its own; the returned future yields its output.
+    fn spawn<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> BoxFuture<'static, T>;
+
+    /// A timer that works on this executor.
+    fn timer(&self) -> Arc<dyn Timer>;
+}
+
+/// How the pool runs its jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// [`PoolBuilder::build`]: jobs polled inside the driver.
+    Inline,
+    /// [`PoolBuilder::build_spawned`]: each started job spawned on the executor.
+    Spawned,
+}
+
+/// Builds a pool in `mode`, with the executor's timer installed.
+pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, Driver<Job>) {
+    let builder = builder.shared_timer(exec.timer());
+    match mode {
+        Mode::Inline => builder.build().expect("valid configuration"),
+        Mode::Spawned => {
+            let spawn = exec.spawner();
+            builder
+                .build_spawned(move |task| spawn(task))
+                .expect("valid configuration")
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Executors
+
+/// tokio's multi-thread runtime with two workers.
+pub struct Tokio {
+    rt: tokio::runtime::Runtime,
+}
+
+impl Tokio {
+    pub fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .expect("tokio runtime");
+        Tokio { rt }
+    }
+
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        self.rt.handle()
+    }
+}
+
+/// [`Timer`] on `tokio::time`; the sleep must be created inside the runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioTimer;
+
+impl Timer for TokioTimer {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+impl Executor for Tokio {
+    fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
+        self.rt.block_on(fut)
+    }
+
+    fn spawner(&self) -> SpawnFn {
+        let handle = self.rt.handle().clone();
+        Arc::new(move |task| {
+            handle.spawn(task);
+        })
+    }
+
+    fn spawn<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> BoxFuture<'static, T> {
+        let task = self.rt.spawn(fut);
+        async move { task.await.expect("spawned task panicked") }.boxed()
+    }
+
+    fn timer(&self) -> Arc<dyn Timer> {
+        Arc::new(TokioTimer)
+    }
+}
+
+/// smol: `smol::block_on` and its global executor, with async-io's timer.
+pub struct Smol;
+
+impl Executor for Smol {
+    fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
+        smol::block_on(fut)
+    }
+
+    fn spawner(&self) -> SpawnFn {
+        Arc::new(|task| smol::spawn(task).detach())
+    }
+
+    fn spawn<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> BoxFuture<'static, T> {
+        smol::spawn(fut).boxed()
+    }
+
+    fn timer(&self) -> Arc<dyn Timer> {
+        async_io_timer()
+    }
+}
+
+/// `futures::executor`: `block_on` on the test thread, a two-thread `ThreadPool` for
+/// spawned tasks, async-io's timer (its reactor runs on a thread of its own).
+pub struct Futures {
+    threads: futures::executor::ThreadPool,
+}
+
+impl Futures {
+    pub fn new() -> Self {
+        let threads = futures::executor::ThreadPool::builder()
+            .pool_size(2)
+            .create()
+            .expect("thread pool");
+        Futures { threads }
+    }
+}
+
+impl Executor for Futures {
+    fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
+        futures::executor::block_on(fut)
+    }
+
+    fn spawner(&self) -> SpawnFn {
+        let threads = self.threads.clone();
+        Arc::new(move |task| threads.spawn_ok(task))
+    }
+
+    fn spawn<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> BoxFuture<'static, T> {
+        use futures::task::SpawnExt;
+        self.threads
+            .spawn_with_handle(fut)
+            .expect("thread pool accepts tasks")
+            .boxed()
+    }
+
+    fn timer(&self) -> Arc<dyn Timer> {
+        async_io_timer()
+    }
+}
+
+/// The crate's own `AsyncIoTimer` when its feature is on, else the same thing here.
+pub fn async_io_timer() -> Arc<dyn Timer> {
+    #[cfg(feature = "async-io")]
+    {
+        Arc::new(tracepool::timer::AsyncIoTimer)
+    }
+    #[cfg(not(feature = "async-io"))]
+    {
+        Arc::new(LocalAsyncIoTimer)
+    }
+}
+
+#[cfg(not(feature = "async-io"))]
+#[derive(Debug, Clone, Copy)]
+struct LocalAsyncIoTimer;
+
+#[cfg(not(feature = "async-io"))]
+impl Timer for LocalAsyncIoTimer {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(async move {
+            async_io::Timer::after(duration).await;
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Job helpers
+
+/// Counts jobs in flight from inside the jobs, and the most seen at once.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl InFlight {
+    /// Counts one job in until the guard is dropped (the job ends or is dropped).
+    pub fn enter(&self) -> InFlightGuard {
+        let now = self.0.0.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.1.fetch_max(now, Ordering::SeqCst);
+        InFlightGuard(self.clone())
+    }
+
+    pub fn current(&self) -> usize {
+        self.0.0.load(Ordering::SeqCst)
+    }
+
+    pub fn max(&self) -> usize {
+        self.0.1.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug)]
+pub struct InFlightGuard(InFlight);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.0.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Returns `Pending` once (waking itself), then `Ready`.
+pub fn yield_now() -> YieldNow {
+    YieldNow(false)
+}
+
+#[derive(Debug)]
+pub struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Prefix of every panic message a test raises on purpose.
+pub const DELIBERATE: &str = "deliberate panic";
+
+/// A non-string panic payload raised on purpose.
+#[derive(Debug)]
+pub struct DeliberatePanic;
+
+/// Keeps the deliberate panics of jobs out of the test output; other panics are
+/// reported as usual.
+pub fn quiet_deliberate_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            let deliberate = message.is_some_and(|m| m.starts_with(DELIBERATE))
+                || payload.is::<DeliberatePanic>();
+            if !deliberate {
+                report(info);
+            }
+        }));
+    });
+}
+
+/// Instantiates the functions `$suite::$name(&exec, mode)` as tests, one module per
+/// mode; `$suite` is a module nameable where the macro is invoked. `$make` builds a
+/// fresh executor for each test.
+#[macro_export]
+macro_rules! pool_suite {
+    ($make:expr, $suite:ident; $($name:ident),+ $(,)?) => {
+        mod inline {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    super::$suite::$name(&exec, $crate::pool_common::Mode::Inline);
+                }
+            )+
+        }
+
+        mod spawned {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    super::$suite::$name(&exec, $crate::pool_common::Mode::Spawned);
+                }
+            )+
+        }
+    };
+}
+
+/// Every test of [`suite`], for one executor.
+#[macro_export]
+macro_rules! common_suite {
+    ($make:expr) => {
+        use $crate::pool_common::suite as common_suite;
+        $crate::pool_suite!(
+            $make,
+            common_suite;
+            bound_is_never_exceeded,
+            every_accepted_job_ends_exactly_once,
+            handle_outcomes_go_to_handles_only,
+            cancel_queued_job_never_starts,
+            cancel_running_job_drops_it,
+            cancel_after_end_keeps_the_outcome,
+            run_drives_jobs_with_handles,
+            dropping_every_pool_closes_it,
+            stream_is_fused_after_its_end,
+            ids_increase_in_submission_order,
+            gauge_reports_queue_and_in_flight,
+        );
+    };
+}

@@ -1,0 +1,335 @@
+//! Property tests of the pool's invariants over random configurations, job mixes and
+//! cancellation points: the bound is never exceeded, every accepted job ends exactly
+//! once, the counters add up, nothing hangs.
+//!
+//! Time is virtual: a job lasts a number of polls, and the timer used for timeouts
+//! counts polls too (see [`StepTimer`]), so whether a job times out never depends on
+//! the machine's speed.
+
+mod pool_common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::executor::{ThreadPool, block_on};
+use futures::future::{self, FutureExt};
+use pool_common::{DELIBERATE, InFlight, Job, job, quiet_deliberate_panics, yield_now};
+use proptest::prelude::*;
+use tracepool::timer::Sleep;
+use tracepool::{Completion, JobId, Outcome, Pool, Timer};
+
+/// A timer whose sleeps end after as many polls as the duration has milliseconds.
+/// The pool polls a job's deadline each time it polls the job and finds it pending,
+/// so a job of `s` steps finishes before a timeout of more than `s` "milliseconds",
+/// and a job that never finishes always times out.
+#[derive(Debug, Clone, Copy)]
+struct StepTimer;
+
+struct Steps(u128);
+
+impl Future for Steps {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Timer for StepTimer {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(Steps(duration.as_millis()))
+    }
+}
+
+/// Longer than any finishing job (at most 7 steps).
+const TIMEOUT_STEPS: u64 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Ok,
+    Fail,
+    Panic,
+    Hang,
+}
+
+/// Where a job's outcome goes, and whether its handle cancels it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    Stream,
+    Handle,
+    DropHandle,
+    CancelAtOnce,
+    CancelLater,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    steps: u8,
+    end: End,
+    reply: Reply,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    None,
+    AbortAfter(usize),
+    DropDriverAfter(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    c: usize,
+    queue: usize,
+    spawned: bool,
+    specs: Vec<Spec>,
+    stop: Stop,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    let end = prop_oneof![
+        6 => Just(End::Ok),
+        2 => Just(End::Fail),
+        1 => Just(End::Panic),
+        1 => Just(End::Hang),
+    ];
+    let reply = prop_oneof![
+        6 => Just(Reply::Stream),
+        2 => Just(Reply::Handle),
+        1 => Just(Reply::DropHandle),
+        1 => Just(Reply::CancelAtOnce),
+        1 => Just(Reply::CancelLater),
+    ];
+    (0u8..8, end, reply).prop_map(|(steps, end, reply)| Spec { steps, end, reply })
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let stop = prop_oneof![
+        2 => Just(Stop::None),
+        1 => (0usize..40).prop_map(Stop::AbortAfter),
+        1 => (0usize..40).prop_map(Stop::DropDriverAfter),
+    ];
+    (
+        1usize..=64,
+        1usize..=64,
+        any::<bool>(),
+        prop::collection::vec(spec(), 0..=80),
+        stop,
+    )
+        .prop_map(|(c, queue, spawned, specs, stop)| Case {
+            c,
+            queue,
+            spawned,
+            specs,
+            stop,
+        })
+}
+
+fn threads() -> &'static ThreadPool {
+    static THREADS: OnceLock<ThreadPool> = OnceLock::new();
+    THREADS.get_or_init(|| {
+        ThreadPool::builder()
+            .pool_size(2)
+            .create()
+            .expect("thread pool")
+    })
+}
+
+fn make_job(i: usize, spec: Spec, in_flight: InFlight) -> Job {
+    job(async move {
+        let _slot = in_flight.enter();
+        for _ in 0..spec.steps {
+            yield_now().await;
+        }
+        match spec.end {
+            End::Ok => Ok(i as u64),
+            End::Fail => Err(format!("failed {i}")),
+            End::Panic => panic!("{DELIBERATE} {i}"),
+            End::Hang => future::pending().await,
+        }
+    })
+}
+
+fn expected(i: usize, spec: Spec) -> Outcome<u64, String> {
+    match spec.end {
+        End::Ok => Outcome::Completed(i as u64),
+        End::Fail => Outcome::Failed(format!("failed {i}")),
+        End::Panic => Outcome::Panicked(format!("{DELIBERATE} {i}")),
+        End::Hang => Outcome::TimedOut,
+    }
+}
+
+fn run(case: &Case) -> Result<(), TestCaseError> {
+    let builder = Pool::builder()
+        .max_concurrency(case.c)
+        .queue_capacity(case.queue)
+        .timeout(Duration::from_millis(TIMEOUT_STEPS))
+        .timer(StepTimer);
+    let (pool, driver) = if case.spawned {
+        builder.build_spawned(|task| threads().spawn_ok(task))
+    } else {
+        builder.build()
+    }
+    .expect("valid configuration");
+    let in_flight = InFlight::default();
+
+    let producer = async {
+        let mut accepted = BTreeMap::new();
+        let mut handles = Vec::new();
+        let mut later = Vec::new();
+        for (i, spec) in case.specs.iter().copied().enumerate() {
+            let work = make_job(i, spec, in_flight.clone());
+            if spec.reply == Reply::Stream {
+                if let Ok(id) = pool.submit(work).await {
+                    accepted.insert(id, i);
+                }
+                continue;
+            }
+            let Ok(handle) = pool.submit_with_handle(work).await else {
+                continue;
+            };
+            accepted.insert(handle.id(), i);
+            match spec.reply {
+                Reply::DropHandle => drop(handle),
+                Reply::CancelAtOnce => {
+                    handle.cancel();
+                    handles.push(handle);
+                }
+                Reply::CancelLater => later.push(handle),
+                Reply::Handle | Reply::Stream => handles.push(handle),
+            }
+        }
+        for handle in &later {
+            handle.cancel();
+        }
+        handles.extend(later);
+        pool.close();
+        (accepted, handles)
+    };
+    let consumer = async {
+        let mut streamed = Vec::new();
+        let mut driver = Some(driver);
+        while let Some(d) = driver.as_mut() {
+            let Some(done) = d.next().await else { break };
+            streamed.push(done);
+            match case.stop {
+                Stop::AbortAfter(k) if streamed.len() == k => pool.abort(),
+                Stop::DropDriverAfter(k) if streamed.len() == k => driver = None,
+                _ => {}
+            }
+        }
+        streamed
+    };
+    let ((accepted, handles), streamed) = block_on(future::join(producer, consumer));
+    let answered: Vec<Completion<u64, String>> = block_on(future::join_all(handles));
+
+    // Jobs spawned before the driver went away may still be finishing on the thread
+    // pool; they account for themselves. Wait for that; the limit only turns a job
+    // that is never counted into a failure instead of a hang.
+    for _ in 0..10_000 {
+        let m = pool.metrics();
+        if m.finished() >= m.submitted {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+
+    // The bound.
+    let m = pool.metrics();
+    prop_assert!(
+        in_flight.max() <= case.c,
+        "{} > C = {}",
+        in_flight.max(),
+        case.c
+    );
+    prop_assert!(m.peak_in_flight <= case.c as u64);
+    prop_assert!(in_flight.max() as u64 <= m.peak_in_flight);
+    prop_assert_eq!(in_flight.current(), 0, "a job was never dropped");
+
+    // Exactly one outcome per accepted job.
+    let dropped_driver = matches!(case.stop, Stop::DropDriverAfter(_));
+    let stopped = case.stop != Stop::None;
+    let mut seen = BTreeMap::<JobId, Outcome<u64, String>>::new();
+    for done in streamed.iter().chain(&answered) {
+        prop_assert!(
+            accepted.contains_key(&done.id),
+            "{} was never accepted",
+            done.id
+        );
+        let first = seen.insert(done.id, done.outcome.clone());
+        prop_assert!(first.is_none(), "{} ended twice", done.id);
+    }
+    let answered_ids: BTreeSet<_> = answered.iter().map(|c| c.id).collect();
+    prop_assert_eq!(answered_ids.len(), answered.len());
+    if !dropped_driver {
+        prop_assert_eq!(seen.len(), accepted.len(), "an outcome is missing");
+    }
+
+    // Each outcome is the job's own, or a cancellation where one was asked for.
+    for (id, outcome) in &seen {
+        let i = accepted[id];
+        let spec = case.specs[i];
+        let want = expected(i, spec);
+        match spec.reply {
+            Reply::CancelAtOnce => prop_assert_eq!(outcome, &Outcome::Cancelled),
+            Reply::CancelLater => {
+                prop_assert!(
+                    *outcome == want || *outcome == Outcome::Cancelled,
+                    "{outcome:?}"
+                )
+            }
+            _ if stopped => {
+                prop_assert!(
+                    *outcome == want || *outcome == Outcome::Cancelled,
+                    "{outcome:?}"
+                )
+            }
+            _ => prop_assert_eq!(outcome, &want),
+        }
+    }
+
+    // The counters add up.
+    prop_assert_eq!(m.submitted, accepted.len() as u64);
+    prop_assert_eq!(m.finished(), m.submitted);
+    prop_assert_eq!((m.running, m.queued), (0, 0));
+    if !dropped_driver {
+        let count = |kind| seen.values().filter(|o| o.kind() == kind).count() as u64;
+        use tracepool::OutcomeKind as K;
+        prop_assert_eq!(m.completed, count(K::Completed));
+        prop_assert_eq!(m.failed, count(K::Failed));
+        prop_assert_eq!(m.timed_out, count(K::TimedOut));
+        prop_assert_eq!(m.panicked, count(K::Panicked));
+        prop_assert_eq!(m.cancelled, count(K::Cancelled));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn pool_invariants_hold(case in case()) {
+        quiet_deliberate_panics();
+        run(&case)?;
+    }
+}
+
+/// The step timer itself: a sleep of n ms takes n + 1 polls.
+#[test]
+fn step_timer_counts_polls() {
+    let mut sleep = StepTimer.sleep(Duration::from_millis(3));
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    for _ in 0..3 {
+        assert!(sleep.poll_unpin(&mut cx).is_pending());
+    }
+    assert!(sleep.poll_unpin(&mut cx).is_ready());
+}
