@@ -6,7 +6,10 @@
 //! cargo run --release -p tracepool-bench --example flat_pool -- 100000 10000 10
 //! /usr/bin/time -v target/release/examples/flat_pool 1000000 1000 1
 //! ```
-//! Arguments: jobs, concurrency, mean latency in ms (defaults 100000 10000 10).
+//! Arguments: jobs, concurrency, mean latency in ms (defaults 100000 10000 10), and
+//! the mode: `submit` (a producer task, the default), `try_submit` (the consumer tops
+//! the queue up, as the crawl engine does) or `buffer_unordered` (the peer, for a
+//! side-by-side ratio).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,34 +64,74 @@ fn main() {
     }
     let (pool, mut driver) = Pool::builder()
         .max_concurrency(c)
-        .queue_capacity(c)
         .build()
         .expect("valid pool");
     let started = Instant::now();
-    let finished = async_io::block_on(async {
-        let producer = async {
-            for duration in flat.durations() {
-                let stats = Arc::clone(&stats);
-                pool.submit(async move {
-                    let start = Instant::now();
-                    async_io::Timer::after(duration).await;
-                    stats.record(duration, start.elapsed());
-                    Ok::<(), ()>(())
-                })
-                .await
-                .expect("pool open");
+    let finished = if std::env::args().nth(4).as_deref() == Some("try_submit") {
+        // The pattern of the crawl engine: the consumer of the outcomes tops the queue
+        // up with `try_submit` before waiting for the next one; no producer task.
+        async_io::block_on(async {
+            let mut durations = flat.durations();
+            let mut held = None;
+            let mut finished = 0usize;
+            loop {
+                loop {
+                    let job = match held.take() {
+                        Some(job) => job,
+                        None => match durations.next() {
+                            Some(duration) => {
+                                let stats = Arc::clone(&stats);
+                                Box::pin(async move {
+                                    let start = Instant::now();
+                                    async_io::Timer::after(duration).await;
+                                    stats.record(duration, start.elapsed());
+                                    Ok::<(), ()>(())
+                                })
+                                    as futures::future::BoxFuture<'static, Result<(), ()>>
+                            }
+                            None => {
+                                pool.close();
+                                break;
+                            }
+                        },
+                    };
+                    if let Err(e) = pool.try_submit(job) {
+                        held = Some(e.into_inner());
+                        break;
+                    }
+                }
+                match driver.next().await {
+                    Some(_) => finished += 1,
+                    None => break finished,
+                }
             }
-            pool.close();
-        };
-        let consumer = async {
-            let mut n = 0usize;
-            while driver.next().await.is_some() {
-                n += 1;
-            }
-            n
-        };
-        futures::join!(producer, consumer).1
-    });
+        })
+    } else {
+        async_io::block_on(async {
+            let producer = async {
+                for duration in flat.durations() {
+                    let stats = Arc::clone(&stats);
+                    pool.submit(Box::pin(async move {
+                        let start = Instant::now();
+                        async_io::Timer::after(duration).await;
+                        stats.record(duration, start.elapsed());
+                        Ok::<(), ()>(())
+                    }))
+                    .await
+                    .expect("pool open");
+                }
+                pool.close();
+            };
+            let consumer = async {
+                let mut n = 0usize;
+                while driver.next().await.is_some() {
+                    n += 1;
+                }
+                n
+            };
+            futures::join!(producer, consumer).1
+        })
+    };
     let wall = started.elapsed();
     let metrics = pool.metrics();
     println!(
