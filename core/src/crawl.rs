@@ -167,6 +167,15 @@ pub enum CrawlEvent<'a> {
         /// The plugin's name.
         plugin: &'a str,
     },
+    /// A call started running (its first poll). Reported at the latest just before
+    /// its [`JobFinished`](CrawlEvent::JobFinished); a call cancelled before it
+    /// started has none.
+    JobStarted {
+        /// The trace followed.
+        trace: &'a Trace,
+        /// The plugin's name.
+        plugin: &'a str,
+    },
     /// A call ended.
     JobFinished {
         /// The trace followed.

@@ -11,7 +11,7 @@ use futures::future::{BoxFuture, FutureExt};
 use tracepool::crawl::{CrawlConfig, Crawler, Model};
 use tracepool::plugin::{Plugin, PluginError, Registry};
 use tracepool::sim::{SimConfig, SimOutcome, SimWorkload};
-use tracepool::{Trace, TraceKind};
+use tracepool::{OutcomeKind, Trace, TraceKind};
 
 use crawl_common::{
     Event, Yield, check_complete, check_invariants, config, expected, real_timer, run_recording,
@@ -206,6 +206,7 @@ fn events_match_the_report() {
             // reported right after it ends, before any other call ends.
             let mut known = HashSet::new();
             let mut submitted = HashSet::new();
+            let mut started = HashSet::new();
             let mut finished = HashSet::new();
             let mut last_finished: Option<(Trace, String)> = None;
             for event in &events {
@@ -237,9 +238,23 @@ fn events_match_the_report() {
                         assert!(known.contains(trace), "{ctx}");
                         assert!(submitted.insert((trace.clone(), plugin.clone())), "{ctx}");
                     }
-                    Event::Finished { trace, plugin, .. } => {
+                    Event::Started { trace, plugin } => {
+                        let key = (trace.clone(), plugin.clone());
+                        assert!(submitted.contains(&key), "{ctx}: started before submitted");
+                        assert!(!finished.contains(&key), "{ctx}: started after finished");
+                        assert!(started.insert(key), "{ctx}: started twice");
+                    }
+                    Event::Finished {
+                        trace,
+                        plugin,
+                        outcome,
+                        ..
+                    } => {
                         let key = (trace.clone(), plugin.clone());
                         assert!(submitted.contains(&key), "{ctx}");
+                        if *outcome != OutcomeKind::Cancelled {
+                            assert!(started.contains(&key), "{ctx}: finished without start");
+                        }
                         assert!(finished.insert(key.clone()), "{ctx}");
                         last_finished = Some(key);
                     }

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::channel::mpsc;
 use futures::future::{BoxFuture, Either, FutureExt, select};
 use futures::stream::{self, FuturesUnordered, StreamExt};
 use hashbrown::HashTable;
@@ -62,6 +63,9 @@ struct Engine<'c, O> {
     report: Counts,
     errors_by_kind: BTreeMap<String, u64>,
     latency: Histogram<u64>,
+    /// Calls report their first poll here, from whatever thread runs them.
+    started_tx: mpsc::UnboundedSender<(u32, usize)>,
+    started_rx: mpsc::UnboundedReceiver<(u32, usize)>,
 }
 
 #[derive(Default)]
@@ -182,7 +186,10 @@ where
                 });
             }
         }
+        let (started_tx, started_rx) = mpsc::unbounded();
         Engine {
+            started_tx,
+            started_rx,
             crawler,
             observer,
             by_kind,
@@ -282,10 +289,26 @@ where
     fn make_job(&self, node: u32, plugin: &PluginRef) -> Job {
         let call = plugin.plugin.follow(&self.nodes[node as usize].trace);
         let probe = Arc::clone(&self.crawler.probe);
+        let started = self.started_tx.clone();
+        let id = plugin.id;
         Box::pin(async move {
             let _in_flight = probe.enter();
+            // The engine outlives its calls' first polls; a failed send only means the
+            // crawl is being torn down.
+            let _ = started.unbounded_send((node, id));
             call.await
         })
+    }
+
+    /// Reports the calls that started since the last look, before anything else is
+    /// said about them.
+    fn report_started(&mut self) {
+        while let Ok((node, plugin)) = self.started_rx.try_recv() {
+            (self.observer)(&CrawlEvent::JobStarted {
+                trace: &self.nodes[node as usize].trace,
+                plugin: &self.plugin_names[plugin],
+            });
+        }
     }
 
     fn submitted(&mut self, node: u32, plugin: usize) {
@@ -299,6 +322,8 @@ where
     }
 
     fn finished(&mut self, node: u32, plugin: usize, outcome: CallOutcome, latency: Duration) {
+        // A call's start message was sent before it ended: it is in the channel now.
+        self.report_started();
         let kind = outcome.kind();
         let acc = &mut self.plugins[plugin];
         let (counter, plugin_counter) = match kind {

@@ -149,6 +149,10 @@ pub(crate) fn crawl(sim: &SimWorkload, model: Model, c: usize) -> CrawlReport {
 /// An owned copy of a [`CrawlEvent`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
+    Started {
+        trace: Trace,
+        plugin: String,
+    },
     Submitted {
         trace: Trace,
         plugin: String,
@@ -174,6 +178,10 @@ pub(crate) enum Event {
 impl Event {
     pub(crate) fn from_crawl(event: &CrawlEvent<'_>) -> Event {
         match *event {
+            CrawlEvent::JobStarted { trace, plugin } => Event::Started {
+                trace: trace.clone(),
+                plugin: plugin.to_owned(),
+            },
             CrawlEvent::JobSubmitted { trace, plugin } => Event::Submitted {
                 trace: trace.clone(),
                 plugin: plugin.to_owned(),
