@@ -873,8 +873,9 @@ impl Canvas {
     }
 }
 
-/// Escapes text for SVG content and attribute values; drops characters XML forbids.
-fn escape(text: &str) -> String {
+/// Escapes text for XML, SVG and HTML content and attribute values; drops characters
+/// XML forbids. Shared by every writer of markup from report data.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -406,18 +406,7 @@ pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> Str
 
 /// Escapes text for HTML element content and attribute values.
 fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    tracepool::chart::escape(text)
 }
 
 const STYLE: &str = "\

@@ -294,7 +294,7 @@ fn html_is_self_contained_and_has_charts_and_findings() {
         assert!(page.contains(&format!("id=\"chart-{}\"", c.id)));
     }
     for f in &report.findings {
-        let text = f.text.replace('&', "&amp;").replace('\'', "&#39;");
+        let text = tracepool::chart::escape(&f.text);
         assert!(page.contains(&text), "finding text missing: {}", f.text);
     }
     assert!(page.contains("class=\"badge supported\""));
