@@ -612,6 +612,10 @@ impl<F: TryFuture> Pool<F> {
     /// Submits a job, waiting while the queue is full. Its outcome comes out of the
     /// [`Driver`] stream, tagged with the returned id.
     ///
+    /// One call in 64 yields to the executor once before submitting, so that a
+    /// producer looping on `submit` cannot starve the driver (and the timers of the
+    /// running jobs) when both share one thread.
+    ///
     /// # Errors
     ///
     /// [`SubmitError`] with the job when the pool is closed.
