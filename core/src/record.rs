@@ -62,6 +62,15 @@ pub struct RunRecord {
     pub latency_p99_ms: f64,
     /// Mean lateness of the simulated sleeps (actual minus requested), in microseconds.
     pub timer_overshoot_us: f64,
+    /// Number of simulated sleeps (calls with a non-zero latency).
+    #[serde(default)]
+    pub timer_sleeps: u64,
+    /// Mean requested duration of the simulated sleeps, in milliseconds.
+    #[serde(default)]
+    pub timer_requested_ms: f64,
+    /// Mean actual duration of the simulated sleeps, in milliseconds.
+    #[serde(default)]
+    pub timer_actual_ms: f64,
 }
 
 /// One sample of a run's time series, taken every few tens of milliseconds.

@@ -43,6 +43,9 @@ fn record(model: &str, concurrency: u64) -> RunRecord {
         latency_p50_ms: 10.0,
         latency_p99_ms: 40.0,
         timer_overshoot_us: 70.0,
+        timer_sleeps: 0,
+        timer_requested_ms: 0.0,
+        timer_actual_ms: 0.0,
     }
 }
 

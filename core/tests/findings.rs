@@ -44,6 +44,9 @@ fn run(scenario: &str, model: &str, concurrency: u64, traces: u64) -> ScenarioRu
             latency_p50_ms: 50.0,
             latency_p99_ms: 180.0,
             timer_overshoot_us: 90.0,
+            timer_sleeps: 0,
+            timer_requested_ms: 0.0,
+            timer_actual_ms: 0.0,
         },
         series: Vec::new(),
     }

@@ -31,6 +31,9 @@ fn record(model: &str, concurrency: u64, wall_s: f64) -> RunRecord {
         latency_p50_ms: 12.0,
         latency_p99_ms: 48.0,
         timer_overshoot_us: 80.0,
+        timer_sleeps: 0,
+        timer_requested_ms: 0.0,
+        timer_actual_ms: 0.0,
     }
 }
 

@@ -242,6 +242,7 @@ where
     let wall = started.elapsed();
     let sampled = sampler.stop();
     let wall_s = wall.as_secs_f64();
+    let sleeps = prepared.stats.snapshot();
     let ideal_s = prepared.ideal.as_secs_f64();
     let record = RunRecord {
         model: spec.model.to_string(),
@@ -272,12 +273,24 @@ where
         latency_p50_ms: crawl.latency.p50.as_secs_f64() * 1e3,
         latency_p99_ms: crawl.latency.p99.as_secs_f64() * 1e3,
         timer_overshoot_us: prepared.stats.mean_overshoot_us(),
+        timer_sleeps: sleeps.count,
+        timer_requested_ms: mean_ms(sleeps.requested, sleeps.count),
+        timer_actual_ms: mean_ms(sleeps.requested + sleeps.overshoot, sleeps.count),
     };
     Ok(RunOutput {
         record,
         series: sampled.samples,
         crawl,
     })
+}
+
+/// The mean of `count` durations adding up to `total`, in milliseconds (0 for none).
+fn mean_ms(total: Duration, count: u64) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        total.as_secs_f64() * 1e3 / count as f64
+    }
 }
 
 /// Whether a run kept the pool's promises: for the pool, at most C calls in flight;

@@ -36,7 +36,7 @@ fn run_json(args: &[&str]) -> Value {
     serde_json::from_str(stdout.trim()).expect("stdout is one JSON object")
 }
 
-const FIELDS: [(&str, &str); 24] = [
+const FIELDS: [(&str, &str); 27] = [
     ("model", "string"),
     ("workload", "string"),
     ("traces", "integer"),
@@ -61,6 +61,9 @@ const FIELDS: [(&str, &str); 24] = [
     ("latency_p50_ms", "number"),
     ("latency_p99_ms", "number"),
     ("timer_overshoot_us", "number"),
+    ("timer_sleeps", "integer"),
+    ("timer_requested_ms", "number"),
+    ("timer_actual_ms", "number"),
 ];
 
 fn check_record(record: &Value, model: &str, workload: &str, traces: u64, c: u64) {
@@ -114,6 +117,12 @@ fn json_record_contract_for_every_model_and_workload() {
             record["panicked"].as_u64().unwrap() > 0,
             "panics counted: {record}"
         );
+        let (requested, actual) = (
+            record["timer_requested_ms"].as_f64().unwrap(),
+            record["timer_actual_ms"].as_f64().unwrap(),
+        );
+        assert!(record["timer_sleeps"].as_u64().unwrap() > 0, "{record}");
+        assert!(requested > 0.0 && actual >= requested, "{record}");
         let record = run_json(&[
             "--workload",
             "flat",

@@ -95,6 +95,9 @@ fn run(scenario: &str, model: &str, c: u64, traces: u64) -> ScenarioRun {
             latency_p50_ms: 9.5,
             latency_p99_ms: 41.0,
             timer_overshoot_us: 70.0 + c as f64 / 10.0,
+            timer_sleeps: 0,
+            timer_requested_ms: 0.0,
+            timer_actual_ms: 0.0,
         },
         series,
     }
