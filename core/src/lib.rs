@@ -5,6 +5,25 @@
 //! Every accepted job ends in exactly one [`Outcome`]: completed, failed, timed out,
 //! panicked or cancelled.
 //!
+//! The rest of the crate builds on it:
+//!
+//! - [`trace`] and [`plugin`]: typed traces (`kind:value`), the [`Plugin`] trait that
+//!   turns one trace into new ones, and the [`Registry`] of plugins per kind;
+//! - [`crawl`]: the deduplicating crawl engine, with the bounded pool and the two
+//!   models it replaced ([`crawl::Model`]) as interchangeable schedulers;
+//! - [`sim`]: a seeded synthetic workload (graph, latencies, failures) and the flat
+//!   workload, sleeping through an injected [`Timer`];
+//! - [`record`], [`findings`] and [`chart`]: run records and reports (serde, versioned),
+//!   the verdicts drawn from them, and SVG charts, shared by the native runner and
+//!   the browser.
+//!
+//! # Using more than one core
+//!
+//! [`PoolBuilder::build`] polls every job inside the driver's task: one core, the least
+//! overhead. For CPU-heavy jobs on a multi-thread runtime, [`PoolBuilder::build_spawned`]
+//! spawns each started job as its own task, e.g. with `|task| { tokio::spawn(task); }`;
+//! the driver still never lets more than `C` run.
+//!
 //! # Examples
 //!
 //! ```
