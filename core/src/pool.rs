@@ -30,13 +30,16 @@ use std::time::Duration;
 
 use futures::channel::{mpsc, oneshot};
 use futures::future::{BoxFuture, TryFuture};
-use futures::stream::{FusedStream, FuturesUnordered, Stream, StreamExt};
+use futures::stream::{FusedStream, Stream, StreamExt};
 use futures::task::AtomicWaker;
 use web_time::Instant;
 
 use crate::metrics::{Gauge, LocalRecorder, Metrics, Recorder};
 use crate::outcome::{Completion, JobId, Outcome};
 use crate::timer::{Sleep, Timer};
+
+mod slots;
+use slots::Slots;
 
 /// Queue capacity used when [`PoolBuilder::queue_capacity`] is not called.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
@@ -285,7 +288,7 @@ impl PoolBuilder {
     /// A [`BuildError`] naming the invalid field.
     pub fn build<F: TryFuture>(self) -> Result<(Pool<F>, Driver<F>), BuildError> {
         let config = self.validate()?;
-        Ok(make(config, Exec::Inline(FuturesUnordered::new())))
+        Ok(make(config, Exec::Inline(Slots::new())))
     }
 
     /// Builds a pool whose [`Driver`] spawns each started job as its own task through
@@ -351,8 +354,10 @@ fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
         shared,
         queue,
         exec,
-        local: LocalRecorder::default(),
-        ready: VecDeque::new(),
+        out: Outbox {
+            local: LocalRecorder::default(),
+            ready: VecDeque::new(),
+        },
         scratch: Vec::new(),
         queue_done: false,
         abort_handled: false,
@@ -440,20 +445,22 @@ struct Done<T, E> {
 
 impl<T, E> Done<T, E> {
     fn completion(self, now: Instant) -> (Completion<T, E>, Option<Reply<T, E>>) {
-        let ended = self.ended.unwrap_or(now);
-        // A job that ended in the round that started it has no measurable latency at
-        // the driver's clock resolution; skip the arithmetic.
-        let latency = if ended == self.started {
-            Duration::ZERO
-        } else {
-            ended.saturating_duration_since(self.started)
-        };
         let completion = Completion {
             id: self.id,
             outcome: self.outcome,
-            latency,
+            latency: latency(self.started, self.ended.unwrap_or(now)),
         };
         (completion, self.reply)
+    }
+}
+
+fn latency(started: Instant, ended: Instant) -> Duration {
+    // A job that ended in the round that started it has no measurable latency at the
+    // driver's clock resolution; skip the arithmetic.
+    if ended == started {
+        Duration::ZERO
+    } else {
+        ended.saturating_duration_since(started)
     }
 }
 
@@ -810,17 +817,62 @@ pin_project_lite::pin_project! {
 }
 
 impl<F: TryFuture> Running<F> {
-    /// Ends the job now, dropping it, and returns its completion.
-    fn end(self: Pin<&mut Self>, outcome: Outcome<F::Ok, F::Error>) -> Done<F::Ok, F::Error> {
+    /// A running job made of a queued one.
+    fn new(entry: Entry<F>, deadline: Option<Sleep>, started: Instant) -> Self {
+        Running {
+            id: entry.id,
+            job: Some(entry.job),
+            deadline,
+            started,
+            stamp_end: false,
+            cancel: entry.cancel,
+            reply: entry.reply,
+        }
+    }
+
+    /// Reuses an ended job's place for a queued job.
+    fn restart(self: Pin<&mut Self>, entry: Entry<F>, deadline: Option<Sleep>, started: Instant) {
+        let mut this = self.project();
+        this.job.set(Some(entry.job));
+        *this.id = entry.id;
+        *this.deadline = deadline;
+        *this.started = started;
+        *this.cancel = entry.cancel;
+        *this.reply = entry.reply;
+    }
+
+    /// Whether the job is still there (it has not ended).
+    fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Drops the job, its deadline and cancel token now, and returns the outcome to
+    /// report: a job whose drop panics reports the panic instead of a result.
+    fn end_outcome(
+        self: Pin<&mut Self>,
+        outcome: Outcome<F::Ok, F::Error>,
+    ) -> Outcome<F::Ok, F::Error> {
         let mut this = self.project();
         let dropped = catch_unwind(AssertUnwindSafe(|| this.job.set(None)));
-        let outcome = match (dropped, outcome) {
+        *this.deadline = None;
+        *this.cancel = None;
+        match (dropped, outcome) {
             (Err(payload), Outcome::Completed(_) | Outcome::Failed(_)) => {
                 Outcome::Panicked(panic_message(payload.as_ref()))
             }
             (_, outcome) => outcome,
-        };
-        *this.deadline = None;
+        }
+    }
+
+    /// Ends the job now, dropping it, and returns its completion.
+    fn end(mut self: Pin<&mut Self>, outcome: Outcome<F::Ok, F::Error>) -> Done<F::Ok, F::Error> {
+        let outcome = self.as_mut().end_outcome(outcome);
+        self.done(outcome)
+    }
+
+    /// The completion of a job that has ended with `outcome`.
+    fn done(self: Pin<&mut Self>, outcome: Outcome<F::Ok, F::Error>) -> Done<F::Ok, F::Error> {
+        let this = self.project();
         Done {
             id: *this.id,
             outcome,
@@ -829,16 +881,17 @@ impl<F: TryFuture> Running<F> {
             reply: this.reply.take(),
         }
     }
-}
 
-impl<F: TryFuture> Future for Running<F> {
-    type Output = Done<F::Ok, F::Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    /// Polls the job (and its cancel token and deadline); once it ends, it has been
+    /// dropped and its outcome is returned.
+    fn poll_outcome(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Outcome<F::Ok, F::Error>> {
         let this = self.as_mut().project();
         if let Some(cancel) = this.cancel {
             if cancel.poll_cancelled(cx) {
-                return Poll::Ready(self.end(Outcome::Cancelled));
+                return Poll::Ready(self.end_outcome(Outcome::Cancelled));
             }
         }
         let Some(job) = this.job.as_pin_mut() else {
@@ -859,7 +912,16 @@ impl<F: TryFuture> Future for Running<F> {
                 Outcome::TimedOut
             }
         };
-        Poll::Ready(self.end(outcome))
+        Poll::Ready(self.end_outcome(outcome))
+    }
+}
+
+impl<F: TryFuture> Future for Running<F> {
+    type Output = Done<F::Ok, F::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let outcome = std::task::ready!(self.as_mut().poll_outcome(cx));
+        Poll::Ready(self.done(outcome))
     }
 }
 
@@ -933,33 +995,101 @@ struct Spawned<F: TryFuture> {
 }
 
 enum Exec<F: TryFuture> {
-    Inline(FuturesUnordered<Running<F>>),
+    Inline(Slots<F>),
     Spawned(Spawned<F>),
 }
 
 impl<F: TryFuture> Exec<F> {
     fn running(&self) -> usize {
         match self {
-            Exec::Inline(jobs) => jobs.len(),
+            Exec::Inline(slots) => slots.running(),
             Exec::Spawned(s) => s.running.len(),
         }
     }
 
-    /// The next job to end; `Ready(None)` when none is running.
-    fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<Option<Done<F::Ok, F::Error>>> {
+    /// Collects ended jobs (at most [`ROUND_BATCH`]) into `sink`. Returns whether any
+    /// job was polled or collected, and whether none is running any more.
+    fn collect(&mut self, cx: &mut Context<'_>, sink: &mut Sink<'_, F>) -> (bool, bool) {
         match self {
-            Exec::Inline(jobs) => jobs.poll_next_unpin(cx),
+            Exec::Inline(slots) => {
+                let polled = slots.poll_woken(cx, ROUND_BATCH, sink);
+                (polled.is_ready(), slots.running() == 0)
+            }
             Exec::Spawned(s) => {
-                if s.running.is_empty() {
-                    return Poll::Ready(None);
+                for n in 0..ROUND_BATCH {
+                    if s.running.is_empty() {
+                        return (n > 0, true);
+                    }
+                    let Poll::Ready(done) = s.done_rx.poll_next_unpin(cx) else {
+                        return (n > 0, false);
+                    };
+                    // The driver holds a sender (inside `launch`): the channel never
+                    // ends.
+                    let done = done.expect("completion channel outlives the driver");
+                    s.running.remove(&done.id);
+                    sink.finish(done, true);
                 }
-                let done = std::task::ready!(s.done_rx.poll_next_unpin(cx));
-                // The driver holds a sender (inside `launch`): the channel never ends.
-                let done = done.expect("completion channel outlives the driver");
-                s.running.remove(&done.id);
-                Poll::Ready(Some(done))
+                (true, s.running.is_empty())
             }
         }
+    }
+}
+
+/// The driver's accounting and the outcomes waiting to be yielded.
+struct Outbox<T, E> {
+    local: LocalRecorder,
+    ready: VecDeque<Completion<T, E>>,
+}
+
+/// Where ended jobs go, with the clock reading of the current round.
+struct Sink<'a, F: TryFuture> {
+    shared: &'a Shared,
+    out: &'a mut Outbox<F::Ok, F::Error>,
+    now: Instant,
+}
+
+impl<F: TryFuture> Sink<'_, F> {
+    /// Accounts for an ended job and delivers it: to its handle if it has a live
+    /// one, else to the stream.
+    fn finish(&mut self, done: Done<F::Ok, F::Error>, started: bool) {
+        let (completion, reply) = done.completion(self.now);
+        self.deliver(completion, reply, started);
+    }
+
+    /// Accounts for a job that ended at this round's clock reading.
+    fn ended_now(
+        &mut self,
+        id: JobId,
+        outcome: Outcome<F::Ok, F::Error>,
+        started: Instant,
+        reply: Option<Reply<F::Ok, F::Error>>,
+    ) {
+        let completion = Completion {
+            id,
+            outcome,
+            latency: latency(started, self.now),
+        };
+        self.deliver(completion, reply, true);
+    }
+
+    fn deliver(
+        &mut self,
+        completion: Completion<F::Ok, F::Error>,
+        reply: Option<Reply<F::Ok, F::Error>>,
+        started: bool,
+    ) {
+        let latency = started.then_some(completion.latency);
+        self.out
+            .local
+            .finished(&self.shared.recorder, completion.outcome.kind(), latency);
+        let completion = match reply {
+            None => completion,
+            Some(reply) => match reply.send(completion) {
+                Ok(()) => return,
+                Err(completion) => completion,
+            },
+        };
+        self.out.ready.push_back(completion);
     }
 }
 
@@ -992,8 +1122,7 @@ pub struct Driver<F: TryFuture> {
     shared: Arc<Shared>,
     queue: Arc<Mutex<Queue<Entry<F>>>>,
     exec: Exec<F>,
-    local: LocalRecorder,
-    ready: VecDeque<Completion<F::Ok, F::Error>>,
+    out: Outbox<F::Ok, F::Error>,
     scratch: Vec<Entry<F>>,
     queue_done: bool,
     abort_handled: bool,
@@ -1018,22 +1147,16 @@ impl<F: TryFuture> Driver<F> {
         while self.next().await.is_some() {}
     }
 
-    /// Accounts for an ended job and delivers it: to its handle if it has a live
-    /// one, else to the stream.
+    fn sink(&mut self, now: Instant) -> Sink<'_, F> {
+        Sink {
+            shared: &self.shared,
+            out: &mut self.out,
+            now,
+        }
+    }
+
     fn finish(&mut self, done: Done<F::Ok, F::Error>, now: Instant, started: bool) {
-        let (completion, reply) = done.completion(now);
-        let latency = started.then_some(completion.latency);
-        let recorder = &self.shared.recorder;
-        self.local
-            .finished(recorder, completion.outcome.kind(), latency);
-        let completion = match reply {
-            None => completion,
-            Some(reply) => match reply.send(completion) {
-                Ok(()) => return,
-                Err(completion) => completion,
-            },
-        };
-        self.ready.push_back(completion);
+        self.sink(now).finish(done, started);
     }
 
     /// Ends a queued job that never started.
@@ -1053,20 +1176,19 @@ impl<F: TryFuture> Driver<F> {
             self.cancel_queued(entry, now);
             return;
         }
-        self.local.started(&self.shared.recorder);
+        self.out.local.started(&self.shared.recorder);
         let deadline = self.timeout.as_ref().map(|(d, timer)| timer.sleep(*d));
-        let mut running = Running {
-            id: entry.id,
-            job: Some(entry.job),
-            deadline,
-            started: now,
-            stamp_end: false,
-            cancel: entry.cancel,
-            reply: entry.reply,
-        };
         match &mut self.exec {
-            Exec::Inline(jobs) => jobs.push(running),
+            Exec::Inline(slots) => {
+                let mut sink = Sink {
+                    shared: &self.shared,
+                    out: &mut self.out,
+                    now,
+                };
+                slots.start(entry, deadline, &mut sink);
+            }
             Exec::Spawned(s) => {
+                let mut running = Running::new(entry, deadline, now);
                 running.stamp_end = true;
                 let cancel = running.cancel.get_or_insert_with(Default::default);
                 s.running.insert(running.id, Arc::clone(cancel));
@@ -1134,15 +1256,13 @@ impl<F: TryFuture> Driver<F> {
             self.cancel_queued(entry, now);
         }
         match &mut self.exec {
-            Exec::Inline(jobs) => {
-                let mut ended = Vec::with_capacity(jobs.len());
-                for running in Pin::new(&mut *jobs).iter_pin_mut() {
-                    ended.push(running.end(Outcome::Cancelled));
-                }
-                jobs.clear();
-                for done in ended {
-                    self.finish(done, now, true);
-                }
+            Exec::Inline(slots) => {
+                let mut sink = Sink {
+                    shared: &self.shared,
+                    out: &mut self.out,
+                    now,
+                };
+                slots.cancel_all(&mut sink);
             }
             // Spawned jobs notice their token at once and report back.
             Exec::Spawned(s) => s.running.values().for_each(|c| c.cancel()),
@@ -1152,14 +1272,14 @@ impl<F: TryFuture> Driver<F> {
     /// Goes idle: publishes buffered latencies, and makes sure an abort from now on
     /// wakes this task. Returns `true` if an abort arrived meanwhile.
     fn park(&mut self, cx: &mut Context<'_>) -> bool {
-        self.local.flush(&self.shared.recorder);
+        self.out.local.flush(&self.shared.recorder);
         self.shared.abort_waker.register(cx.waker());
         !self.abort_handled && self.shared.aborted.load(Ordering::Acquire)
     }
 }
 
-// The driver never relies on its own address: running jobs are pinned inside
-// `FuturesUnordered`, everything else is plain values.
+// The driver never relies on its own address: running jobs are pinned in their own
+// boxes (see `slots`), everything else is plain values.
 impl<F: TryFuture> Unpin for Driver<F> {}
 
 impl<F: TryFuture> Stream for Driver<F> {
@@ -1168,7 +1288,7 @@ impl<F: TryFuture> Stream for Driver<F> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         for _ in 0..POLL_BUDGET {
-            if let Some(c) = this.ready.pop_front() {
+            if let Some(c) = this.out.ready.pop_front() {
                 return Poll::Ready(Some(c));
             }
             if !this.abort_handled && this.shared.aborted.load(Ordering::Acquire) {
@@ -1178,28 +1298,18 @@ impl<F: TryFuture> Stream for Driver<F> {
             // One round: start what fits, collect what ended.
             let now = Instant::now();
             this.admit(now);
-            let mut progressed = false;
-            let mut idle = false;
-            for _ in 0..ROUND_BATCH {
-                match this.exec.poll_done(cx) {
-                    Poll::Ready(Some(done)) => {
-                        let started = true;
-                        this.finish(done, now, started);
-                        progressed = true;
-                    }
-                    Poll::Ready(None) => {
-                        idle = true;
-                        break;
-                    }
-                    Poll::Pending => break,
-                }
-            }
-            if progressed || !this.ready.is_empty() {
+            let mut sink = Sink {
+                shared: &this.shared,
+                out: &mut this.out,
+                now,
+            };
+            let (progressed, idle) = this.exec.collect(cx, &mut sink);
+            if progressed || !this.out.ready.is_empty() {
                 continue;
             }
             if this.queue_done {
                 if idle {
-                    this.local.flush(&this.shared.recorder);
+                    this.out.local.flush(&this.shared.recorder);
                     return Poll::Ready(None);
                 }
                 if this.park(cx) {
@@ -1224,26 +1334,26 @@ impl<F: TryFuture> Stream for Driver<F> {
             }
             return Poll::Pending;
         }
-        this.local.flush(&this.shared.recorder);
+        this.out.local.flush(&this.shared.recorder);
         cx.waker().wake_by_ref();
         Poll::Pending
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.ready.len(), None)
+        (self.out.ready.len(), None)
     }
 }
 
 impl<F: TryFuture> FusedStream for Driver<F> {
     fn is_terminated(&self) -> bool {
-        self.queue_done && self.ready.is_empty() && self.exec.running() == 0
+        self.queue_done && self.out.ready.is_empty() && self.exec.running() == 0
     }
 }
 
 impl<F: TryFuture> Drop for Driver<F> {
     fn drop(&mut self) {
         self.cancel_all();
-        self.local.flush(&self.shared.recorder);
+        self.out.local.flush(&self.shared.recorder);
         if let Exec::Spawned(s) = &mut self.exec {
             // From now on spawned jobs that end account for themselves. Those that
             // reported before still wait in the channel: account for them the same
@@ -1260,6 +1370,6 @@ impl<F: TryFuture> Drop for Driver<F> {
         }
         // Outcomes meant for the stream cannot be delivered any more; they were
         // counted. Spawned jobs report to their handles themselves.
-        self.ready.clear();
+        self.out.ready.clear();
     }
 }
