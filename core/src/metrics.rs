@@ -180,12 +180,15 @@ impl Recorder {
 const LATENCY_BATCH: usize = 256;
 
 /// The driver's own counters: it is their single writer, so it updates them without
-/// read-modify-write atomics and publishes each change to the [`Recorder`] with a store.
+/// atomics and publishes them to the [`Recorder`] with plain stores, once per batch of
+/// changes ([`publish`](Self::publish)) rather than at every change.
 #[derive(Debug, Default)]
 pub(crate) struct LocalRecorder {
     in_flight: u64,
     peak_in_flight: u64,
     outcomes: [u64; 5],
+    /// Whether a counter changed since the last [`publish`](Self::publish).
+    dirty: bool,
     /// Buffered latencies as (microseconds, how many in a row): runs of equal values,
     /// common for jobs that end at once, take one entry.
     latencies: Vec<(u64, u64)>,
@@ -193,26 +196,26 @@ pub(crate) struct LocalRecorder {
 
 impl LocalRecorder {
     /// A job takes a slot. The caller guarantees the bound; this only counts.
-    pub(crate) fn started(&mut self, shared: &Recorder) {
+    #[inline]
+    pub(crate) fn started(&mut self) {
         self.in_flight += 1;
-        shared.in_flight.store(self.in_flight, Relaxed);
-        if self.in_flight > self.peak_in_flight {
-            self.peak_in_flight = self.in_flight;
-            shared.peak_in_flight.store(self.peak_in_flight, Relaxed);
-        }
+        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
+        self.dirty = true;
     }
 
     /// A job ends: `latency` is `Some` for a job that had started (and frees its
     /// slot), `None` for one cancelled in the queue.
+    #[inline]
     pub(crate) fn finished(
         &mut self,
         shared: &Recorder,
         kind: OutcomeKind,
         latency: Option<Duration>,
     ) {
+        self.dirty = true;
+        self.outcomes[kind as usize] += 1;
         if let Some(latency) = latency {
             self.in_flight -= 1;
-            shared.in_flight.store(self.in_flight, Relaxed);
             let micros = micros(latency);
             match self.latencies.last_mut() {
                 Some((last, count)) if *last == micros => *count += 1,
@@ -222,13 +225,25 @@ impl LocalRecorder {
                 self.flush(shared);
             }
         }
-        let count = &mut self.outcomes[kind as usize];
-        *count += 1;
-        shared.outcomes[kind as usize].store(*count, Relaxed);
     }
 
-    /// Moves the buffered latencies into the shared histogram.
+    /// Makes the counters visible to readers of the [`Recorder`].
+    pub(crate) fn publish(&mut self, shared: &Recorder) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        shared.in_flight.store(self.in_flight, Relaxed);
+        shared.peak_in_flight.store(self.peak_in_flight, Relaxed);
+        for (shared, local) in shared.outcomes.iter().zip(self.outcomes) {
+            shared.store(local, Relaxed);
+        }
+    }
+
+    /// Publishes the counters and moves the buffered latencies into the shared
+    /// histogram.
     pub(crate) fn flush(&mut self, shared: &Recorder) {
+        self.publish(shared);
         if self.latencies.is_empty() {
             return;
         }
@@ -248,7 +263,7 @@ mod tests {
         let recorder = Recorder::new();
         let mut local = LocalRecorder::default();
         for latency in [Duration::from_micros(3), Duration::from_secs(10)] {
-            local.started(&recorder);
+            local.started();
             local.finished(&recorder, OutcomeKind::Completed, Some(latency));
         }
         local.flush(&recorder);

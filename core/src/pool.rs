@@ -22,7 +22,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::task::{Context, Poll};
@@ -337,12 +337,14 @@ fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
         space: event_listener::Event::new(),
         max_concurrency: config.max_concurrency,
         queue_capacity: config.queue_capacity,
+        accepted: AtomicU64::new(0),
+        dequeued: AtomicU64::new(0),
+        space_wanted: AtomicBool::new(false),
     });
     let queue = Arc::new(Mutex::new(Queue {
         items: VecDeque::new(),
         closed: false,
         handles: 1,
-        accepted: 0,
         driver: None,
     }));
     let pool = Pool {
@@ -357,8 +359,10 @@ fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
         out: Outbox {
             local: LocalRecorder::default(),
             ready: VecDeque::new(),
+            now: None,
         },
-        scratch: Vec::new(),
+        taken: VecDeque::new(),
+        dequeued: 0,
         queue_done: false,
         abort_handled: false,
         timeout: config.timeout,
@@ -376,6 +380,20 @@ pub(crate) struct Shared {
     space: event_listener::Event,
     max_concurrency: usize,
     queue_capacity: usize,
+    /// Jobs ever accepted; also the next job id. Written under the queue's lock.
+    accepted: AtomicU64,
+    /// Accepted jobs that have left the queue; written by the driver only.
+    dequeued: AtomicU64,
+    /// A submitter found the queue full since the driver last made room.
+    space_wanted: AtomicBool,
+}
+
+impl Shared {
+    /// Accepted jobs not started yet.
+    fn queued(&self) -> u64 {
+        let dequeued = self.dequeued.load(Ordering::Acquire);
+        self.accepted.load(Ordering::Acquire).saturating_sub(dequeued)
+    }
 }
 
 /// The queue of accepted jobs waiting for a slot.
@@ -384,8 +402,6 @@ struct Queue<E> {
     closed: bool,
     /// Live [`Pool`] handles; the queue closes when the last one goes.
     handles: usize,
-    /// Jobs ever accepted; also the next job id.
-    accepted: u64,
     /// The driver's waker, present while it waits for jobs.
     driver: Option<Waker>,
 }
@@ -454,6 +470,7 @@ impl<T, E> Done<T, E> {
     }
 }
 
+#[inline]
 fn latency(started: Instant, ended: Instant) -> Duration {
     // A job that ended in the round that started it has no measurable latency at the
     // driver's clock resolution; skip the arithmetic.
@@ -558,11 +575,16 @@ impl<F: TryFuture> Pool<F> {
         if queue.closed {
             return Push::Closed(entry);
         }
-        if queue.items.len() >= self.shared.queue_capacity {
+        // Pushes are serialised by the lock: the plain load and store below cannot
+        // lose a count.
+        let accepted = self.shared.accepted.load(Ordering::Relaxed);
+        let queued = accepted - self.shared.dequeued.load(Ordering::Acquire);
+        if queued >= self.shared.queue_capacity as u64 {
+            self.shared.space_wanted.store(true, Ordering::Release);
             return Push::Full(entry);
         }
-        let id = JobId(queue.accepted);
-        queue.accepted += 1;
+        let id = JobId(accepted);
+        self.shared.accepted.store(accepted + 1, Ordering::Release);
         entry.id = id;
         queue.items.push_back(entry);
         let driver = queue.driver.take();
@@ -730,7 +752,7 @@ impl<F: TryFuture> Pool<F> {
 
     /// In-flight, peak and queued counts: cheap enough to sample every millisecond.
     pub fn gauge(&self) -> Gauge {
-        let queued = lock(&self.queue).items.len() as u64;
+        let queued = self.shared.queued();
         let r = &self.shared.recorder;
         Gauge {
             in_flight: r.in_flight(),
@@ -742,10 +764,8 @@ impl<F: TryFuture> Pool<F> {
 
     /// A snapshot of every counter and the latency percentiles.
     pub fn metrics(&self) -> Metrics {
-        let (accepted, queued) = {
-            let queue = lock(&self.queue);
-            (queue.accepted, queue.items.len() as u64)
-        };
+        let accepted = self.shared.accepted.load(Ordering::Acquire);
+        let queued = self.shared.queued();
         self.shared.recorder.snapshot(accepted, queued)
     }
 }
@@ -831,6 +851,7 @@ impl<F: TryFuture> Running<F> {
     }
 
     /// Reuses an ended job's place for a queued job.
+    #[inline]
     fn restart(self: Pin<&mut Self>, entry: Entry<F>, deadline: Option<Sleep>, started: Instant) {
         let mut this = self.project();
         this.job.set(Some(entry.job));
@@ -842,12 +863,14 @@ impl<F: TryFuture> Running<F> {
     }
 
     /// Whether the job is still there (it has not ended).
+    #[inline]
     fn is_running(&self) -> bool {
         self.job.is_some()
     }
 
     /// Drops the job, its deadline and cancel token now, and returns the outcome to
     /// report: a job whose drop panics reports the panic instead of a result.
+    #[inline]
     fn end_outcome(
         self: Pin<&mut Self>,
         outcome: Outcome<F::Ok, F::Error>,
@@ -884,6 +907,7 @@ impl<F: TryFuture> Running<F> {
 
     /// Polls the job (and its cancel token and deadline); once it ends, it has been
     /// dropped and its outcome is returned.
+    #[inline]
     fn poll_outcome(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -1039,24 +1063,33 @@ impl<F: TryFuture> Exec<F> {
 struct Outbox<T, E> {
     local: LocalRecorder,
     ready: VecDeque<Completion<T, E>>,
+    /// The clock reading of the current round, taken when first needed.
+    now: Option<Instant>,
 }
 
-/// Where ended jobs go, with the clock reading of the current round.
+impl<T, E> Outbox<T, E> {
+    #[inline]
+    fn now(&mut self) -> Instant {
+        *self.now.get_or_insert_with(Instant::now)
+    }
+}
+
+/// Where ended jobs go.
 struct Sink<'a, F: TryFuture> {
     shared: &'a Shared,
     out: &'a mut Outbox<F::Ok, F::Error>,
-    now: Instant,
 }
 
 impl<F: TryFuture> Sink<'_, F> {
     /// Accounts for an ended job and delivers it: to its handle if it has a live
     /// one, else to the stream.
     fn finish(&mut self, done: Done<F::Ok, F::Error>, started: bool) {
-        let (completion, reply) = done.completion(self.now);
+        let (completion, reply) = done.completion(self.out.now());
         self.deliver(completion, reply, started);
     }
 
     /// Accounts for a job that ended at this round's clock reading.
+    #[inline]
     fn ended_now(
         &mut self,
         id: JobId,
@@ -1067,11 +1100,12 @@ impl<F: TryFuture> Sink<'_, F> {
         let completion = Completion {
             id,
             outcome,
-            latency: latency(started, self.now),
+            latency: latency(started, self.out.now()),
         };
         self.deliver(completion, reply, true);
     }
 
+    #[inline]
     fn deliver(
         &mut self,
         completion: Completion<F::Ok, F::Error>,
@@ -1123,7 +1157,11 @@ pub struct Driver<F: TryFuture> {
     queue: Arc<Mutex<Queue<Entry<F>>>>,
     exec: Exec<F>,
     out: Outbox<F::Ok, F::Error>,
-    scratch: Vec<Entry<F>>,
+    /// Queued jobs taken from the queue in one go, started from the front.
+    taken: VecDeque<Entry<F>>,
+    /// Accepted jobs that have left the queue (started, or cancelled before), as
+    /// published in [`Shared::dequeued`].
+    dequeued: u64,
     queue_done: bool,
     abort_handled: bool,
     timeout: Option<(Duration, Arc<dyn Timer>)>,
@@ -1147,20 +1185,16 @@ impl<F: TryFuture> Driver<F> {
         while self.next().await.is_some() {}
     }
 
-    fn sink(&mut self, now: Instant) -> Sink<'_, F> {
+    fn sink(&mut self) -> Sink<'_, F> {
         Sink {
             shared: &self.shared,
             out: &mut self.out,
-            now,
         }
     }
 
-    fn finish(&mut self, done: Done<F::Ok, F::Error>, now: Instant, started: bool) {
-        self.sink(now).finish(done, started);
-    }
-
     /// Ends a queued job that never started.
-    fn cancel_queued(&mut self, entry: Entry<F>, now: Instant) {
+    fn cancel_queued(&mut self, entry: Entry<F>) {
+        let now = self.out.now();
         let done = Done {
             id: entry.id,
             outcome: Outcome::Cancelled,
@@ -1168,27 +1202,26 @@ impl<F: TryFuture> Driver<F> {
             ended: Some(now),
             reply: entry.reply,
         };
-        self.finish(done, now, false);
+        self.sink().finish(done, false);
     }
 
-    fn start(&mut self, entry: Entry<F>, now: Instant) {
+    fn start(&mut self, entry: Entry<F>) {
         if entry.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
-            self.cancel_queued(entry, now);
+            self.cancel_queued(entry);
             return;
         }
-        self.out.local.started(&self.shared.recorder);
+        self.out.local.started();
         let deadline = self.timeout.as_ref().map(|(d, timer)| timer.sleep(*d));
         match &mut self.exec {
             Exec::Inline(slots) => {
                 let mut sink = Sink {
                     shared: &self.shared,
                     out: &mut self.out,
-                    now,
                 };
                 slots.start(entry, deadline, &mut sink);
             }
             Exec::Spawned(s) => {
-                let mut running = Running::new(entry, deadline, now);
+                let mut running = Running::new(entry, deadline, self.out.now());
                 running.stamp_end = true;
                 let cancel = running.cancel.get_or_insert_with(Default::default);
                 s.running.insert(running.id, Arc::clone(cancel));
@@ -1198,34 +1231,55 @@ impl<F: TryFuture> Driver<F> {
     }
 
     /// Starts queued jobs while slots are free.
-    fn admit(&mut self, now: Instant) {
+    fn admit(&mut self) {
         let room = (self.shared.max_concurrency - self.exec.running()).min(ADMIT_BATCH);
-        if room == 0 || self.queue_done {
+        if room == 0 {
             return;
         }
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let wake_submitters = {
-            let mut queue = lock(&self.queue);
-            let n = room.min(queue.items.len());
-            scratch.extend(queue.items.drain(..n));
-            if queue.closed && queue.items.is_empty() {
-                self.queue_done = true;
+        if self.taken.is_empty() {
+            if self.queue_done {
+                return;
             }
-            // Submitters waiting for room are woken once the queue is half empty, not
-            // at every freed slot: each wake-up then submits a batch.
-            n > 0 && queue.items.len() <= self.shared.queue_capacity / 2
-        };
-        if wake_submitters {
-            self.shared.space.notify(usize::MAX);
+            // Take every queued job at once: one lock for many starts.
+            let mut queue = lock(&self.queue);
+            std::mem::swap(&mut self.taken, &mut queue.items);
+            self.queue_done = queue.closed;
         }
-        for entry in scratch.drain(..) {
-            self.start(entry, now);
+        let mut started = 0;
+        while started < room {
+            let Some(entry) = self.taken.pop_front() else {
+                break;
+            };
+            started += 1;
+            self.start(entry);
         }
-        self.scratch = scratch;
+        if started > 0 {
+            self.dequeued(started);
+        }
+    }
+
+    /// Publishes that `n` more jobs left the queue, and wakes waiting submitters once
+    /// it is half empty (not at every freed place: each wake-up then submits a batch).
+    fn dequeued(&mut self, n: usize) {
+        self.dequeued += n as u64;
+        let shared = &self.shared;
+        shared.dequeued.store(self.dequeued, Ordering::Release);
+        if shared.space_wanted.load(Ordering::Acquire)
+            && shared.queued() <= shared.queue_capacity as u64 / 2
+        {
+            shared.space_wanted.store(false, Ordering::Release);
+            shared.space.notify(usize::MAX);
+        }
     }
 
     /// Whether queued jobs wait; stores the waker when none do.
     fn poll_queue(&mut self, cx: &mut Context<'_>) -> QueueState {
+        if !self.taken.is_empty() {
+            return QueueState::Ready;
+        }
+        if self.queue_done {
+            return QueueState::Done;
+        }
         let mut queue = lock(&self.queue);
         if !queue.items.is_empty() {
             QueueState::Ready
@@ -1243,24 +1297,26 @@ impl<F: TryFuture> Driver<F> {
     /// Cancels every accepted job (abort, or the driver going away).
     fn cancel_all(&mut self) {
         self.abort_handled = true;
-        let now = Instant::now();
-        let queued: Vec<Entry<F>> = {
+        self.out.now = None;
+        let mut queued = std::mem::take(&mut self.taken);
+        {
             let mut queue = lock(&self.queue);
             queue.closed = true;
             queue.driver = None;
-            queue.items.drain(..).collect()
-        };
+            queued.extend(queue.items.drain(..));
+        }
+        self.dequeued += queued.len() as u64;
+        self.shared.dequeued.store(self.dequeued, Ordering::Release);
         self.shared.space.notify(usize::MAX);
         self.queue_done = true;
         for entry in queued {
-            self.cancel_queued(entry, now);
+            self.cancel_queued(entry);
         }
         match &mut self.exec {
             Exec::Inline(slots) => {
                 let mut sink = Sink {
                     shared: &self.shared,
                     out: &mut self.out,
-                    now,
                 };
                 slots.cancel_all(&mut sink);
             }
@@ -1289,6 +1345,8 @@ impl<F: TryFuture> Stream for Driver<F> {
         let this = self.get_mut();
         for _ in 0..POLL_BUDGET {
             if let Some(c) = this.out.ready.pop_front() {
+                // Readers of the metrics see this job counted once it is yielded.
+                this.out.local.publish(&this.shared.recorder);
                 return Poll::Ready(Some(c));
             }
             if !this.abort_handled && this.shared.aborted.load(Ordering::Acquire) {
@@ -1296,18 +1354,17 @@ impl<F: TryFuture> Stream for Driver<F> {
                 continue;
             }
             // One round: start what fits, collect what ended.
-            let now = Instant::now();
-            this.admit(now);
+            this.out.now = None;
+            this.admit();
             let mut sink = Sink {
                 shared: &this.shared,
                 out: &mut this.out,
-                now,
             };
             let (progressed, idle) = this.exec.collect(cx, &mut sink);
             if progressed || !this.out.ready.is_empty() {
                 continue;
             }
-            if this.queue_done {
+            if this.queue_done && this.taken.is_empty() {
                 if idle {
                     this.out.local.flush(&this.shared.recorder);
                     return Poll::Ready(None);
@@ -1346,7 +1403,10 @@ impl<F: TryFuture> Stream for Driver<F> {
 
 impl<F: TryFuture> FusedStream for Driver<F> {
     fn is_terminated(&self) -> bool {
-        self.queue_done && self.out.ready.is_empty() && self.exec.running() == 0
+        self.queue_done
+            && self.taken.is_empty()
+            && self.out.ready.is_empty()
+            && self.exec.running() == 0
     }
 }
 

@@ -28,6 +28,15 @@ fn arg<T: std::str::FromStr>(n: usize, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// One job of the flat workload: sleeps `duration` on async-io's timer and records how
+/// long it really slept. The same job for the pool and its peer.
+async fn sleep_job(duration: Duration, stats: Arc<SleepStats>) -> Result<(), ()> {
+    let start = Instant::now();
+    async_io::Timer::after(duration).await;
+    stats.record(duration, start.elapsed());
+    Ok(())
+}
+
 fn main() {
     let jobs: usize = arg(1, 100_000);
     let c: usize = arg(2, 10_000);
@@ -42,14 +51,7 @@ fn main() {
         let started = Instant::now();
         let n = async_io::block_on(
             futures::stream::iter(flat.durations())
-                .map(|duration| {
-                    let stats = Arc::clone(&stats);
-                    async move {
-                        let start = Instant::now();
-                        async_io::Timer::after(duration).await;
-                        stats.record(duration, start.elapsed());
-                    }
-                })
+                .map(|duration| sleep_job(duration, Arc::clone(&stats)))
                 .buffer_unordered(c)
                 .count(),
         );
@@ -80,14 +82,7 @@ fn main() {
                         Some(job) => job,
                         None => match durations.next() {
                             Some(duration) => {
-                                let stats = Arc::clone(&stats);
-                                Box::pin(async move {
-                                    let start = Instant::now();
-                                    async_io::Timer::after(duration).await;
-                                    stats.record(duration, start.elapsed());
-                                    Ok::<(), ()>(())
-                                })
-                                    as futures::future::BoxFuture<'static, Result<(), ()>>
+                                sleep_job(duration, Arc::clone(&stats))
                             }
                             None => {
                                 pool.close();
@@ -110,13 +105,7 @@ fn main() {
         async_io::block_on(async {
             let producer = async {
                 for duration in flat.durations() {
-                    let stats = Arc::clone(&stats);
-                    pool.submit(Box::pin(async move {
-                        let start = Instant::now();
-                        async_io::Timer::after(duration).await;
-                        stats.record(duration, start.elapsed());
-                        Ok::<(), ()>(())
-                    }))
+                    pool.submit(sleep_job(duration, Arc::clone(&stats)))
                     .await
                     .expect("pool open");
                 }

@@ -44,8 +44,15 @@ impl Wake for SlotWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.queued.swap(true, Ordering::AcqRel) {
-            lock(&self.wakeups.woken).push(self.index);
-            self.wakeups.driver.wake();
+            let mut woken = lock(&self.wakeups.woken);
+            woken.push(self.index);
+            // Only the first index after the driver took the list needs to wake it:
+            // it takes every index pushed until then at once.
+            let first = woken.len() == 1;
+            drop(woken);
+            if first {
+                self.wakeups.driver.wake();
+            }
         }
     }
 }
@@ -99,7 +106,7 @@ impl<F: TryFuture> Slots<F> {
                 self.slots[index]
                     .task
                     .as_mut()
-                    .restart(entry, deadline, sink.now);
+                    .restart(entry, deadline, sink.out.now());
                 index
             }
             None => {
@@ -110,7 +117,7 @@ impl<F: TryFuture> Slots<F> {
                     wakeups: Arc::clone(&self.wakeups),
                 });
                 let waker = Waker::from(Arc::clone(&flag));
-                let task = Box::pin(Running::new(entry, deadline, sink.now));
+                let task = Box::pin(Running::new(entry, deadline, sink.out.now()));
                 self.slots.push(Slot { task, flag, waker });
                 index
             }
@@ -121,6 +128,7 @@ impl<F: TryFuture> Slots<F> {
 
     /// Polls the job in slot `index`, if any; if it ends, delivers it to `sink` and
     /// frees the slot.
+    #[inline]
     fn poll(&mut self, index: usize, sink: &mut Sink<'_, F>) {
         let slot = &mut self.slots[index];
         slot.flag.queued.store(false, Ordering::Release);
