@@ -37,6 +37,11 @@ async fn sleep_job(duration: Duration, stats: Arc<SleepStats>) -> Result<(), ()>
     Ok(())
 }
 
+/// CPU time of the process so far, user plus system.
+fn cpu_time() -> Duration {
+    tracepool_bench::os::ProcessMetrics::current().cpu_time
+}
+
 fn main() {
     let jobs: usize = arg(1, 100_000);
     let c: usize = arg(2, 10_000);
@@ -48,6 +53,7 @@ fn main() {
     // in the number of jobs.
     let stats = Arc::new(SleepStats::new());
     if std::env::args().nth(4).as_deref() == Some("buffer_unordered") {
+        let cpu = cpu_time();
         let started = Instant::now();
         let n = async_io::block_on(
             futures::stream::iter(flat.durations())
@@ -56,9 +62,12 @@ fn main() {
                 .count(),
         );
         let wall = started.elapsed();
+        let cpu = cpu_time() - cpu;
         println!(
-            "buffer_unordered jobs {n} C {c}: wall {:.3} s, efficiency {:.3}, mean overshoot {:.0} µs",
+            "buffer_unordered jobs {n} C {c}: wall {:.3} s, cpu {:.3} s, efficiency {:.3}, \
+             mean overshoot {:.0} µs",
             wall.as_secs_f64(),
+            cpu.as_secs_f64(),
             ideal.as_secs_f64() / wall.as_secs_f64(),
             stats.mean_overshoot_us()
         );
@@ -68,6 +77,7 @@ fn main() {
         .max_concurrency(c)
         .build()
         .expect("valid pool");
+    let cpu = cpu_time();
     let started = Instant::now();
     let finished = if std::env::args().nth(4).as_deref() == Some("try_submit") {
         // The pattern of the crawl engine: the consumer of the outcomes tops the queue
@@ -122,11 +132,13 @@ fn main() {
         })
     };
     let wall = started.elapsed();
+    let cpu = cpu_time() - cpu;
     let metrics = pool.metrics();
     println!(
-        "jobs {finished} C {c} mean {mean_ms} ms: wall {:.3} s, ideal {:.3} s, efficiency {:.3}, \
-         simple efficiency {:.3}, mean overshoot {:.0} µs, peak in flight {}",
+        "jobs {finished} C {c} mean {mean_ms} ms: wall {:.3} s, cpu {:.3} s, ideal {:.3} s, \
+         efficiency {:.3}, simple efficiency {:.3}, mean overshoot {:.0} µs, peak in flight {}",
         wall.as_secs_f64(),
+        cpu.as_secs_f64(),
         ideal.as_secs_f64(),
         ideal.as_secs_f64() / wall.as_secs_f64(),
         flat.total_duration().as_secs_f64() / c as f64 / wall.as_secs_f64(),

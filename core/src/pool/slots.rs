@@ -32,7 +32,7 @@ struct Wakeups {
 /// The waker of one slot.
 struct SlotWaker {
     index: usize,
-    /// Set while `index` sits in the woken list and has not been polled since.
+    /// Set while `index` sits in the woken list, until the driver takes the list.
     queued: AtomicBool,
     wakeups: Arc<Wakeups>,
 }
@@ -131,7 +131,6 @@ impl<F: TryFuture> Slots<F> {
     #[inline]
     fn poll(&mut self, index: usize, sink: &mut Sink<'_, F>) {
         let slot = &mut self.slots[index];
-        slot.flag.queued.store(false, Ordering::Release);
         if !slot.task.is_running() {
             return;
         }
@@ -162,6 +161,12 @@ impl<F: TryFuture> Slots<F> {
                 std::mem::swap(&mut self.woken, &mut *lock(&self.wakeups.woken));
                 if self.woken.is_empty() {
                     break;
+                }
+                // Clear the flags of the whole batch now, while the wake-ups have
+                // left them in the cache: a slot woken again from here on is listed
+                // again (at worst polled once more for nothing), none is missed.
+                for &index in &self.woken {
+                    self.slots[index].flag.queued.store(false, Ordering::Release);
                 }
             }
             let index = self.woken[self.next];
