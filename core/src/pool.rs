@@ -570,6 +570,7 @@ impl Pool<BoxFuture<'static, Result<(), ()>>> {
 }
 
 impl<F: TryFuture> Pool<F> {
+    #[inline]
     fn push(&self, mut entry: Entry<F>) -> Push<F> {
         let mut queue = lock(&self.queue);
         if queue.closed {
@@ -595,6 +596,7 @@ impl<F: TryFuture> Pool<F> {
         Push::Accepted(id)
     }
 
+    #[inline]
     fn try_push(&self, entry: Entry<F>) -> Result<JobId, TrySubmitError<F>> {
         match self.push(entry) {
             Push::Accepted(id) => Ok(id),
@@ -624,6 +626,7 @@ impl<F: TryFuture> Pool<F> {
         }
     }
 
+    #[inline]
     fn entry(job: F) -> Entry<F> {
         Entry {
             id: JobId(0),
@@ -1205,6 +1208,7 @@ impl<F: TryFuture> Driver<F> {
         self.sink().finish(done, false);
     }
 
+    #[inline]
     fn start(&mut self, entry: Entry<F>) {
         if entry.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
             self.cancel_queued(entry);

@@ -95,6 +95,7 @@ impl<F: TryFuture> Slots<F> {
 
     /// Starts `entry` in a free slot and polls it once; a job that ends at once goes
     /// to `sink` and leaves its slot free again. The caller keeps the bound.
+    #[inline]
     pub(super) fn start(
         &mut self,
         entry: Entry<F>,
