@@ -71,8 +71,8 @@ impl Future for YieldNow {
 }
 
 /// At most this many queued jobs are started in one round: starts and ends then
-/// alternate in small groups, so a job's memory is reused by the next one while it is
-/// still in the allocator's per-thread cache.
+/// alternate in small groups, so a slot freed by a job that ended is reused by the next
+/// one while it is still in the cache.
 const ADMIT_BATCH: usize = 8;
 
 /// At most this many finished jobs are collected in one round; they share one clock
@@ -606,7 +606,11 @@ impl<F: TryFuture> Pool<F> {
     }
 
     async fn push_waiting(&self, mut entry: Entry<F>) -> Result<JobId, SubmitError<F>> {
-        if self.submitted.fetch_add(1, Ordering::Relaxed) % SUBMIT_BURST == SUBMIT_BURST - 1 {
+        // A load and a store, not a read-modify-write: a lost count between racing
+        // producers only shifts when one of them yields.
+        let submitted = self.submitted.load(Ordering::Relaxed).wrapping_add(1);
+        self.submitted.store(submitted, Ordering::Relaxed);
+        if submitted % SUBMIT_BURST == 0 {
             YieldNow(false).await;
         }
         loop {
