@@ -189,9 +189,12 @@ pub(crate) struct LocalRecorder {
     outcomes: [u64; 5],
     /// Whether a counter changed since the last [`publish`](Self::publish).
     dirty: bool,
-    /// Buffered latencies as (microseconds, how many in a row): runs of equal values,
-    /// common for jobs that end at once, take one entry.
+    /// Buffered latencies as (microseconds, how many in a row): runs of equal values
+    /// take one entry.
     latencies: Vec<(u64, u64)>,
+    /// Buffered zero latencies (jobs that ended in the driver round that started
+    /// them), recorded as the histogram's lowest value.
+    zero_latencies: u64,
 }
 
 impl LocalRecorder {
@@ -216,6 +219,10 @@ impl LocalRecorder {
         self.outcomes[kind as usize] += 1;
         if let Some(latency) = latency {
             self.in_flight -= 1;
+            if latency.is_zero() {
+                self.zero_latencies += 1;
+                return;
+            }
             let micros = micros(latency);
             match self.latencies.last_mut() {
                 Some((last, count)) if *last == micros => *count += 1,
@@ -244,10 +251,14 @@ impl LocalRecorder {
     /// histogram.
     pub(crate) fn flush(&mut self, shared: &Recorder) {
         self.publish(shared);
-        if self.latencies.is_empty() {
+        if self.latencies.is_empty() && self.zero_latencies == 0 {
             return;
         }
         let mut histogram = shared.histogram();
+        if self.zero_latencies > 0 {
+            record_latency(&mut histogram, micros(Duration::ZERO), self.zero_latencies);
+            self.zero_latencies = 0;
+        }
         for (micros, count) in self.latencies.drain(..) {
             record_latency(&mut histogram, micros, count);
         }
@@ -262,13 +273,17 @@ mod tests {
     fn histogram_grows_for_long_latencies() {
         let recorder = Recorder::new();
         let mut local = LocalRecorder::default();
-        for latency in [Duration::from_micros(3), Duration::from_secs(10)] {
+        for latency in [
+            Duration::from_micros(3),
+            Duration::ZERO,
+            Duration::from_secs(10),
+        ] {
             local.started();
             local.finished(&recorder, OutcomeKind::Completed, Some(latency));
         }
         local.flush(&recorder);
-        let latency = recorder.snapshot(2, 0).latency;
-        assert_eq!(latency.count, 2);
+        let latency = recorder.snapshot(3, 0).latency;
+        assert_eq!(latency.count, 3);
         let max = latency.max.as_secs_f64();
         assert!((9.99..=10.01).contains(&max), "max {max} s, expected 10 s");
         assert!(latency.p50 <= Duration::from_micros(4));

@@ -392,7 +392,9 @@ impl Shared {
     /// Accepted jobs not started yet.
     fn queued(&self) -> u64 {
         let dequeued = self.dequeued.load(Ordering::Acquire);
-        self.accepted.load(Ordering::Acquire).saturating_sub(dequeued)
+        self.accepted
+            .load(Ordering::Acquire)
+            .saturating_sub(dequeued)
     }
 }
 

@@ -91,9 +91,7 @@ fn main() {
                     let job = match held.take() {
                         Some(job) => job,
                         None => match durations.next() {
-                            Some(duration) => {
-                                sleep_job(duration, Arc::clone(&stats))
-                            }
+                            Some(duration) => sleep_job(duration, Arc::clone(&stats)),
                             None => {
                                 pool.close();
                                 break;
@@ -116,8 +114,8 @@ fn main() {
             let producer = async {
                 for duration in flat.durations() {
                     pool.submit(sleep_job(duration, Arc::clone(&stats)))
-                    .await
-                    .expect("pool open");
+                        .await
+                        .expect("pool open");
                 }
                 pool.close();
             };

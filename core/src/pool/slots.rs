@@ -167,7 +167,10 @@ impl<F: TryFuture> Slots<F> {
                 // left them in the cache: a slot woken again from here on is listed
                 // again (at worst polled once more for nothing), none is missed.
                 for &index in &self.woken {
-                    self.slots[index].flag.queued.store(false, Ordering::Release);
+                    self.slots[index]
+                        .flag
+                        .queued
+                        .store(false, Ordering::Release);
                 }
             }
             let index = self.woken[self.next];
