@@ -11,58 +11,27 @@
 
 use std::time::Instant;
 
-use futures::StreamExt;
-use tracepool::Pool;
-
-fn arg<T: std::str::FromStr>(n: usize, default: T) -> T {
-    std::env::args()
-        .nth(n)
-        .map(|a| {
-            a.parse()
-                .unwrap_or_else(|_| panic!("argument {n} is not a number"))
-        })
-        .unwrap_or(default)
-}
-
-fn pool(jobs: u64, c: usize) -> usize {
-    let (pool, driver) = Pool::builder()
-        .max_concurrency(c)
-        .queue_capacity(1024)
-        .build()
-        .expect("valid pool");
-    futures::executor::block_on(async {
-        let producer = async {
-            for i in 0..jobs {
-                pool.submit(async move { Ok::<u64, ()>(i) })
-                    .await
-                    .expect("open");
-            }
-            pool.close();
-        };
-        futures::join!(producer, driver.count()).1
-    })
-}
-
-fn buffer_unordered(jobs: u64, c: usize) -> usize {
-    futures::executor::block_on(
-        futures::stream::iter(0..jobs)
-            .map(|i| async move { Ok::<u64, ()>(i) })
-            .buffer_unordered(c)
-            .count(),
-    )
-}
+use tracepool_bench::overhead;
 
 fn main() {
-    let jobs: u64 = arg(1, 1_000_000);
-    let c: usize = arg(2, 64);
-    let mode = std::env::args().nth(3).unwrap_or_else(|| "pool".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let jobs: u64 = args
+        .first()
+        .map_or(Ok(1_000_000), |a| a.parse())
+        .expect("jobs: a whole number");
+    let c: usize = args
+        .get(1)
+        .map_or(Ok(64), |a| a.parse())
+        .expect("concurrency: a whole number");
+    let mode = args.get(2).map_or("pool", String::as_str);
+    assert!(c > 0, "concurrency: at least 1");
     let start = Instant::now();
-    let n = match mode.as_str() {
-        "pool" => pool(jobs, c),
-        "buffer_unordered" => buffer_unordered(jobs, c),
-        other => panic!("unknown mode {other:?}: pool or buffer_unordered"),
+    let n = match mode {
+        "pool" => overhead::pool(jobs, c),
+        "buffer_unordered" => overhead::buffer_unordered(jobs, c),
+        other => panic!("mode {other:?}: pool or buffer_unordered"),
     };
-    assert_eq!(n as u64, jobs);
+    assert_eq!(n, jobs);
     let wall = start.elapsed();
     println!(
         "{mode}: {jobs} jobs, C = {c}: {:.1} ms, {:.0} ns/job",

@@ -5,40 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use futures::StreamExt;
-use tracepool::Pool;
 
 const JOBS: u64 = 1_000_000;
 
 /// The pool, jobs submitted by a producer task, outcomes consumed from the stream,
 /// both on one `futures::executor` thread.
 fn pool(c: usize) -> u64 {
-    let (pool, driver) = Pool::builder()
-        .max_concurrency(c)
-        .queue_capacity(1024)
-        .build()
-        .expect("valid pool");
-    futures::executor::block_on(async {
-        let producer = async {
-            for i in 0..JOBS {
-                pool.submit(async move { Ok::<u64, ()>(i) })
-                    .await
-                    .expect("open");
-            }
-            pool.close();
-        };
-        futures::join!(producer, driver.count()).1 as u64
-    })
+    tracepool_bench::overhead::pool(JOBS, c)
 }
 
 /// `futures::stream::StreamExt::buffer_unordered` on one thread.
 fn buffer_unordered(c: usize) -> u64 {
-    futures::executor::block_on(
-        futures::stream::iter(0..JOBS)
-            .map(|i| async move { Ok::<u64, ()>(i) })
-            .buffer_unordered(c)
-            .count(),
-    ) as u64
+    tracepool_bench::overhead::buffer_unordered(JOBS, c)
 }
 
 fn tokio_runtime() -> tokio::runtime::Runtime {
