@@ -927,14 +927,27 @@ impl<F: TryFuture> Running<F> {
                 return Poll::Ready(self.end_outcome(Outcome::Cancelled));
             }
         }
-        let Some(job) = this.job.as_pin_mut() else {
-            panic!("a finished job was polled again");
-        };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| job.try_poll(cx))) {
-            Ok(Poll::Ready(Ok(value))) => Outcome::Completed(value),
-            Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
-            Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
-            Ok(Poll::Pending) => {
+        assert!(this.job.is_some(), "a finished job was polled again");
+        let mut job = this.job;
+        // One unwind guard for the poll and, once the job is done, its drop: a panic in
+        // either is the job's outcome.
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            let poll = job.as_mut().as_pin_mut().map(|job| job.try_poll(cx));
+            if matches!(poll, Some(Poll::Ready(_))) {
+                job.set(None);
+            }
+            poll
+        }));
+        let outcome = match polled {
+            Ok(Some(Poll::Ready(result))) => {
+                *this.deadline = None;
+                *this.cancel = None;
+                return Poll::Ready(match result {
+                    Ok(value) => Outcome::Completed(value),
+                    Err(error) => Outcome::Failed(error),
+                });
+            }
+            Ok(Some(Poll::Pending) | None) => {
                 let expired = this
                     .deadline
                     .as_mut()
@@ -944,6 +957,9 @@ impl<F: TryFuture> Running<F> {
                 }
                 Outcome::TimedOut
             }
+            // The job may still be there (it panicked while polled): `end_outcome`
+            // drops it.
+            Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
         };
         Poll::Ready(self.end_outcome(outcome))
     }

@@ -373,6 +373,50 @@ mod traps {
         });
     }
 
+    /// A job whose drop panics: once it has produced its result, the panic is its
+    /// outcome; once it timed out, it stays timed out. The pool keeps going.
+    pub(super) fn panics_in_a_jobs_drop_are_caught<E: Executor>(exec: &E, mode: Mode) {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("{DELIBERATE}: in drop");
+            }
+        }
+        quiet_deliberate_panics();
+        exec.block_on(async {
+            let builder = Pool::builder().max_concurrency(1).timeout(TIMEOUT);
+            let (pool, driver) = build(exec, mode, builder);
+            let bomb = PanicOnDrop;
+            pool.submit(job(async move {
+                let _bomb = bomb;
+                Ok(1)
+            }))
+            .await
+            .unwrap();
+            let bomb = PanicOnDrop;
+            pool.submit(job(async move {
+                let _bomb = bomb;
+                future::pending::<()>().await;
+                Ok(2)
+            }))
+            .await
+            .unwrap();
+            pool.submit(job(async { Ok(3) })).await.unwrap();
+            pool.close();
+            let outcomes: Vec<_> = driver.map(|c| c.outcome).collect().await;
+            assert_eq!(
+                outcomes,
+                [
+                    Outcome::Panicked(format!("{DELIBERATE}: in drop")),
+                    Outcome::TimedOut,
+                    Outcome::Completed(3),
+                ]
+            );
+            let m = pool.metrics();
+            assert_eq!((m.panicked, m.timed_out, m.completed), (1, 1, 1));
+        });
+    }
+
     /// Abort cancels queued and running jobs, each with exactly one `Cancelled`, on
     /// the stream or its handle; queued ones never start, running ones are dropped.
     pub(super) fn abort_cancels_queued_and_running_jobs_once_each<E: Executor>(
@@ -540,6 +584,7 @@ macro_rules! all_traps {
             stuck_job_times_out_and_frees_its_slot,
             busy_job_times_out,
             panics_are_caught_and_the_pool_keeps_going,
+            panics_in_a_jobs_drop_are_caught,
             abort_cancels_queued_and_running_jobs_once_each,
             dropping_the_driver_cancels_handles,
             close_then_drain_completes_every_job,
