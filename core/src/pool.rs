@@ -288,7 +288,47 @@ impl PoolBuilder {
     /// A [`BuildError`] naming the invalid field.
     pub fn build<F: TryFuture>(self) -> Result<(Pool<F>, Driver<F>), BuildError> {
         let config = self.validate()?;
-        Ok(make(config, Exec::Inline(Slots::new())))
+        Ok(make(config, Exec::Inline(Slots::new()), None))
+    }
+
+    /// Builds a pool fed by the stream `jobs` as well as by its [`Pool`] handles; its
+    /// jobs are polled inside the [`Driver`], as with [`build`](Self::build).
+    ///
+    /// Whenever a slot is free and the queue is empty, the driver pulls the next job
+    /// from `jobs`, the way `buffer_unordered` does: those jobs never wait in the
+    /// queue, and nothing is pulled that could not start. The pool closes when the
+    /// stream ends (the returned [`Pool`] can add jobs until then, and gives metrics
+    /// and [`Pool::abort`] throughout); dropping every `Pool` handle does not close it
+    /// before. [`Pool::close`] and [`Pool::abort`] drop the stream unread: jobs not
+    /// pulled by then were never accepted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use tracepool::Pool;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let jobs = futures::stream::iter(0..100u64).map(|i| async move { Ok::<u64, ()>(i) });
+    /// let (pool, driver) = Pool::builder().max_concurrency(8).build_stream(jobs)?;
+    /// let outcomes: Vec<_> = driver.collect().await;
+    /// assert_eq!(outcomes.len(), 100);
+    /// assert!(pool.metrics().peak_in_flight <= 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the invalid field.
+    #[allow(clippy::type_complexity)] // the two halves, as every `build*` returns
+    pub fn build_stream<S>(self, jobs: S) -> Result<(Pool<S::Item>, Driver<S::Item, S>), BuildError>
+    where
+        S: Stream,
+        S::Item: TryFuture,
+    {
+        let config = self.validate()?;
+        Ok(make(config, Exec::Inline(Slots::new()), Some(jobs)))
     }
 
     /// Builds a pool whose [`Driver`] spawns each started job as its own task through
@@ -319,7 +359,7 @@ impl PoolBuilder {
             done_rx,
             running: HashMap::new(),
         });
-        Ok(make(config, exec))
+        Ok(make(config, exec, None))
     }
 }
 
@@ -329,7 +369,11 @@ struct Config {
     timeout: Option<(Duration, Arc<dyn Timer>)>,
 }
 
-fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
+fn make<F: TryFuture, S>(
+    config: Config,
+    exec: Exec<F>,
+    source: Option<S>,
+) -> (Pool<F>, Driver<F, S>) {
     let shared = Arc::new(Shared {
         recorder: Recorder::new(),
         aborted: AtomicBool::new(false),
@@ -340,11 +384,14 @@ fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
         accepted: AtomicU64::new(0),
         dequeued: AtomicU64::new(0),
         space_wanted: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
+        stream_fed: source.is_some(),
     });
     let queue = Arc::new(Mutex::new(Queue {
         items: VecDeque::new(),
         closed: false,
-        handles: 1,
+        // The source stream, if any, holds the queue open like a `Pool` handle.
+        handles: 1 + usize::from(source.is_some()),
         driver: None,
     }));
     let pool = Pool {
@@ -362,6 +409,8 @@ fn make<F: TryFuture>(config: Config, exec: Exec<F>) -> (Pool<F>, Driver<F>) {
             now: None,
         },
         taken: VecDeque::new(),
+        source: source.map(Box::pin),
+        source_ready: false,
         dequeued: 0,
         queue_done: false,
         abort_handled: false,
@@ -386,6 +435,10 @@ pub(crate) struct Shared {
     dequeued: AtomicU64,
     /// A submitter found the queue full since the driver last made room.
     space_wanted: AtomicBool,
+    /// The queue's `closed`, readable without its lock; set under it.
+    closed: AtomicBool,
+    /// The driver has a source stream (and takes ids for its jobs).
+    stream_fed: bool,
 }
 
 impl Shared {
@@ -402,7 +455,8 @@ impl Shared {
 struct Queue<E> {
     items: VecDeque<E>,
     closed: bool,
-    /// Live [`Pool`] handles; the queue closes when the last one goes.
+    /// Live [`Pool`] handles, plus one for a driver's source stream until it ends
+    /// (which closes the queue); the queue closes when the last one goes.
     handles: usize,
     /// The driver's waker, present while it waits for jobs.
     driver: Option<Waker>,
@@ -448,6 +502,19 @@ struct Entry<F: TryFuture> {
     job: F,
     cancel: Option<Arc<CancelToken>>,
     reply: Option<Reply<F::Ok, F::Error>>,
+}
+
+impl<F: TryFuture> Entry<F> {
+    /// A job whose outcome goes to the stream; its id is set when it is accepted.
+    #[inline]
+    fn new(job: F) -> Self {
+        Entry {
+            id: JobId(0),
+            job,
+            cancel: None,
+            reply: None,
+        }
+    }
 }
 
 /// A job that ended, on its way to its handle or the outcome stream.
@@ -513,15 +580,21 @@ impl<F: TryFuture> Clone for Pool<F> {
 
 impl<F: TryFuture> Drop for Pool<F> {
     fn drop(&mut self) {
-        let mut queue = lock(&self.queue);
-        queue.handles -= 1;
-        if queue.handles == 0 {
-            queue.closed = true;
-            let driver = queue.driver.take();
-            drop(queue);
-            if let Some(waker) = driver {
-                waker.wake();
-            }
+        release(&self.queue, &self.shared);
+    }
+}
+
+/// A [`Pool`] handle is gone; the queue closes when the last one goes.
+fn release<E>(queue: &Mutex<Queue<E>>, shared: &Shared) {
+    let mut queue = lock(queue);
+    queue.handles -= 1;
+    if queue.handles == 0 {
+        queue.closed = true;
+        shared.closed.store(true, Ordering::Release);
+        let driver = queue.driver.take();
+        drop(queue);
+        if let Some(waker) = driver {
+            waker.wake();
         }
     }
 }
@@ -578,24 +651,30 @@ impl<F: TryFuture> Pool<F> {
         if queue.closed {
             return Push::Closed(entry);
         }
-        // Pushes are serialised by the lock: the plain load and store below cannot
-        // lose a count.
-        let accepted = self.shared.accepted.load(Ordering::Relaxed);
-        let queued = accepted - self.shared.dequeued.load(Ordering::Acquire);
-        if queued >= self.shared.queue_capacity as u64 {
-            self.shared.space_wanted.store(true, Ordering::Release);
+        let shared = &self.shared;
+        let accepted = shared.accepted.load(Ordering::Acquire);
+        let queued = accepted.saturating_sub(shared.dequeued.load(Ordering::Acquire));
+        if queued >= shared.queue_capacity as u64 {
+            shared.space_wanted.store(true, Ordering::Release);
             return Push::Full(entry);
         }
-        let id = JobId(accepted);
-        self.shared.accepted.store(accepted + 1, Ordering::Release);
-        entry.id = id;
+        let id = if shared.stream_fed {
+            // The driver takes ids for its source's jobs without the lock.
+            shared.accepted.fetch_add(1, Ordering::AcqRel)
+        } else {
+            // Pushes are serialised by the lock and the only writers: a plain store
+            // cannot lose a count.
+            shared.accepted.store(accepted + 1, Ordering::Release);
+            accepted
+        };
+        entry.id = JobId(id);
         queue.items.push_back(entry);
         let driver = queue.driver.take();
         drop(queue);
         if let Some(waker) = driver {
             waker.wake();
         }
-        Push::Accepted(id)
+        Push::Accepted(JobId(id))
     }
 
     #[inline]
@@ -634,12 +713,7 @@ impl<F: TryFuture> Pool<F> {
 
     #[inline]
     fn entry(job: F) -> Entry<F> {
-        Entry {
-            id: JobId(0),
-            job,
-            cancel: None,
-            reply: None,
-        }
+        Entry::new(job)
     }
 
     fn entry_with_handle(job: F) -> (Entry<F>, JobHandle<F::Ok, F::Error>) {
@@ -730,6 +804,7 @@ impl<F: TryFuture> Pool<F> {
             return false;
         }
         queue.closed = true;
+        self.shared.closed.store(true, Ordering::Release);
         let driver = queue.driver.take();
         drop(queue);
         if let Some(waker) = driver {
@@ -1177,13 +1252,17 @@ enum QueueState {
 /// Dropping the driver cancels every accepted job that has not ended: handles receive
 /// [`Outcome::Cancelled`], and the metrics count them as cancelled.
 #[must_use = "jobs only run while the driver is polled"]
-pub struct Driver<F: TryFuture> {
+pub struct Driver<F: TryFuture, S = futures::stream::Empty<F>> {
     shared: Arc<Shared>,
     queue: Arc<Mutex<Queue<Entry<F>>>>,
     exec: Exec<F>,
     out: Outbox<F::Ok, F::Error>,
     /// Queued jobs taken from the queue in one go, started from the front.
     taken: VecDeque<Entry<F>>,
+    /// The stream of [`PoolBuilder::build_stream`], until it ends or the pool closes.
+    source: Option<Pin<Box<S>>>,
+    /// The source gave every job asked for in the last round: it may have more.
+    source_ready: bool,
     /// Accepted jobs that have left the queue (started, or cancelled before), as
     /// published in [`Shared::dequeued`].
     dequeued: u64,
@@ -1192,17 +1271,18 @@ pub struct Driver<F: TryFuture> {
     timeout: Option<(Duration, Arc<dyn Timer>)>,
 }
 
-impl<F: TryFuture> fmt::Debug for Driver<F> {
+impl<F: TryFuture, S> fmt::Debug for Driver<F, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
             .field("max_concurrency", &self.shared.max_concurrency)
             .field("running", &self.exec.running())
             .field("spawned", &matches!(self.exec, Exec::Spawned(_)))
+            .field("stream_fed", &self.source.is_some())
             .finish()
     }
 }
 
-impl<F: TryFuture> Driver<F> {
+impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
     /// Drives every job to its end, discarding the outcomes that would go to the
     /// stream (they are still counted in [`Pool::metrics`]). Use it when every job is
     /// submitted with a [`JobHandle`]; otherwise consume the stream.
@@ -1210,6 +1290,90 @@ impl<F: TryFuture> Driver<F> {
         while self.next().await.is_some() {}
     }
 
+    /// Pulls up to `room` jobs from the source and starts them; returns how many.
+    fn pull(&mut self, room: usize, cx: &mut Context<'_>) -> usize {
+        let Some(mut source) = self.source.take() else {
+            return 0;
+        };
+        self.source_ready = false;
+        if self.shared.closed.load(Ordering::Acquire) {
+            // Closed by `close` or `abort`: the source is not read any more.
+            return 0;
+        }
+        let mut started = 0;
+        let mut ended = false;
+        while started < room {
+            match source.as_mut().poll_next(cx) {
+                Poll::Ready(Some(job)) => {
+                    let mut entry = Entry::new(job);
+                    // Other submitters take their ids under the queue's lock, with
+                    // the same counter.
+                    entry.id = JobId(self.shared.accepted.fetch_add(1, Ordering::AcqRel));
+                    started += 1;
+                    self.start(entry);
+                }
+                Poll::Ready(None) => {
+                    ended = true;
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if ended {
+            // The source's end closes the pool, like `close`.
+            let mut queue = lock(&self.queue);
+            queue.handles -= 1;
+            queue.closed = true;
+            self.shared.closed.store(true, Ordering::Release);
+            queue.driver = None;
+            drop(queue);
+            self.shared.space.notify(usize::MAX);
+        } else {
+            self.source_ready = started == room;
+            self.source = Some(source);
+        }
+        started
+    }
+
+    /// Starts queued jobs, then jobs of the source, while slots are free.
+    fn admit(&mut self, cx: &mut Context<'_>) {
+        let room = (self.shared.max_concurrency - self.exec.running()).min(ADMIT_BATCH);
+        if room == 0 {
+            return;
+        }
+        if self.taken.is_empty() {
+            // With a source, look in the queue only when something waits there.
+            let look = self.source.is_none() || self.shared.queued() > 0;
+            if look && !self.queue_done {
+                // Take every queued job at once: one lock for many starts.
+                let mut queue = lock(&self.queue);
+                std::mem::swap(&mut self.taken, &mut queue.items);
+                self.queue_done = queue.closed;
+                drop(queue);
+                if self.queue_done {
+                    // Closed by `close` or `abort`: the source is not read any more.
+                    self.source = None;
+                }
+            }
+        }
+        let mut started = 0;
+        while started < room {
+            let Some(entry) = self.taken.pop_front() else {
+                break;
+            };
+            started += 1;
+            self.start(entry);
+        }
+        if started < room && self.taken.is_empty() {
+            started += self.pull(room - started, cx);
+        }
+        if started > 0 {
+            self.dequeued(started);
+        }
+    }
+}
+
+impl<F: TryFuture, S> Driver<F, S> {
     fn sink(&mut self) -> Sink<'_, F> {
         Sink {
             shared: &self.shared,
@@ -1256,34 +1420,6 @@ impl<F: TryFuture> Driver<F> {
         }
     }
 
-    /// Starts queued jobs while slots are free.
-    fn admit(&mut self) {
-        let room = (self.shared.max_concurrency - self.exec.running()).min(ADMIT_BATCH);
-        if room == 0 {
-            return;
-        }
-        if self.taken.is_empty() {
-            if self.queue_done {
-                return;
-            }
-            // Take every queued job at once: one lock for many starts.
-            let mut queue = lock(&self.queue);
-            std::mem::swap(&mut self.taken, &mut queue.items);
-            self.queue_done = queue.closed;
-        }
-        let mut started = 0;
-        while started < room {
-            let Some(entry) = self.taken.pop_front() else {
-                break;
-            };
-            started += 1;
-            self.start(entry);
-        }
-        if started > 0 {
-            self.dequeued(started);
-        }
-    }
-
     /// Publishes that `n` more jobs left the queue, and wakes waiting submitters once
     /// it is half empty (not at every freed place: each wake-up then submits a batch).
     fn dequeued(&mut self, n: usize) {
@@ -1300,7 +1436,7 @@ impl<F: TryFuture> Driver<F> {
 
     /// Whether queued jobs wait; stores the waker when none do.
     fn poll_queue(&mut self, cx: &mut Context<'_>) -> QueueState {
-        if !self.taken.is_empty() {
+        if !self.taken.is_empty() || self.source_ready {
             return QueueState::Ready;
         }
         if self.queue_done {
@@ -1324,10 +1460,13 @@ impl<F: TryFuture> Driver<F> {
     fn cancel_all(&mut self) {
         self.abort_handled = true;
         self.out.now = None;
+        self.source = None;
+        self.source_ready = false;
         let mut queued = std::mem::take(&mut self.taken);
         {
             let mut queue = lock(&self.queue);
             queue.closed = true;
+            self.shared.closed.store(true, Ordering::Release);
             queue.driver = None;
             queued.extend(queue.items.drain(..));
         }
@@ -1362,9 +1501,9 @@ impl<F: TryFuture> Driver<F> {
 
 // The driver never relies on its own address: running jobs are pinned in their own
 // boxes (see `slots`), everything else is plain values.
-impl<F: TryFuture> Unpin for Driver<F> {}
+impl<F: TryFuture, S> Unpin for Driver<F, S> {}
 
-impl<F: TryFuture> Stream for Driver<F> {
+impl<F: TryFuture, S: Stream<Item = F>> Stream for Driver<F, S> {
     type Item = Completion<F::Ok, F::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -1381,7 +1520,7 @@ impl<F: TryFuture> Stream for Driver<F> {
             }
             // One round: start what fits, collect what ended.
             this.out.now = None;
-            this.admit();
+            this.admit(cx);
             let mut sink = Sink {
                 shared: &this.shared,
                 out: &mut this.out,
@@ -1427,7 +1566,7 @@ impl<F: TryFuture> Stream for Driver<F> {
     }
 }
 
-impl<F: TryFuture> FusedStream for Driver<F> {
+impl<F: TryFuture, S: Stream<Item = F>> FusedStream for Driver<F, S> {
     fn is_terminated(&self) -> bool {
         self.queue_done
             && self.taken.is_empty()
@@ -1436,7 +1575,7 @@ impl<F: TryFuture> FusedStream for Driver<F> {
     }
 }
 
-impl<F: TryFuture> Drop for Driver<F> {
+impl<F: TryFuture, S> Drop for Driver<F, S> {
     fn drop(&mut self) {
         self.cancel_all();
         self.out.local.flush(&self.shared.recorder);

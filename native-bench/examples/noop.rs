@@ -7,7 +7,8 @@
 //! valgrind --tool=callgrind target/release/examples/noop 200000 64 pool
 //! ```
 //! Arguments: jobs, concurrency (defaults 1000000 64), and the mode: `pool` (the
-//! default) or `buffer_unordered`.
+//! default: a producer task submits), `pool_stream` (the pool pulls from the jobs'
+//! stream) or `buffer_unordered`.
 
 use std::time::Instant;
 
@@ -28,8 +29,9 @@ fn main() {
     let start = Instant::now();
     let n = match mode {
         "pool" => overhead::pool(jobs, c),
+        "pool_stream" => overhead::pool_stream(jobs, c),
         "buffer_unordered" => overhead::buffer_unordered(jobs, c),
-        other => panic!("mode {other:?}: pool or buffer_unordered"),
+        other => panic!("mode {other:?}: pool, pool_stream or buffer_unordered"),
     };
     assert_eq!(n, jobs);
     let wall = start.elapsed();

@@ -29,6 +29,22 @@ pub fn pool(jobs: u64, c: usize) -> u64 {
     })
 }
 
+/// The same jobs through a pool fed by their stream
+/// ([`PoolBuilder::build_stream`](tracepool::PoolBuilder::build_stream)): no producer
+/// task, no queue. Returns how many outcomes came out.
+///
+/// # Panics
+///
+/// If `c` is 0.
+pub fn pool_stream(jobs: u64, c: usize) -> u64 {
+    let jobs = futures::stream::iter(0..jobs).map(|i| async move { Ok::<u64, ()>(i) });
+    let (_pool, driver) = Pool::builder()
+        .max_concurrency(c)
+        .build_stream(jobs)
+        .expect("max_concurrency must be at least 1");
+    futures::executor::block_on(driver.count()) as u64
+}
+
 /// The same jobs through `futures::stream::StreamExt::buffer_unordered`, the pool's
 /// single-thread peer. Returns how many outputs came out.
 ///

@@ -1,5 +1,6 @@
 //! Group `overhead`: 1,000,000 no-op jobs at C = 64 and C = 10,000 through the pool
-//! and its peers, side by side in one run.
+//! (fed by a producer task with `submit`, and fed by the jobs' stream) and its peers,
+//! side by side in one run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,11 @@ const JOBS: u64 = 1_000_000;
 /// both on one `futures::executor` thread.
 fn pool(c: usize) -> u64 {
     tracepool_bench::overhead::pool(JOBS, c)
+}
+
+/// The pool fed by the jobs' stream (`build_stream`), on one thread.
+fn pool_stream(c: usize) -> u64 {
+    tracepool_bench::overhead::pool_stream(JOBS, c)
 }
 
 /// `futures::stream::StreamExt::buffer_unordered` on one thread.
@@ -96,6 +102,9 @@ fn overhead_group(c: &mut Criterion) {
     for limit in [64usize, 10_000] {
         group.bench_function(BenchmarkId::new("pool", limit), |b| {
             b.iter_custom(|iters| timed(iters, || pool(limit)))
+        });
+        group.bench_function(BenchmarkId::new("pool_stream", limit), |b| {
+            b.iter_custom(|iters| timed(iters, || pool_stream(limit)))
         });
         group.bench_function(BenchmarkId::new("buffer_unordered", limit), |b| {
             b.iter_custom(|iters| timed(iters, || buffer_unordered(limit)))
