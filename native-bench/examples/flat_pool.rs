@@ -8,8 +8,8 @@
 //! ```
 //! Arguments: jobs, concurrency, mean latency in ms (defaults 100000 10000 10), and
 //! the mode: `submit` (a producer task, the default), `try_submit` (the consumer tops
-//! the queue up, as the crawl engine does) or `buffer_unordered` (the peer, for a
-//! side-by-side ratio).
+//! the queue up, as the crawl engine does), `stream` (the pool pulls from the jobs'
+//! stream, `build_stream`) or `buffer_unordered` (the peer, for a side-by-side ratio).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,6 +70,30 @@ fn main() {
             cpu.as_secs_f64(),
             ideal.as_secs_f64() / wall.as_secs_f64(),
             stats.mean_overshoot_us()
+        );
+        return;
+    }
+    if std::env::args().nth(4).as_deref() == Some("stream") {
+        // The pool pulls its jobs from their stream (`build_stream`): no producer task.
+        let cpu = cpu_time();
+        let started = Instant::now();
+        let jobs = futures::stream::iter(flat.durations())
+            .map(|duration| sleep_job(duration, Arc::clone(&stats)));
+        let (pool, driver) = Pool::builder()
+            .max_concurrency(c)
+            .build_stream(jobs)
+            .expect("valid pool");
+        let n = async_io::block_on(driver.count());
+        let wall = started.elapsed();
+        let cpu = cpu_time() - cpu;
+        println!(
+            "stream jobs {n} C {c}: wall {:.3} s, cpu {:.3} s, efficiency {:.3}, \
+             mean overshoot {:.0} µs, peak in flight {}",
+            wall.as_secs_f64(),
+            cpu.as_secs_f64(),
+            ideal.as_secs_f64() / wall.as_secs_f64(),
+            stats.mean_overshoot_us(),
+            pool.metrics().peak_in_flight,
         );
         return;
     }
