@@ -8,6 +8,9 @@
 //!   Poll it from one task (`while let Some(c) = driver.next().await`), or spawn
 //!   [`Driver::run`] when every job has its own [`JobHandle`].
 //!
+//! [`PoolBuilder::build_stream`] feeds the driver from a stream of jobs as well: it
+//! pulls the next one whenever a slot is free, like `buffer_unordered`.
+//!
 //! The driver starts queued jobs only while fewer than `C` are in flight, so the bound
 //! holds on every executor: tokio, smol, `futures::executor`, the browser. By default
 //! jobs are polled inside the driver, like `buffer_unordered` does: one task, no
