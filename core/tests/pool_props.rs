@@ -11,17 +11,18 @@ mod pool_common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::channel::mpsc;
 use futures::executor::{ThreadPool, block_on};
 use futures::future::{self, FutureExt};
+use futures::{Stream, StreamExt};
 use pool_common::{DELIBERATE, InFlight, Job, job, quiet_deliberate_panics, yield_now};
 use proptest::prelude::*;
 use tracepool::timer::Sleep;
-use tracepool::{Completion, JobId, Outcome, Pool, Timer};
+use tracepool::{Completion, Driver, JobId, Outcome, Pool, Timer};
 
 /// A timer whose sleeps end after as many polls as the duration has milliseconds.
 /// The pool polls a job's deadline each time it polls the job and finds it pending,
@@ -91,6 +92,9 @@ struct Case {
     c: usize,
     queue: usize,
     spawned: bool,
+    /// Jobs whose outcome goes to the stream come from the driver's source stream
+    /// (`build_stream`) instead of `submit`; inline pools only.
+    stream_fed: bool,
     specs: Vec<Spec>,
     stop: Stop,
 }
@@ -121,14 +125,15 @@ fn case() -> impl Strategy<Value = Case> {
     (
         1usize..=64,
         1usize..=64,
-        any::<bool>(),
+        0u8..3,
         prop::collection::vec(spec(), 0..=80),
         stop,
     )
-        .prop_map(|(c, queue, spawned, specs, stop)| Case {
+        .prop_map(|(c, queue, mode, specs, stop)| Case {
             c,
             queue,
-            spawned,
+            spawned: mode == 1,
+            stream_fed: mode == 2,
             specs,
             stop,
         })
@@ -168,19 +173,50 @@ fn expected(i: usize, spec: Spec) -> Outcome<u64, String> {
     }
 }
 
+/// The source stream of a stream-fed pool, and the indices of the jobs it handed
+/// to the driver, in order.
+struct Feed {
+    tx: mpsc::UnboundedSender<(usize, Job)>,
+    pulled: Arc<Mutex<Vec<usize>>>,
+}
+
 fn run(case: &Case) -> Result<(), TestCaseError> {
     let builder = Pool::builder()
         .max_concurrency(case.c)
         .queue_capacity(case.queue)
         .timeout(Duration::from_millis(TIMEOUT_STEPS))
         .timer(StepTimer);
+    if case.stream_fed {
+        let (tx, rx) = mpsc::unbounded::<(usize, Job)>();
+        let pulled = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&pulled);
+        let source = rx.map(move |(i, job)| {
+            record.lock().unwrap().push(i);
+            job
+        });
+        let (pool, driver) = builder.build_stream(source).expect("valid configuration");
+        return run_with(case, pool, driver, Some(Feed { tx, pulled }));
+    }
     let (pool, driver) = if case.spawned {
         builder.build_spawned(|task| threads().spawn_ok(task))
     } else {
         builder.build()
     }
     .expect("valid configuration");
+    run_with(case, pool, driver, None)
+}
+
+fn run_with<S: Stream<Item = Job>>(
+    case: &Case,
+    pool: Pool<Job>,
+    driver: Driver<Job, S>,
+    feed: Option<Feed>,
+) -> Result<(), TestCaseError> {
     let in_flight = InFlight::default();
+    let (tx, pulled) = match feed {
+        Some(Feed { tx, pulled }) => (Some(tx), Some(pulled)),
+        None => (None, None),
+    };
 
     let producer = async {
         let mut accepted = BTreeMap::new();
@@ -188,6 +224,11 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
         let mut later = Vec::new();
         for (i, spec) in case.specs.iter().copied().enumerate() {
             let work = make_job(i, spec, in_flight.clone());
+            if let (Some(tx), Reply::Stream) = (&tx, spec.reply) {
+                // Accepted if and when the driver pulls it.
+                let _ = tx.unbounded_send((i, work));
+                continue;
+            }
             if spec.reply == Reply::Stream {
                 if let Ok(id) = pool.submit(work).await {
                     accepted.insert(id, i);
@@ -212,7 +253,13 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
             handle.cancel();
         }
         handles.extend(later);
-        pool.close();
+        match tx {
+            // The source's end closes the pool.
+            Some(tx) => drop(tx),
+            None => {
+                pool.close();
+            }
+        }
         (accepted, handles)
     };
     let consumer = async {
@@ -255,28 +302,48 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
     prop_assert!(in_flight.max() as u64 <= m.peak_in_flight);
     prop_assert_eq!(in_flight.current(), 0, "a job was never dropped");
 
-    // Exactly one outcome per accepted job.
+    // Exactly one outcome per accepted job. Jobs pulled from a source stream have
+    // ids the test never saw: they are matched as a whole.
+    let pulled = pulled
+        .map(|p| p.lock().unwrap().clone())
+        .unwrap_or_default();
     let dropped_driver = matches!(case.stop, Stop::DropDriverAfter(_));
     let stopped = case.stop != Stop::None;
     let mut seen = BTreeMap::<JobId, Outcome<u64, String>>::new();
+    let mut from_source = Vec::new();
     for done in streamed.iter().chain(&answered) {
-        prop_assert!(
-            accepted.contains_key(&done.id),
-            "{} was never accepted",
-            done.id
-        );
+        if !accepted.contains_key(&done.id) {
+            prop_assert!(case.stream_fed, "{} was never accepted", done.id);
+            from_source.push(format!("{:?}", done.outcome));
+        }
         let first = seen.insert(done.id, done.outcome.clone());
         prop_assert!(first.is_none(), "{} ended twice", done.id);
     }
     let answered_ids: BTreeSet<_> = answered.iter().map(|c| c.id).collect();
     prop_assert_eq!(answered_ids.len(), answered.len());
     if !dropped_driver {
-        prop_assert_eq!(seen.len(), accepted.len(), "an outcome is missing");
+        prop_assert_eq!(
+            seen.len(),
+            accepted.len() + pulled.len(),
+            "an outcome is missing"
+        );
+        prop_assert_eq!(from_source.len(), pulled.len());
+    }
+    if !stopped {
+        let mut want: Vec<_> = pulled
+            .iter()
+            .map(|&i| format!("{:?}", expected(i, case.specs[i])))
+            .collect();
+        want.sort();
+        from_source.sort();
+        prop_assert_eq!(from_source, want, "the source's jobs' own outcomes");
     }
 
     // Each outcome is the job's own, or a cancellation where one was asked for.
     for (id, outcome) in &seen {
-        let i = accepted[id];
+        let Some(&i) = accepted.get(id) else {
+            continue;
+        };
         let spec = case.specs[i];
         let want = expected(i, spec);
         match spec.reply {
@@ -298,7 +365,7 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
     }
 
     // The counters add up.
-    prop_assert_eq!(m.submitted, accepted.len() as u64);
+    prop_assert_eq!(m.submitted, (accepted.len() + pulled.len()) as u64);
     prop_assert_eq!(m.finished(), m.submitted);
     prop_assert_eq!((m.running, m.queued), (0, 0));
     if !dropped_driver {
