@@ -38,3 +38,107 @@ impl Timer for AsyncIoTimer {
         })
     }
 }
+
+/// async-io's timer with a busy finish: it sleeps on the reactor until shortly before
+/// the deadline, then yields to the executor until the deadline has passed.
+///
+/// A thread that sleeps in the kernel wakes up late, by the machine's idle wake-up
+/// latency (on some virtual machines well over 100 µs even with a 1 ns timer slack).
+/// This timer covers that lateness by waking early and spending the rest of the
+/// interval yielding, which costs CPU: at most the margin per sleep. The margin
+/// adapts to the lateness it observes: about twice its recent average, at most
+/// [`MAX_MARGIN`](Self::MAX_MARGIN). Under load, when the thread seldom idles and
+/// wakes up on time, the margin and its cost shrink.
+///
+/// Its yields only let the thread idle again when the executor checks its reactor
+/// between polls, as `async_io::block_on` and smol do.
+#[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
+#[derive(Debug, Clone)]
+pub struct FinishingTimer {
+    /// Recent lateness of the reactor's wake-ups, in nanoseconds (moving average).
+    lateness_ns: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+#[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
+impl FinishingTimer {
+    /// The largest margin it wakes up early by.
+    pub const MAX_MARGIN: Duration = Duration::from_micros(500);
+
+    /// A timer that has not observed any lateness yet (its first sleeps wake up
+    /// [`MAX_MARGIN`](Self::MAX_MARGIN) early).
+    pub fn new() -> Self {
+        let lateness_ns = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+            Self::MAX_MARGIN.as_nanos() as u64 / 2,
+        ));
+        FinishingTimer { lateness_ns }
+    }
+
+    /// How early the next sleep wakes up.
+    pub fn margin(&self) -> Duration {
+        let lateness = self.lateness_ns.load(std::sync::atomic::Ordering::Relaxed);
+        Duration::from_nanos(lateness.saturating_mul(2)).min(Self::MAX_MARGIN)
+    }
+
+    fn observe(&self, late: Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let late = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
+        // A moving average over about 16 wake-ups; racing updates only lose one.
+        let old = self.lateness_ns.load(Relaxed);
+        let new = old - old / 16 + late / 16;
+        self.lateness_ns.store(new, Relaxed);
+    }
+}
+
+#[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
+impl Default for FinishingTimer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
+impl Timer for FinishingTimer {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        let this = self.clone();
+        Box::pin(async move {
+            let start = std::time::Instant::now();
+            let deadline = start + duration;
+            let margin = this.margin();
+            if duration > margin {
+                let wake = deadline - margin;
+                async_io::Timer::at(wake).await;
+                this.observe(std::time::Instant::now().saturating_duration_since(wake));
+            }
+            futures::future::poll_fn(|cx| {
+                if std::time::Instant::now() >= deadline {
+                    std::task::Poll::Ready(())
+                } else {
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+        })
+    }
+}
+
+#[cfg(all(test, feature = "async-io", not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    /// Sleeps end no earlier than asked, whether shorter or longer than the margin,
+    /// and the margin stays within its bound.
+    #[test]
+    fn finishing_timer_never_wakes_early() {
+        let timer = FinishingTimer::new();
+        async_io::block_on(async {
+            for micros in [0, 50, 300, 800, 2_000, 5_000] {
+                let duration = Duration::from_micros(micros);
+                let start = std::time::Instant::now();
+                timer.sleep(duration).await;
+                assert!(start.elapsed() >= duration, "{micros} µs");
+                assert!(timer.margin() <= FinishingTimer::MAX_MARGIN);
+            }
+        });
+    }
+}
