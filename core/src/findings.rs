@@ -884,7 +884,8 @@ fn bottlenecks(report: &Report) -> Finding {
     let worst_timer =
         first_max(pool.iter().copied(), |r| r.record.timer_overshoot_us).unwrap_or(pool[0]);
     text.push(format!(
-        "Simulated sleeps overshoot by {} µs (median), at most {} µs in {}.",
+        "Simulated sleeps ({} timer) overshoot by {} µs (median), at most {} µs in {}.",
+        worst_timer.record.timer,
         format_number(overshoot),
         format_number(worst_timer.record.timer_overshoot_us),
         label(worst_timer)

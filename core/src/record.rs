@@ -71,6 +71,14 @@ pub struct RunRecord {
     /// Mean actual duration of the simulated sleeps, in milliseconds.
     #[serde(default)]
     pub timer_actual_ms: f64,
+    /// The timer behind the simulated sleeps: `reactor` (async-io's timer) or
+    /// `finishing` (the same, finished by yielding until the deadline).
+    #[serde(default = "reactor")]
+    pub timer: String,
+}
+
+fn reactor() -> String {
+    "reactor".to_owned()
 }
 
 /// One sample of a run's time series, taken every few tens of milliseconds.

@@ -47,6 +47,7 @@ fn run(scenario: &str, model: &str, concurrency: u64, traces: u64) -> ScenarioRu
             timer_sleeps: 0,
             timer_requested_ms: 0.0,
             timer_actual_ms: 0.0,
+            timer: "reactor".to_owned(),
         },
         series: Vec::new(),
     }

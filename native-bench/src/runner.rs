@@ -10,13 +10,42 @@ use tracepool::crawl::ideal::{IdealLimits, simulate};
 use tracepool::crawl::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Model};
 use tracepool::record::{RunRecord, Sample};
 use tracepool::sim::{FlatWorkload, SimConfig, SimWorkload, SleepStats};
-use tracepool::timer::{AsyncIoTimer, Timer};
+use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
 
 use crate::os::{self, AppGauges, Sampler};
 
 /// The simulated latency's 99th percentile, as a multiple of its mean: a long tail, as
 /// network calls have.
 pub const P99_OVER_MEAN: f64 = 10.0;
+
+/// The timer behind the simulated sleeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SleepTimer {
+    /// async-io's timer ([`AsyncIoTimer`]): the thread idles until the deadline,
+    /// and wakes up as late as the machine wakes an idle thread.
+    #[default]
+    Reactor,
+    /// async-io's timer woken early, then yielding until the deadline
+    /// ([`FinishingTimer`]): closer to the deadline, at a CPU cost.
+    Finishing,
+}
+
+impl SleepTimer {
+    /// `reactor` or `finishing`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SleepTimer::Reactor => "reactor",
+            SleepTimer::Finishing => "finishing",
+        }
+    }
+
+    fn make(self) -> Arc<dyn Timer> {
+        match self {
+            SleepTimer::Reactor => Arc::new(AsyncIoTimer),
+            SleepTimer::Finishing => Arc::new(FinishingTimer::new()),
+        }
+    }
+}
 
 /// What a run crawls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,6 +101,8 @@ pub struct RunSpec {
     pub seed: u64,
     /// How often the OS sampler takes a sample.
     pub sample_interval: Duration,
+    /// The timer behind the simulated sleeps (and the timeouts).
+    pub timer: SleepTimer,
 }
 
 impl Default for RunSpec {
@@ -89,6 +120,7 @@ impl Default for RunSpec {
             cpu_us: 0.0,
             seed: 42,
             sample_interval: Duration::from_millis(20),
+            timer: SleepTimer::Reactor,
         }
     }
 }
@@ -213,7 +245,7 @@ pub fn run<O>(spec: &RunSpec, seeds: Option<Vec<Trace>>, observer: O) -> Result<
 where
     O: FnMut(&CrawlEvent<'_>),
 {
-    let timer: Arc<dyn Timer> = Arc::new(AsyncIoTimer);
+    let timer = spec.timer.make();
     let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
     let config = CrawlConfig {
         model: spec.model,
@@ -276,6 +308,7 @@ where
         timer_sleeps: sleeps.count,
         timer_requested_ms: mean_ms(sleeps.requested, sleeps.count),
         timer_actual_ms: mean_ms(sleeps.requested + sleeps.overshoot, sleeps.count),
+        timer: spec.timer.name().to_owned(),
     };
     Ok(RunOutput {
         record,

@@ -36,7 +36,7 @@ fn run_json(args: &[&str]) -> Value {
     serde_json::from_str(stdout.trim()).expect("stdout is one JSON object")
 }
 
-const FIELDS: [(&str, &str); 27] = [
+const FIELDS: [(&str, &str); 28] = [
     ("model", "string"),
     ("workload", "string"),
     ("traces", "integer"),
@@ -64,6 +64,7 @@ const FIELDS: [(&str, &str); 27] = [
     ("timer_sleeps", "integer"),
     ("timer_requested_ms", "number"),
     ("timer_actual_ms", "number"),
+    ("timer", "string"),
 ];
 
 fn check_record(record: &Value, model: &str, workload: &str, traces: u64, c: u64) {
@@ -155,6 +156,20 @@ fn same_discoveries_under_every_model() {
     assert_eq!(discovered[0], discovered[2]);
 }
 
+/// The timer is chosen per run and named in the record; the finishing timer never
+/// wakes a sleep early, so the requested and actual means keep their order.
+#[test]
+fn timer_choice_is_recorded() {
+    for timer in ["reactor", "finishing"] {
+        let record = run_json(&["--traces", "60", "--latency-ms", "2", "--timer", timer]);
+        check_record(&record, "pool", "crawl", 60, 10);
+        assert_eq!(record["timer"], timer);
+        let requested = record["timer_requested_ms"].as_f64().unwrap();
+        let actual = record["timer_actual_ms"].as_f64().unwrap();
+        assert!(actual >= requested, "{timer}: {actual} < {requested} ms");
+    }
+}
+
 #[test]
 fn timeouts_are_counted() {
     let record = run_json(&[
@@ -238,6 +253,8 @@ fn bad_environment_variable() {
 fn bad_flags() {
     let cases: &[(&[&str], &str)] = &[
         (&["run", "--traces", "0"], "--traces"),
+        (&["run", "--traces", "10", "--timer", "tokio"], "--timer"),
+        (&["report", "--timer", "fast"], "--timer"),
         (&["run", "--traces", "abc"], "--traces"),
         (&["run", "--traces", "99999999999"], "--traces"),
         (
