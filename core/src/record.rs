@@ -72,7 +72,8 @@ pub struct RunRecord {
     #[serde(default)]
     pub timer_actual_ms: f64,
     /// The timer behind the simulated sleeps: `reactor` (async-io's timer) or
-    /// `finishing` (the same, finished by yielding until the deadline).
+    /// `finishing` (the same, finished by yielding until the deadline). Records
+    /// written before this field existed used `reactor`.
     #[serde(default = "reactor")]
     pub timer: String,
 }

@@ -91,9 +91,10 @@ enum ModelChoice {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TimerChoice {
-    /// async-io's timer: the thread idles until the deadline (least CPU).
+    /// async-io's timer: the thread idles until the deadline and wakes up as late as
+    /// the machine wakes an idle thread (least CPU).
     Reactor,
-    /// async-io's timer woken early, then yielding until the deadline: closer to the
+    /// async-io's timer woken early, then yielding until the deadline: close to the
     /// requested durations, at a CPU cost that counts in the CPU figures.
     Finishing,
 }
@@ -141,7 +142,7 @@ struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_enum, default_value = "reactor")]
+    #[arg(long, value_enum, default_value = "finishing")]
     timer: TimerChoice,
 }
 
@@ -155,7 +156,7 @@ impl Default for ReportArgs {
             latency_ms: DEFAULT_LATENCY_MS,
             compare: None,
             profile: None,
-            timer: TimerChoice::Reactor,
+            timer: TimerChoice::Finishing,
         }
     }
 }
@@ -205,7 +206,7 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_enum, default_value = "reactor")]
+    #[arg(long, value_enum, default_value = "finishing")]
     timer: TimerChoice,
 }
 

@@ -23,10 +23,10 @@ pub const P99_OVER_MEAN: f64 = 10.0;
 pub enum SleepTimer {
     /// async-io's timer ([`AsyncIoTimer`]): the thread idles until the deadline,
     /// and wakes up as late as the machine wakes an idle thread.
-    #[default]
     Reactor,
     /// async-io's timer woken early, then yielding until the deadline
-    /// ([`FinishingTimer`]): closer to the deadline, at a CPU cost.
+    /// ([`FinishingTimer`]): close to the deadline, at a CPU cost. The default.
+    #[default]
     Finishing,
 }
 
@@ -120,7 +120,7 @@ impl Default for RunSpec {
             cpu_us: 0.0,
             seed: 42,
             sample_interval: Duration::from_millis(20),
-            timer: SleepTimer::Reactor,
+            timer: SleepTimer::Finishing,
         }
     }
 }
