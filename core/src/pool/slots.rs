@@ -18,7 +18,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use futures::future::TryFuture;
 use futures::task::AtomicWaker;
 
-use super::{Entry, Running, Sink, lock};
+use super::driver::Sink;
+use super::queue::{Entry, lock};
+use super::running::Running;
 use crate::outcome::Outcome;
 use crate::timer::Sleep;
 
@@ -185,7 +187,7 @@ impl<F: TryFuture> Slots<F> {
         }
     }
 
-    /// Ends every running job as [`Outcome::Cancelled`], in slot order.
+    /// Ends every running job as [`Outcome::Cancelled`](crate::Outcome::Cancelled), in slot order.
     pub(super) fn cancel_all(&mut self, sink: &mut Sink<'_, F>) {
         for (index, slot) in self.slots.iter_mut().enumerate() {
             if slot.task.is_running() {

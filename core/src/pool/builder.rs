@@ -1,0 +1,248 @@
+//! [`PoolBuilder`](super::PoolBuilder): a pool's settings, their validation, and the
+//! three ways to build one.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::future::TryFuture;
+use futures::stream::Stream;
+use futures::task::AtomicWaker;
+
+use crate::metrics::{LocalRecorder, Recorder};
+use crate::timer::Timer;
+
+use super::driver::{Driver, Exec, Outbox};
+use super::error::BuildError;
+use super::queue::{Queue, Shared};
+use super::running::{Done, Running};
+use super::slots::Slots;
+use super::spawned::{Spawn, Spawned, SpawnedJob};
+use super::submit::Pool;
+
+/// Queue capacity used when [`PoolBuilder::queue_capacity`](super::PoolBuilder::queue_capacity) is not called.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+
+/// Configures and builds a pool. See [`Pool::builder`](super::Pool::builder).
+#[derive(Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PoolBuilder {
+    pub(super) max_concurrency: Option<usize>,
+    pub(super) queue_capacity: Option<usize>,
+    pub(super) timeout: Option<Duration>,
+    pub(super) timer: Option<Arc<dyn Timer>>,
+}
+
+impl fmt::Debug for PoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("max_concurrency", &self.max_concurrency)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("timeout", &self.timeout)
+            .field("timer", &self.timer)
+            .finish()
+    }
+}
+
+impl PoolBuilder {
+    /// The most jobs in flight at once, `C`. Required, at least 1.
+    pub fn max_concurrency(mut self, max: usize) -> Self {
+        self.max_concurrency = Some(max);
+        self
+    }
+
+    /// How many accepted jobs may wait for a slot before [`Pool::submit`](super::Pool::submit) waits and
+    /// [`Pool::try_submit`](super::Pool::try_submit) answers [`TrySubmitError::Full`](super::TrySubmitError::Full). At least 1; default
+    /// [`DEFAULT_QUEUE_CAPACITY`].
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = Some(capacity);
+        self
+    }
+
+    /// A job still running this long after it started is dropped and ends as
+    /// [`Outcome::TimedOut`](crate::Outcome::TimedOut); its slot is freed at once. Needs a [`timer`](Self::timer).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The timer that enforces [`timeout`](Self::timeout).
+    pub fn timer(mut self, timer: impl Timer) -> Self {
+        self.timer = Some(Arc::new(timer));
+        self
+    }
+
+    /// The same as [`timer`](Self::timer), for a timer already shared.
+    pub fn shared_timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
+        self
+    }
+
+    pub(super) fn validate(&self) -> Result<Config, BuildError> {
+        let max_concurrency = match self.max_concurrency {
+            None => return Err(BuildError::MissingMaxConcurrency),
+            Some(0) => return Err(BuildError::ZeroMaxConcurrency),
+            Some(c) => c,
+        };
+        let queue_capacity = match self.queue_capacity {
+            Some(0) => return Err(BuildError::ZeroQueueCapacity),
+            Some(q) => q,
+            None => DEFAULT_QUEUE_CAPACITY,
+        };
+        let timeout = match (self.timeout, &self.timer) {
+            (Some(t), _) if t.is_zero() => return Err(BuildError::ZeroTimeout),
+            (Some(_), None) => return Err(BuildError::TimeoutWithoutTimer),
+            (Some(t), Some(timer)) => Some((t, Arc::clone(timer))),
+            (None, _) => None,
+        };
+        Ok(Config {
+            max_concurrency,
+            queue_capacity,
+            timeout,
+        })
+    }
+
+    /// Builds a pool whose jobs are polled inside its [`Driver`](super::Driver).
+    ///
+    /// Jobs need not be `Send`: this works on single-threaded executors and in the
+    /// browser. All jobs share the driver's task, hence one core.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`](super::BuildError) naming the invalid field.
+    pub fn build<F: TryFuture>(self) -> Result<(Pool<F>, Driver<F>), BuildError> {
+        let config = self.validate()?;
+        Ok(make(config, Exec::Inline(Slots::new()), None))
+    }
+
+    /// Builds a pool fed by the stream `jobs` as well as by its [`Pool`](super::Pool) handles; its
+    /// jobs are polled inside the [`Driver`](super::Driver), as with [`build`](Self::build).
+    ///
+    /// Whenever a slot is free and the queue is empty, the driver pulls the next job
+    /// from `jobs`, the way `buffer_unordered` does: those jobs never wait in the
+    /// queue, and nothing is pulled that could not start. The pool closes when the
+    /// stream ends (the returned [`Pool`](super::Pool) can add jobs until then, and gives metrics
+    /// and [`Pool::abort`](super::Pool::abort) throughout); dropping every `Pool` handle does not close it
+    /// before. [`Pool::close`](super::Pool::close) and [`Pool::abort`](super::Pool::abort) drop the stream unread: jobs not
+    /// pulled by then were never accepted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use tracepool::Pool;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let jobs = futures::stream::iter(0..100u64).map(|i| async move { Ok::<u64, ()>(i) });
+    /// let (pool, driver) = Pool::builder().max_concurrency(8).build_stream(jobs)?;
+    /// let outcomes: Vec<_> = driver.collect().await;
+    /// assert_eq!(outcomes.len(), 100);
+    /// assert!(pool.metrics().peak_in_flight <= 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`](super::BuildError) naming the invalid field.
+    #[allow(clippy::type_complexity)] // the two halves, as every `build*` returns
+    pub fn build_stream<S>(self, jobs: S) -> Result<(Pool<S::Item>, Driver<S::Item, S>), BuildError>
+    where
+        S: Stream,
+        S::Item: TryFuture,
+    {
+        let config = self.validate()?;
+        Ok(make(config, Exec::Inline(Slots::new()), Some(jobs)))
+    }
+
+    /// Builds a pool whose [`Driver`](super::Driver) spawns each started job as its own task through
+    /// `spawner`, so that CPU-heavy jobs use every core of a multi-thread executor.
+    /// The driver still starts a job only while fewer than `C` are in flight.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`](super::BuildError) naming the invalid field.
+    pub fn build_spawned<F>(self, spawner: impl Spawn) -> Result<(Pool<F>, Driver<F>), BuildError>
+    where
+        F: TryFuture + Send + 'static,
+        F::Ok: Send + 'static,
+        F::Error: Send + 'static,
+    {
+        let config = self.validate()?;
+        let (done_tx, done_rx) = mpsc::unbounded::<Done<F::Ok, F::Error>>();
+        let launch = move |running: Running<F>, shared: Arc<Shared>| {
+            let task = SpawnedJob {
+                running: Some(Box::pin(running)),
+                done_tx: done_tx.clone(),
+                shared,
+            };
+            spawner.spawn(Box::pin(task));
+        };
+        let exec = Exec::Spawned(Spawned {
+            launch: Box::new(launch),
+            done_rx,
+            running: HashMap::new(),
+        });
+        Ok(make(config, exec, None))
+    }
+}
+
+pub(super) struct Config {
+    pub(super) max_concurrency: usize,
+    pub(super) queue_capacity: usize,
+    pub(super) timeout: Option<(Duration, Arc<dyn Timer>)>,
+}
+
+pub(super) fn make<F: TryFuture, S>(
+    config: Config,
+    exec: Exec<F>,
+    source: Option<S>,
+) -> (Pool<F>, Driver<F, S>) {
+    let shared = Arc::new(Shared {
+        recorder: Recorder::new(),
+        aborted: AtomicBool::new(false),
+        abort_waker: AtomicWaker::new(),
+        space: event_listener::Event::new(),
+        max_concurrency: config.max_concurrency,
+        queue_capacity: config.queue_capacity,
+        accepted: AtomicU64::new(0),
+        dequeued: AtomicU64::new(0),
+        space_wanted: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
+        stream_fed: source.is_some(),
+    });
+    let queue = Arc::new(Mutex::new(Queue {
+        items: VecDeque::new(),
+        closed: false,
+        // The source stream, if any, holds the queue open like a `Pool` handle.
+        handles: 1 + usize::from(source.is_some()),
+        driver: None,
+    }));
+    let pool = Pool {
+        shared: Arc::clone(&shared),
+        queue: Arc::clone(&queue),
+        submitted: AtomicU32::new(0),
+    };
+    let driver = Driver {
+        shared,
+        queue,
+        exec,
+        out: Outbox {
+            local: LocalRecorder::default(),
+            ready: VecDeque::new(),
+            now: None,
+        },
+        taken: VecDeque::new(),
+        source: source.map(Box::pin),
+        source_ready: false,
+        dequeued: 0,
+        queue_done: false,
+        abort_handled: false,
+        timeout: config.timeout,
+    };
+    (pool, driver)
+}

@@ -1,0 +1,520 @@
+//! The [`Driver`](super::Driver): starts queued (or stream-fed) jobs while fewer than
+//! `C` are in flight, collects the ended ones and yields their outcomes.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::future::TryFuture;
+use futures::stream::{FusedStream, Stream, StreamExt};
+use web_time::Instant;
+
+use crate::metrics::LocalRecorder;
+use crate::outcome::{Completion, JobId, Outcome};
+use crate::timer::Timer;
+
+use super::queue::{Entry, Queue, Reply, Shared, lock};
+use super::running::{Done, Running, latency};
+use super::slots::Slots;
+use super::spawned::{Spawned, finish_orphan};
+
+/// How many rounds (admit queued jobs, collect finished ones) the driver runs in one
+/// poll before it yields to the executor, so that a flood of ready jobs cannot starve
+/// other tasks.
+pub(super) const POLL_BUDGET: usize = 32;
+
+/// At most this many queued jobs are started in one round (which reads the clock once):
+/// starts and ends then alternate in groups, so a slot freed by a job that ended is
+/// reused by the next one while it is still in the cache.
+pub(super) const ADMIT_BATCH: usize = 32;
+
+/// At most this many finished jobs are collected in one round; they share one clock
+/// reading.
+pub(super) const ROUND_BATCH: usize = 64;
+
+pub(super) enum Exec<F: TryFuture> {
+    Inline(Slots<F>),
+    Spawned(Spawned<F>),
+}
+
+impl<F: TryFuture> Exec<F> {
+    pub(super) fn running(&self) -> usize {
+        match self {
+            Exec::Inline(slots) => slots.running(),
+            Exec::Spawned(s) => s.running.len(),
+        }
+    }
+
+    /// Collects ended jobs (at most [`ROUND_BATCH`]) into `sink`. Returns whether any
+    /// job was polled or collected, and whether none is running any more.
+    pub(super) fn collect(&mut self, cx: &mut Context<'_>, sink: &mut Sink<'_, F>) -> (bool, bool) {
+        match self {
+            Exec::Inline(slots) => {
+                let polled = slots.poll_woken(cx, ROUND_BATCH, sink);
+                (polled.is_ready(), slots.running() == 0)
+            }
+            Exec::Spawned(s) => {
+                for n in 0..ROUND_BATCH {
+                    if s.running.is_empty() {
+                        return (n > 0, true);
+                    }
+                    let Poll::Ready(done) = s.done_rx.poll_next_unpin(cx) else {
+                        return (n > 0, false);
+                    };
+                    // The driver holds a sender (inside `launch`): the channel never
+                    // ends.
+                    let done = done.expect("completion channel outlives the driver");
+                    s.running.remove(&done.id);
+                    sink.finish(done, true);
+                }
+                (true, s.running.is_empty())
+            }
+        }
+    }
+}
+
+/// The driver's accounting and the outcomes waiting to be yielded.
+pub(super) struct Outbox<T, E> {
+    pub(super) local: LocalRecorder,
+    pub(super) ready: VecDeque<Completion<T, E>>,
+    /// The clock reading of the current round, taken when first needed.
+    pub(super) now: Option<Instant>,
+}
+
+impl<T, E> Outbox<T, E> {
+    #[inline]
+    pub(super) fn now(&mut self) -> Instant {
+        *self.now.get_or_insert_with(Instant::now)
+    }
+}
+
+/// Where ended jobs go.
+pub(super) struct Sink<'a, F: TryFuture> {
+    pub(super) shared: &'a Shared,
+    pub(super) out: &'a mut Outbox<F::Ok, F::Error>,
+}
+
+impl<F: TryFuture> Sink<'_, F> {
+    /// Accounts for an ended job and delivers it: to its handle if it has a live
+    /// one, else to the stream.
+    pub(super) fn finish(&mut self, done: Done<F::Ok, F::Error>, started: bool) {
+        let (completion, reply) = done.completion(self.out.now());
+        self.deliver(completion, reply, started);
+    }
+
+    /// Accounts for a job that ended at this round's clock reading.
+    #[inline]
+    pub(super) fn ended_now(
+        &mut self,
+        id: JobId,
+        outcome: Outcome<F::Ok, F::Error>,
+        started: Instant,
+        reply: Option<Reply<F::Ok, F::Error>>,
+    ) {
+        let completion = Completion {
+            id,
+            outcome,
+            latency: latency(started, self.out.now()),
+        };
+        self.deliver(completion, reply, true);
+    }
+
+    #[inline]
+    pub(super) fn deliver(
+        &mut self,
+        completion: Completion<F::Ok, F::Error>,
+        reply: Option<Reply<F::Ok, F::Error>>,
+        started: bool,
+    ) {
+        let latency = started.then_some(completion.latency);
+        self.out
+            .local
+            .finished(&self.shared.recorder, completion.outcome.kind(), latency);
+        let completion = match reply {
+            None => completion,
+            Some(reply) => match reply.send(completion) {
+                Ok(()) => return,
+                Err(completion) => completion,
+            },
+        };
+        self.out.ready.push_back(completion);
+    }
+}
+
+pub(super) enum QueueState {
+    /// Jobs are waiting.
+    Ready,
+    /// The queue is closed and empty.
+    Done,
+    /// Empty; the driver's waker is stored.
+    Waiting,
+}
+
+/// Runs the jobs of a [`Pool`](super::Pool) and yields their [`Completion`](crate::Completion)s in completion order.
+///
+/// Jobs only make progress while the driver is polled: keep one task polling it
+/// (`while let Some(c) = driver.next().await`) or spawn [`Driver::run`](super::Driver::run). The stream
+/// ends once the pool is closed (by [`Pool::close`](super::Pool::close), [`Pool::abort`](super::Pool::abort) or dropping every
+/// `Pool`) and every accepted job has ended.
+///
+/// Outcomes of jobs submitted with a [`JobHandle`](super::JobHandle) go to the handle, not the stream.
+///
+/// Latencies are read from the clock once per driver round (a round starts the
+/// queued jobs that fit and collects up to 64 finished ones), which keeps the
+/// per-job cost low; their error is the length of a round, microseconds.
+///
+/// Dropping the driver cancels every accepted job that has not ended: handles receive
+/// [`Outcome::Cancelled`](crate::Outcome::Cancelled), and the metrics count them as cancelled.
+#[must_use = "jobs only run while the driver is polled"]
+pub struct Driver<F: TryFuture, S = futures::stream::Empty<F>> {
+    pub(super) shared: Arc<Shared>,
+    pub(super) queue: Arc<Mutex<Queue<Entry<F>>>>,
+    pub(super) exec: Exec<F>,
+    pub(super) out: Outbox<F::Ok, F::Error>,
+    /// Queued jobs taken from the queue in one go, started from the front.
+    pub(super) taken: VecDeque<Entry<F>>,
+    /// The stream of [`PoolBuilder::build_stream`](super::PoolBuilder::build_stream), until it ends or the pool closes.
+    pub(super) source: Option<Pin<Box<S>>>,
+    /// The source gave every job asked for in the last round: it may have more.
+    pub(super) source_ready: bool,
+    /// Accepted jobs that have left the queue (started, or cancelled before), as
+    /// published in [`Shared::dequeued`].
+    pub(super) dequeued: u64,
+    pub(super) queue_done: bool,
+    pub(super) abort_handled: bool,
+    pub(super) timeout: Option<(Duration, Arc<dyn Timer>)>,
+}
+
+impl<F: TryFuture, S> fmt::Debug for Driver<F, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("max_concurrency", &self.shared.max_concurrency)
+            .field("running", &self.exec.running())
+            .field("spawned", &matches!(self.exec, Exec::Spawned(_)))
+            .field("stream_fed", &self.source.is_some())
+            .finish()
+    }
+}
+
+impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
+    /// Drives every job to its end, discarding the outcomes that would go to the
+    /// stream (they are still counted in [`Pool::metrics`](super::Pool::metrics)). Use it when every job is
+    /// submitted with a [`JobHandle`](super::JobHandle); otherwise consume the stream.
+    pub async fn run(mut self) {
+        while self.next().await.is_some() {}
+    }
+
+    /// Pulls up to `room` jobs from the source and starts them; returns how many.
+    pub(super) fn pull(&mut self, room: usize, cx: &mut Context<'_>) -> usize {
+        let Some(mut source) = self.source.take() else {
+            return 0;
+        };
+        self.source_ready = false;
+        if self.shared.closed.load(Ordering::Acquire) {
+            // Closed by `close` or `abort`: the source is not read any more.
+            return 0;
+        }
+        let mut started = 0;
+        let mut ended = false;
+        while started < room {
+            match source.as_mut().poll_next(cx) {
+                Poll::Ready(Some(job)) => {
+                    let mut entry = Entry::new(job);
+                    // Other submitters take their ids under the queue's lock, with
+                    // the same counter.
+                    entry.id = JobId(self.shared.accepted.fetch_add(1, Ordering::AcqRel));
+                    started += 1;
+                    self.start(entry);
+                }
+                Poll::Ready(None) => {
+                    ended = true;
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if ended {
+            // The source's end closes the pool, like `close`.
+            let mut queue = lock(&self.queue);
+            queue.handles -= 1;
+            queue.closed = true;
+            self.shared.closed.store(true, Ordering::Release);
+            queue.driver = None;
+            drop(queue);
+            self.shared.space.notify(usize::MAX);
+        } else {
+            self.source_ready = started == room;
+            self.source = Some(source);
+        }
+        started
+    }
+
+    /// Starts queued jobs, then jobs of the source, while slots are free.
+    pub(super) fn admit(&mut self, cx: &mut Context<'_>) {
+        let room = (self.shared.max_concurrency - self.exec.running()).min(ADMIT_BATCH);
+        if room == 0 {
+            return;
+        }
+        if self.taken.is_empty() {
+            // With a source, look in the queue only when something waits there.
+            let look = self.source.is_none() || self.shared.queued() > 0;
+            if look && !self.queue_done {
+                // Take every queued job at once: one lock for many starts.
+                let mut queue = lock(&self.queue);
+                std::mem::swap(&mut self.taken, &mut queue.items);
+                self.queue_done = queue.closed;
+                drop(queue);
+                if self.queue_done {
+                    // Closed by `close` or `abort`: the source is not read any more.
+                    self.source = None;
+                }
+            }
+        }
+        let mut started = 0;
+        while started < room {
+            let Some(entry) = self.taken.pop_front() else {
+                break;
+            };
+            started += 1;
+            self.start(entry);
+        }
+        if started < room && self.taken.is_empty() {
+            started += self.pull(room - started, cx);
+        }
+        if started > 0 {
+            self.dequeued(started);
+        }
+    }
+}
+
+impl<F: TryFuture, S> Driver<F, S> {
+    pub(super) fn sink(&mut self) -> Sink<'_, F> {
+        Sink {
+            shared: &self.shared,
+            out: &mut self.out,
+        }
+    }
+
+    /// Ends a queued job that never started.
+    pub(super) fn cancel_queued(&mut self, entry: Entry<F>) {
+        let now = self.out.now();
+        let done = Done {
+            id: entry.id,
+            outcome: Outcome::Cancelled,
+            started: now,
+            ended: Some(now),
+            reply: entry.reply,
+        };
+        self.sink().finish(done, false);
+    }
+
+    #[inline]
+    pub(super) fn start(&mut self, entry: Entry<F>) {
+        if entry.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            self.cancel_queued(entry);
+            return;
+        }
+        self.out.local.started();
+        let deadline = self.timeout.as_ref().map(|(d, timer)| timer.sleep(*d));
+        match &mut self.exec {
+            Exec::Inline(slots) => {
+                let mut sink = Sink {
+                    shared: &self.shared,
+                    out: &mut self.out,
+                };
+                slots.start(entry, deadline, &mut sink);
+            }
+            Exec::Spawned(s) => {
+                let mut running = Running::new(entry, deadline, self.out.now());
+                running.stamp_end = true;
+                let cancel = running.cancel.get_or_insert_with(Default::default);
+                s.running.insert(running.id, Arc::clone(cancel));
+                (s.launch)(running, Arc::clone(&self.shared));
+            }
+        }
+    }
+
+    /// Publishes that `n` more jobs left the queue, and wakes waiting submitters once
+    /// it is half empty (not at every freed place: each wake-up then submits a batch).
+    pub(super) fn dequeued(&mut self, n: usize) {
+        self.dequeued += n as u64;
+        let shared = &self.shared;
+        shared.dequeued.store(self.dequeued, Ordering::Release);
+        if shared.space_wanted.load(Ordering::Acquire)
+            && shared.queued() <= shared.queue_capacity as u64 / 2
+        {
+            shared.space_wanted.store(false, Ordering::Release);
+            shared.space.notify(usize::MAX);
+        }
+    }
+
+    /// Whether queued jobs wait; stores the waker when none do.
+    pub(super) fn poll_queue(&mut self, cx: &mut Context<'_>) -> QueueState {
+        if !self.taken.is_empty() || self.source_ready {
+            return QueueState::Ready;
+        }
+        if self.queue_done {
+            return QueueState::Done;
+        }
+        let mut queue = lock(&self.queue);
+        if !queue.items.is_empty() {
+            QueueState::Ready
+        } else if queue.closed {
+            QueueState::Done
+        } else {
+            match &mut queue.driver {
+                Some(waker) => waker.clone_from(cx.waker()),
+                slot @ None => *slot = Some(cx.waker().clone()),
+            }
+            QueueState::Waiting
+        }
+    }
+
+    /// Cancels every accepted job (abort, or the driver going away).
+    pub(super) fn cancel_all(&mut self) {
+        self.abort_handled = true;
+        self.out.now = None;
+        self.source = None;
+        self.source_ready = false;
+        let mut queued = std::mem::take(&mut self.taken);
+        {
+            let mut queue = lock(&self.queue);
+            queue.closed = true;
+            self.shared.closed.store(true, Ordering::Release);
+            queue.driver = None;
+            queued.extend(queue.items.drain(..));
+        }
+        self.dequeued += queued.len() as u64;
+        self.shared.dequeued.store(self.dequeued, Ordering::Release);
+        self.shared.space.notify(usize::MAX);
+        self.queue_done = true;
+        for entry in queued {
+            self.cancel_queued(entry);
+        }
+        match &mut self.exec {
+            Exec::Inline(slots) => {
+                let mut sink = Sink {
+                    shared: &self.shared,
+                    out: &mut self.out,
+                };
+                slots.cancel_all(&mut sink);
+            }
+            // Spawned jobs notice their token at once and report back.
+            Exec::Spawned(s) => s.running.values().for_each(|c| c.cancel()),
+        }
+    }
+
+    /// Goes idle: publishes buffered latencies, and makes sure an abort from now on
+    /// wakes this task. Returns `true` if an abort arrived meanwhile.
+    pub(super) fn park(&mut self, cx: &mut Context<'_>) -> bool {
+        self.out.local.flush(&self.shared.recorder);
+        self.shared.abort_waker.register(cx.waker());
+        !self.abort_handled && self.shared.aborted.load(Ordering::Acquire)
+    }
+}
+
+// The driver never relies on its own address: running jobs are pinned in their own
+// boxes (see `slots`), everything else is plain values.
+impl<F: TryFuture, S> Unpin for Driver<F, S> {}
+
+impl<F: TryFuture, S: Stream<Item = F>> Stream for Driver<F, S> {
+    type Item = Completion<F::Ok, F::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        for _ in 0..POLL_BUDGET {
+            if let Some(c) = this.out.ready.pop_front() {
+                // Readers of the metrics see this job counted once it is yielded.
+                this.out.local.publish(&this.shared.recorder);
+                return Poll::Ready(Some(c));
+            }
+            if !this.abort_handled && this.shared.aborted.load(Ordering::Acquire) {
+                this.cancel_all();
+                continue;
+            }
+            // One round: start what fits, collect what ended.
+            this.out.now = None;
+            this.admit(cx);
+            let mut sink = Sink {
+                shared: &this.shared,
+                out: &mut this.out,
+            };
+            let (progressed, idle) = this.exec.collect(cx, &mut sink);
+            if progressed || !this.out.ready.is_empty() {
+                continue;
+            }
+            if this.queue_done && this.taken.is_empty() {
+                if idle {
+                    this.out.local.flush(&this.shared.recorder);
+                    return Poll::Ready(None);
+                }
+                if this.park(cx) {
+                    continue;
+                }
+                return Poll::Pending;
+            }
+            if this.exec.running() < this.shared.max_concurrency {
+                // Room for more: jobs may wait in the queue, or we wait for them.
+                match this.poll_queue(cx) {
+                    QueueState::Ready => continue,
+                    QueueState::Done => {
+                        this.queue_done = true;
+                        continue;
+                    }
+                    QueueState::Waiting => {}
+                }
+            }
+            // Full, or nothing queued: a finishing job or a submission wakes us.
+            if this.park(cx) {
+                continue;
+            }
+            return Poll::Pending;
+        }
+        this.out.local.flush(&this.shared.recorder);
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.out.ready.len(), None)
+    }
+}
+
+impl<F: TryFuture, S: Stream<Item = F>> FusedStream for Driver<F, S> {
+    fn is_terminated(&self) -> bool {
+        self.queue_done
+            && self.taken.is_empty()
+            && self.out.ready.is_empty()
+            && self.exec.running() == 0
+    }
+}
+
+impl<F: TryFuture, S> Drop for Driver<F, S> {
+    fn drop(&mut self) {
+        self.cancel_all();
+        self.out.local.flush(&self.shared.recorder);
+        if let Exec::Spawned(s) = &mut self.exec {
+            // From now on spawned jobs that end account for themselves. Those that
+            // reported before still wait in the channel: account for them the same
+            // way, or they would never be counted and their handles never answered.
+            s.done_rx.close();
+            loop {
+                match s.done_rx.try_recv() {
+                    Ok(done) => finish_orphan(&self.shared, done),
+                    Err(mpsc::TryRecvError::Closed) => break,
+                    // A job is between counting its message in and queueing it.
+                    Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+                }
+            }
+        }
+        // Outcomes meant for the stream cannot be delivered any more; they were
+        // counted. Spawned jobs report to their handles themselves.
+        self.out.ready.clear();
+    }
+}

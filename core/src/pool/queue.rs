@@ -1,0 +1,110 @@
+//! The state both halves of a pool share: the queue of accepted jobs waiting for a
+//! slot, and the counters published with one writer each.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+use futures::channel::oneshot;
+use futures::future::TryFuture;
+use futures::task::AtomicWaker;
+
+use crate::metrics::Recorder;
+use crate::outcome::{Completion, JobId};
+
+use super::handle::CancelToken;
+
+/// What every half of a pool shares, whatever its job type.
+pub(crate) struct Shared {
+    pub(super) recorder: Recorder,
+    pub(super) aborted: AtomicBool,
+    /// The driver's waker for [`Pool::abort`](super::Pool::abort), registered whenever it goes idle.
+    pub(super) abort_waker: AtomicWaker,
+    /// Submitters waiting for room in a full queue.
+    pub(super) space: event_listener::Event,
+    pub(super) max_concurrency: usize,
+    pub(super) queue_capacity: usize,
+    /// Jobs ever accepted; also the next job id. Written under the queue's lock.
+    pub(super) accepted: AtomicU64,
+    /// Accepted jobs that have left the queue; written by the driver only.
+    pub(super) dequeued: AtomicU64,
+    /// A submitter found the queue full since the driver last made room.
+    pub(super) space_wanted: AtomicBool,
+    /// The queue's `closed`, readable without its lock; set under it.
+    pub(super) closed: AtomicBool,
+    /// The driver has a source stream (and takes ids for its jobs).
+    pub(super) stream_fed: bool,
+}
+
+impl Shared {
+    /// Accepted jobs not started yet.
+    pub(super) fn queued(&self) -> u64 {
+        let dequeued = self.dequeued.load(Ordering::Acquire);
+        self.accepted
+            .load(Ordering::Acquire)
+            .saturating_sub(dequeued)
+    }
+}
+
+/// The queue of accepted jobs waiting for a slot.
+pub(super) struct Queue<E> {
+    pub(super) items: VecDeque<E>,
+    pub(super) closed: bool,
+    /// Live [`Pool`](super::Pool) handles, plus one for a driver's source stream until it ends
+    /// (which closes the queue); the queue closes when the last one goes.
+    pub(super) handles: usize,
+    /// The driver's waker, present while it waits for jobs.
+    pub(super) driver: Option<Waker>,
+}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding a queue lock except a failing allocation; the
+    // queue's state is valid between any two statements, so poisoning is ignored.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(super) type Reply<T, E> = oneshot::Sender<Completion<T, E>>;
+
+/// An accepted job waiting in the queue.
+pub(super) struct Entry<F: TryFuture> {
+    pub(super) id: JobId,
+    pub(super) job: F,
+    pub(super) cancel: Option<Arc<CancelToken>>,
+    pub(super) reply: Option<Reply<F::Ok, F::Error>>,
+}
+
+impl<F: TryFuture> Entry<F> {
+    /// A job whose outcome goes to the stream; its id is set when it is accepted.
+    #[inline]
+    pub(super) fn new(job: F) -> Self {
+        Entry {
+            id: JobId(0),
+            job,
+            cancel: None,
+            reply: None,
+        }
+    }
+}
+
+pub(super) enum Push<F: TryFuture> {
+    Accepted(JobId),
+    Full(Entry<F>),
+    Closed(Entry<F>),
+}
+
+/// A [`Pool`](super::Pool) handle is gone; the queue closes when the last one goes.
+pub(super) fn release<E>(queue: &Mutex<Queue<E>>, shared: &Shared) {
+    let mut queue = lock(queue);
+    queue.handles -= 1;
+    if queue.handles == 0 {
+        queue.closed = true;
+        shared.closed.store(true, Ordering::Release);
+        let driver = queue.driver.take();
+        drop(queue);
+        if let Some(waker) = driver {
+            waker.wake();
+        }
+    }
+}
