@@ -76,5 +76,5 @@ pub use pool::{
     BuildError, Driver, JobHandle, Pool, PoolBuilder, Spawn, SubmitError, TrySubmitError,
 };
 pub use sim::{FlatWorkload, SimConfig, SimWorkload};
-pub use timer::Timer;
+pub use timer::{LocalTimer, Timer};
 pub use trace::{Trace, TraceKind};

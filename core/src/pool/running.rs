@@ -12,7 +12,6 @@ use futures::future::TryFuture;
 use web_time::Instant;
 
 use crate::outcome::{Completion, JobId, Outcome};
-use crate::timer::Sleep;
 
 use super::handle::CancelToken;
 use super::queue::{Entry, Reply};
@@ -52,11 +51,11 @@ pub(super) fn latency(started: Instant, ended: Instant) -> Duration {
 
 pin_project_lite::pin_project! {
     /// A started job: the job itself, its deadline, its cancel token.
-    pub(super) struct Running<F: TryFuture> {
+    pub(super) struct Running<F: TryFuture, D> {
         pub(super) id: JobId,
         #[pin]
         pub(super) job: Option<F>,
-        pub(super) deadline: Option<Sleep>,
+        pub(super) deadline: Option<D>,
         pub(super) started: Instant,
         pub(super) stamp_end: bool,
         pub(super) cancel: Option<Arc<CancelToken>>,
@@ -64,9 +63,9 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: TryFuture> Running<F> {
+impl<F: TryFuture, D> Running<F, D> {
     /// A running job made of a queued one.
-    pub(super) fn new(entry: Entry<F>, deadline: Option<Sleep>, started: Instant) -> Self {
+    pub(super) fn new(entry: Entry<F>, deadline: Option<D>, started: Instant) -> Self {
         Running {
             id: entry.id,
             job: Some(entry.job),
@@ -83,7 +82,7 @@ impl<F: TryFuture> Running<F> {
     pub(super) fn restart(
         self: Pin<&mut Self>,
         entry: Entry<F>,
-        deadline: Option<Sleep>,
+        deadline: Option<D>,
         started: Instant,
     ) {
         let mut this = self.project();
@@ -150,7 +149,10 @@ impl<F: TryFuture> Running<F> {
     pub(super) fn poll_outcome(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Outcome<F::Ok, F::Error>> {
+    ) -> Poll<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
         let this = self.as_mut().project();
         if let Some(cancel) = this.cancel {
             if cancel.poll_cancelled(cx) {
@@ -181,7 +183,7 @@ impl<F: TryFuture> Running<F> {
                 let expired = this
                     .deadline
                     .as_mut()
-                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+                    .is_some_and(|d| Pin::new(d).poll(cx).is_ready());
                 if !expired {
                     return Poll::Pending;
                 }
@@ -195,7 +197,7 @@ impl<F: TryFuture> Running<F> {
     }
 }
 
-impl<F: TryFuture> Future for Running<F> {
+impl<F: TryFuture, D: Future<Output = ()> + Unpin> Future for Running<F, D> {
     type Output = Done<F::Ok, F::Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
