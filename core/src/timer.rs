@@ -20,13 +20,17 @@
 //!   `Rc<RefCell<_>>`, the timer of a single-threaded executor fit.
 //!
 //! Every [`Timer`] is a [`LocalTimer`] (a blanket implementation), so whatever takes a
-//! local timer takes both. The pool holds its timer as a [`SharedTimer`]: an
-//! `Arc<dyn Timer>` or an `Rc<dyn LocalTimer>`. It is written once, generic over it,
-//! so its driver stays `Send` whenever the timer (and the jobs) are, and becomes local
-//! only when something in it is. The cost is a type parameter on
-//! [`PoolBuilder`](crate::PoolBuilder) and [`Driver`](crate::Driver), defaulted to the
-//! sendable flavour, so code written for it keeps its types.
+//! local timer takes both. The pool and the crawl engine hold their timer as a
+//! [`SharedTimer`]: an `Arc<dyn Timer>` or an `Rc<dyn LocalTimer>`. They are written
+//! once, generic over it, so their futures stay `Send` whenever the timer (and the
+//! jobs or plugins) are, and become local only when something in them is. The cost is
+//! one type parameter on [`PoolBuilder`](crate::PoolBuilder),
+//! [`Driver`](crate::Driver) and [`CrawlConfig`](crate::crawl::CrawlConfig),
+//! defaulted to the sendable flavour, so code written for it keeps its types.
 //!
+//! The same split runs through the plugins ([`Plugin`](crate::Plugin) and
+//! [`LocalPlugin`](crate::plugin::LocalPlugin)) and the crawler
+//! ([`Crawler`](crate::crawl::Crawler) and [`LocalCrawler`](crate::crawl::LocalCrawler)).
 //! It is the pattern of the `trait-variant` crate: one trait, and a variant of it whose
 //! futures are `Send`. The alternatives were weighed and set aside:
 //!
@@ -36,8 +40,8 @@
 //!   local variant, and `wasm32` with threads exists).
 //! - One set of traits generic over a "sendness" parameter: every user would name the
 //!   parameter, and defaults of type parameters do not guide inference in expressions,
-//!   so a constructor of either flavour would need annotations.
-//! - Dropping `Send` altogether: no spawned pool on a multi-thread runtime.
+//!   so `Registry::new()` or `Crawler::new(..)` would need annotations.
+//! - Dropping `Send` altogether: no crawl or spawned pool on a multi-thread runtime.
 //!
 //! When both traits are in scope, a concrete timer's `sleep` is ambiguous: call
 //! `Timer::sleep(&timer, d)` (or `LocalTimer::sleep`). Through `dyn Timer`,
@@ -138,11 +142,11 @@ mod sealed {
     impl Sealed for std::rc::Rc<dyn super::LocalTimer + '_> {}
 }
 
-/// A timer as the pool holds it: an `Arc<dyn Timer>` (its sleeps are `Send`) or an
-/// `Rc<dyn LocalTimer>` (they need not be).
+/// A timer as the pool and the crawl engine hold it: an `Arc<dyn Timer>` (its sleeps
+/// are `Send`) or an `Rc<dyn LocalTimer>` (they need not be).
 ///
-/// Sealed: it only exists so that the pool can be generic over the two, and be `Send`
-/// exactly when the timer is.
+/// Sealed: it only exists so that the pool and the crawl engine can be generic over
+/// the two, and be `Send` exactly when the timer is.
 // Implemented for every lifetime of the trait object, and without a `'static` bound:
 // the compiler checks whether a future holding one is `Send` with every lifetime
 // erased, the trait object's included, and could not prove it `'static` there.
