@@ -494,27 +494,24 @@ impl Crawler {
 ///
 /// ```
 /// use std::rc::Rc;
-/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use tracepool::crawl::{LocalCrawlConfig, LocalCrawler, Model};
-/// use tracepool::plugin::LocalRegistry;
 /// use tracepool::sim::{SimConfig, SimWorkload};
-/// use tracepool::timer::{Sleep, Timer};
+/// use tracepool::timer::{LocalSleep, LocalTimer};
 ///
-/// /// Lets every simulated latency pass at once.
+/// /// Lets every simulated latency pass at once; local, as the browser's timer is.
 /// #[derive(Debug)]
 /// struct NoWait;
-/// impl Timer for NoWait {
-///     fn sleep(&self, _: Duration) -> Sleep {
+/// impl LocalTimer for NoWait {
+///     fn sleep(&self, _: Duration) -> LocalSleep {
 ///         Box::pin(async {})
 ///     }
 /// }
 ///
 /// let sim = SimWorkload::new(SimConfig { traces: 200, failure_prob: 0.0, ..SimConfig::default() })?;
-/// // Sendable plugins run in a local crawl too.
-/// let registry = LocalRegistry::from(sim.registry(Arc::new(NoWait)));
+/// let timer: Rc<dyn LocalTimer> = Rc::new(NoWait);
 /// let crawler = LocalCrawler::new(
-///     registry,
+///     sim.local_registry(Rc::clone(&timer)),
 ///     LocalCrawlConfig { model: Model::Pool, max_concurrency: 4, ..LocalCrawlConfig::default() },
 /// )?;
 /// let mut pool = futures::executor::LocalPool::new();

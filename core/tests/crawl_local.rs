@@ -21,7 +21,7 @@ use tracepool::sim::SimConfig;
 use tracepool::timer::{LocalSleep, LocalTimer};
 use tracepool::{Trace, TraceKind};
 
-use crawl_common::{check_complete, check_invariants, expected, sim};
+use crawl_common::{check_complete, check_invariants, crawl, expected, sim, traces};
 
 /// Returns `Pending` (waking itself at once) `n` times, then `Ready`.
 struct YieldN(u64);
@@ -67,6 +67,40 @@ fn local_config(model: Model, c: usize) -> LocalCrawlConfig {
 
 fn run_local(crawler: &LocalCrawler, seeds: Vec<Trace>) -> CrawlReport {
     LocalPool::new().run_until(crawler.run(seeds, |_| {}))
+}
+
+/// The simulated workload on a timer that is not `Send` finds exactly what the
+/// sendable crawler finds, under every model, on a single-threaded executor.
+#[test]
+fn simulated_crawl_with_a_local_timer_matches_the_sendable_one() {
+    let sim = sim(SimConfig {
+        traces: 400,
+        failure_prob: 0.1,
+        panic_prob: 0.02,
+        ..SimConfig::default()
+    });
+    let exp = expected(&sim);
+    for model in Model::ALL {
+        for c in [1, 4, 50] {
+            let timer = RcTimer::default();
+            let sleeps = Rc::clone(&timer.sleeps);
+            sim.sleep_stats().reset();
+            let registry = sim.local_registry(Rc::new(timer));
+            let crawler = LocalCrawler::new(registry, local_config(model, c)).unwrap();
+            let report = run_local(&crawler, sim.seeds());
+            check_complete(&sim, &report, &exp);
+            // Every simulated sleep was one of the local timer's.
+            let recorded = sim.sleep_stats().snapshot().count;
+            assert!(recorded > 0);
+            assert_eq!(sleeps.get(), recorded, "{model} at C = {c}");
+            let sendable = crawl(&sim, model, c);
+            assert_eq!(traces(&report), traces(&sendable), "{model} at C = {c}");
+            assert_eq!(
+                (report.jobs, report.failed, report.panicked),
+                (sendable.jobs, sendable.failed, sendable.panicked)
+            );
+        }
+    }
 }
 
 /// Follows `domain:<n>` to `<n / 2>` and `<n / 3>` (while above 0), sleeping 1 ms on
