@@ -27,6 +27,13 @@
 //! of either kind and takes either timer ([`PoolBuilder::local_timer`]). The
 //! [`timer`] module says why the flavours are two traits each.
 //!
+//! # Features
+//!
+//! - `async-io` (native only): `timer::AsyncIoTimer` and `timer::FinishingTimer`,
+//!   precise timers on async-io's reactor.
+//! - `browser` (`wasm32` only; absent natively, even with `--all-features`):
+//!   `timer::BrowserTimer`, the browser's `setTimeout` through `gloo-timers`.
+//!
 //! # Using more than one core
 //!
 //! [`PoolBuilder::build`] polls every job inside the driver's task: one core, the least

@@ -2,8 +2,8 @@
 //!
 //! tracepool never depends on one async runtime: whatever needs to wait for a duration
 //! goes through a timer, injected by the user. Natively the `async-io` feature gives
-//! `AsyncIoTimer` and `FinishingTimer`; in the browser a timer built on `setTimeout`
-//! fits.
+//! `AsyncIoTimer` and `FinishingTimer`; in the browser the `browser` feature gives
+//! `BrowserTimer`, on `setTimeout`.
 //!
 //! # Sendable and local timers
 //!
@@ -82,6 +82,12 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
+
+#[cfg(any(test, all(feature = "browser", target_arch = "wasm32")))]
+mod browser;
+
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub use browser::BrowserTimer;
 
 /// A boxed sleep future that is `Send`, as returned by [`Timer::sleep`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
