@@ -1,10 +1,16 @@
 //! Shared helpers and the behavioural suite of the pool, written once and run on
-//! every executor the crate claims to support.
+//! every executor the crate claims to support, the browser's included.
 //!
 //! An [`Executor`] runs a future to completion, spawns tasks and provides a
 //! [`Timer`]; [`Mode`] chooses between [`PoolBuilder::build`] (jobs polled inside the
 //! driver) and [`PoolBuilder::build_spawned`] (each job its own task). The
-//! [`pool_suite!`] macro turns every function of [`suite`] into one `#[test]` per mode.
+//! [`pool_suite!`] macro turns every function of a module into one `#[test]` per mode;
+//! [`async_pool_suite!`] does the same for the async functions of [`suite`], which
+//! the browser runs as they are (it cannot block on a future).
+//!
+//! On `wasm32` jobs, the timer and spawned tasks need not be `Send` ([`MaybeSend`]),
+//! and only [`Mode::Inline`] exists: spawned jobs must be `Send`, the browser's timer
+//! is not.
 //!
 //! Nothing here asserts on wall time: sleeps only give jobs a reason to be pending,
 //! and timeouts are only ever raced against jobs that can never finish.
@@ -17,17 +23,59 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
+#[cfg(not(target_arch = "wasm32"))]
 use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::BoxFuture;
+#[cfg(not(target_arch = "wasm32"))]
+use futures::future::FutureExt;
+#[cfg(not(target_arch = "wasm32"))]
+use tracepool::Timer;
+#[cfg(not(target_arch = "wasm32"))]
 use tracepool::timer::Sleep;
-use tracepool::{Driver, Pool, PoolBuilder, Timer};
+use tracepool::{Driver, Pool, PoolBuilder};
 
-/// The job type of every test: `Send`, so that both modes accept it.
+/// `Send` natively, nothing on `wasm32`, where the browser's futures are not `Send`.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+
+/// `Send` natively, nothing on `wasm32`, where the browser's futures are not `Send`.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// The job type of every test: `Send` natively, so that both modes accept it.
+#[cfg(not(target_arch = "wasm32"))]
 pub type Job = BoxFuture<'static, Result<u64, String>>;
 
+/// The job type of every test: local in the browser, where jobs sleep on its timer.
+#[cfg(target_arch = "wasm32")]
+pub type Job = futures::future::LocalBoxFuture<'static, Result<u64, String>>;
+
+/// A task's output, as [`Executor::spawn`] hands it back.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Task<T> = BoxFuture<'static, T>;
+
+/// A task's output, as [`Executor::spawn`] hands it back.
+#[cfg(target_arch = "wasm32")]
+pub type Task<T> = futures::future::LocalBoxFuture<'static, T>;
+
+/// How the suite holds its timer: sendable natively, local in the browser.
+#[cfg(not(target_arch = "wasm32"))]
+pub type TimerRef = Arc<dyn Timer>;
+
+/// How the suite holds its timer: sendable natively, local in the browser.
+#[cfg(target_arch = "wasm32")]
+pub type TimerRef = std::rc::Rc<dyn tracepool::timer::LocalTimer>;
+
+/// The driver of [`build`]'s pools (`Driver<Job>` natively).
+pub type SuiteDriver = Driver<Job, futures::stream::Empty<Job>, TimerRef>;
+
 /// Boxes a job.
-pub fn job(f: impl Future<Output = Result<u64, String>> + Send + 'static) -> Job {
+pub fn job(f: impl Future<Output = Result<u64, String>> + MaybeSend + 'static) -> Job {
     Box::pin(f)
 }
 
@@ -37,19 +85,21 @@ pub type SpawnFn = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 /// What the suite needs from an async runtime.
 pub trait Executor {
     /// Runs `fut` to completion on the current thread, driving the runtime.
+    #[cfg(not(target_arch = "wasm32"))]
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T;
 
     /// A spawner for [`PoolBuilder::build_spawned`].
+    #[cfg(not(target_arch = "wasm32"))]
     fn spawner(&self) -> SpawnFn;
 
     /// Spawns `fut` as a task of its own; the returned future yields its output.
-    fn spawn<T: Send + 'static>(
+    fn spawn<T: MaybeSend + 'static>(
         &self,
-        fut: impl Future<Output = T> + Send + 'static,
-    ) -> BoxFuture<'static, T>;
+        fut: impl Future<Output = T> + MaybeSend + 'static,
+    ) -> Task<T>;
 
     /// A timer that works on this executor.
-    fn timer(&self) -> Arc<dyn Timer>;
+    fn timer(&self) -> TimerRef;
 }
 
 /// How the pool runs its jobs.
@@ -62,7 +112,8 @@ pub enum Mode {
 }
 
 /// Builds a pool in `mode`, with the executor's timer installed.
-pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, Driver<Job>) {
+#[cfg(not(target_arch = "wasm32"))]
+pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, SuiteDriver) {
     let builder = builder.shared_timer(exec.timer());
     match mode {
         Mode::Inline => builder.build().expect("valid configuration"),
@@ -75,14 +126,31 @@ pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<J
     }
 }
 
+/// Builds a pool in `mode` (inline only: spawned jobs must be `Send`), with the
+/// executor's timer installed.
+#[cfg(target_arch = "wasm32")]
+pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, SuiteDriver) {
+    assert_eq!(
+        mode,
+        Mode::Inline,
+        "spawned jobs must be Send: not in the browser"
+    );
+    builder
+        .shared_local_timer(exec.timer())
+        .build()
+        .expect("valid configuration")
+}
+
 // ---------------------------------------------------------------------------------
 // Executors
 
 /// tokio's multi-thread runtime with two workers.
+#[cfg(not(target_arch = "wasm32"))]
 pub struct Tokio {
     rt: tokio::runtime::Runtime,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Tokio {
     pub fn new() -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -98,16 +166,19 @@ impl Tokio {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// [`Timer`] on `tokio::time`; the sleep must be created inside the runtime.
 #[derive(Debug, Clone, Copy)]
 pub struct TokioTimer;
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Timer for TokioTimer {
     fn sleep(&self, duration: Duration) -> Sleep {
         Box::pin(tokio::time::sleep(duration))
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Executor for Tokio {
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
         self.rt.block_on(fut)
@@ -133,9 +204,11 @@ impl Executor for Tokio {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// smol: `smol::block_on` and its global executor, with async-io's timer.
 pub struct Smol;
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Executor for Smol {
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
         smol::block_on(fut)
@@ -157,12 +230,14 @@ impl Executor for Smol {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `futures::executor`: `block_on` on the test thread, a two-thread `ThreadPool` for
 /// spawned tasks, async-io's timer (its reactor runs on a thread of its own).
 pub struct Futures {
     threads: futures::executor::ThreadPool,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Futures {
     pub fn new() -> Self {
         let threads = futures::executor::ThreadPool::builder()
@@ -173,6 +248,7 @@ impl Futures {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Executor for Futures {
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
         futures::executor::block_on(fut)
@@ -199,6 +275,7 @@ impl Executor for Futures {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// The crate's own `AsyncIoTimer` when its feature is on, else the same thing here.
 pub fn async_io_timer() -> Arc<dyn Timer> {
     #[cfg(feature = "async-io")]
@@ -211,11 +288,11 @@ pub fn async_io_timer() -> Arc<dyn Timer> {
     }
 }
 
-#[cfg(not(feature = "async-io"))]
+#[cfg(all(not(feature = "async-io"), not(target_arch = "wasm32")))]
 #[derive(Debug, Clone, Copy)]
 struct LocalAsyncIoTimer;
 
-#[cfg(not(feature = "async-io"))]
+#[cfg(all(not(feature = "async-io"), not(target_arch = "wasm32")))]
 impl Timer for LocalAsyncIoTimer {
     fn sleep(&self, duration: Duration) -> Sleep {
         Box::pin(async move {
@@ -339,12 +416,49 @@ macro_rules! pool_suite {
     };
 }
 
+/// Like [`pool_suite!`], for async functions: each test blocks on
+/// `$suite::$name(&exec, mode)` with the executor's `block_on`.
+#[macro_export]
+macro_rules! async_pool_suite {
+    ($make:expr, $suite:ident; $($name:ident),+ $(,)?) => {
+        mod inline {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    $crate::pool_common::Executor::block_on(
+                        &exec,
+                        super::$suite::$name(&exec, $crate::pool_common::Mode::Inline),
+                    );
+                }
+            )+
+        }
+
+        mod spawned {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    $crate::pool_common::Executor::block_on(
+                        &exec,
+                        super::$suite::$name(&exec, $crate::pool_common::Mode::Spawned),
+                    );
+                }
+            )+
+        }
+    };
+}
+
 /// Every test of [`suite`], for one executor.
 #[macro_export]
 macro_rules! common_suite {
     ($make:expr) => {
         use $crate::pool_common::suite as common_suite;
-        $crate::pool_suite!(
+        $crate::async_pool_suite!(
             $make,
             common_suite;
             bound_is_never_exceeded,
