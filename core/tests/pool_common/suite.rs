@@ -1,6 +1,6 @@
 //! The behavioural contract of the pool, one async function per property, generic
 //! over the executor and the mode. Instantiated by `common_suite!` in
-//! `pool_<executor>.rs`.
+//! `pool_<executor>.rs`, and in the browser by `browser_pool.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
