@@ -1,0 +1,51 @@
+//! `gen`: the synthetic workload's traces as a `kind:value` file.
+
+use std::io::Write;
+
+use tracepool::Trace;
+use tracepool::sim::SimWorkload;
+use tracepool_bench::runner::RunSpec;
+
+use crate::args::GenArgs;
+use crate::failure::Failure;
+use crate::output::write_atomically;
+
+pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
+    let spec = RunSpec {
+        traces: args.traces as usize,
+        seed: args.seed,
+        ..RunSpec::default()
+    };
+    let sim = SimWorkload::new(spec.sim_config()).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut text = String::new();
+    text.push_str(&format!(
+        "# tracepool synthetic workload: seed {}, {} traces{}\n",
+        args.seed,
+        args.traces,
+        if args.graph {
+            ", every trace"
+        } else {
+            ", seed traces"
+        }
+    ));
+    let traces: Box<dyn Iterator<Item = Trace>> = if args.graph {
+        Box::new(sim.traces())
+    } else {
+        Box::new(sim.seeds().into_iter())
+    };
+    for trace in traces {
+        text.push_str(&trace.to_string());
+        text.push('\n');
+    }
+    match &args.out {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::usage(format!("writing to standard output: {e}")))
+        }
+        Some(path) => write_atomically(path, text.as_bytes())
+            .map_err(|e| Failure::usage(format!("--out {}: {e}", path.display()))),
+    }
+}

@@ -1,0 +1,115 @@
+//! `report`: the plan's scenarios, written as a report directory.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tracepool::record::{Report, ScenarioRun, Settings, compare};
+use tracepool_bench::env::probe_environment;
+use tracepool_bench::report::{summary_table, write_report};
+use tracepool_bench::runner::{self, RunSpec};
+use tracepool_bench::scenarios::Scenario;
+
+use super::{check_violations, stderr_progress};
+use crate::args::{DEFAULT_FAILURE_RATE, ReportArgs, ScenarioChoice};
+use crate::failure::Failure;
+use crate::output::check_output_dir;
+use crate::profiler::Profiler;
+
+pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
+    // Read everything that can be wrong before spending minutes on the runs.
+    let old = args
+        .compare
+        .as_deref()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(format!("--compare {}: cannot read: {e}", path.display()))
+            })?;
+            Report::from_json(&text)
+                .map_err(|e| Failure::usage(format!("--compare {}: {e}", path.display())))
+        })
+        .transpose()?;
+    check_output_dir(&args.out)?;
+    let scenarios: Vec<Scenario> = match args.scenario {
+        ScenarioChoice::Baseline => vec![Scenario::Baseline],
+        ScenarioChoice::HighLoad => vec![Scenario::HighLoad],
+        ScenarioChoice::Stress => vec![Scenario::Stress],
+        ScenarioChoice::All => Scenario::ALL.to_vec(),
+    };
+    let base = RunSpec {
+        latency_ms: args.latency_ms,
+        time_scale: args.time_scale,
+        failure_rate: DEFAULT_FAILURE_RATE,
+        seed: args.seed,
+        timer: args.timer.into(),
+        ..RunSpec::default()
+    };
+    let settings = Settings {
+        seed: args.seed,
+        time_scale: args.time_scale,
+        latency_ms: args.latency_ms,
+        failure_rate: base.failure_rate,
+        timeout_ms: base.timeout_ms,
+        sample_interval_ms: base.sample_interval.as_secs_f64() * 1e3,
+    };
+    let mut report = Report::new(env!("CARGO_PKG_VERSION"), probe_environment(), settings);
+    let total: u64 = scenarios.iter().map(|s| s.runs().count() as u64).sum();
+    let bar = if stderr_progress() {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("[{bar:30}] {pos}/{len} runs · {msg} · {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let profiler = args.profile.as_deref().map(Profiler::start).transpose()?;
+    for scenario in scenarios {
+        for (model, concurrency) in scenario.runs() {
+            let spec = RunSpec {
+                model,
+                concurrency,
+                traces: scenario.traces(),
+                ..base.clone()
+            };
+            bar.set_message(format!("{scenario}: {model} at C = {concurrency}"));
+            let output =
+                runner::run(&spec, None, |_| {}).map_err(|e| Failure::usage(e.to_string()))?;
+            if bar.is_hidden() {
+                eprintln!(
+                    "{scenario}: {model} at C = {concurrency}: {:.2} s",
+                    output.record.wall_s
+                );
+            }
+            report.runs.push(ScenarioRun {
+                scenario: scenario.name().to_owned(),
+                record: output.record,
+                series: output.series,
+            });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(profiler) = profiler {
+        profiler.finish()?;
+    }
+    report.findings = tracepool::findings::findings(&report);
+    report.recommendations = tracepool::findings::recommendations(&report);
+    let changes = old.as_ref().map(|old| compare(old, &report));
+    write_report(&report, changes.as_deref(), &args.out)
+        .map_err(|e| Failure::usage(format!("--out: {e}")))?;
+    println!("{}", summary_table(&report));
+    for finding in &report.findings {
+        println!(
+            "- [{:?}] {}: {}",
+            finding.verdict, finding.objective, finding.text
+        );
+    }
+    println!(
+        "report written to {}/ (report.html, report.md, report.json)",
+        args.out.display()
+    );
+    check_violations(report.runs.iter().map(|r| &r.record))
+}

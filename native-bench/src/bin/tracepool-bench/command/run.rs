@@ -1,0 +1,126 @@
+//! `run`: one workload under one model, its record on stdout.
+
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use tracepool::Trace;
+use tracepool_bench::runner::{self, RunSpec, Workload};
+
+use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
+use crate::args::{DEFAULT_FAILURE_RATE, RunArgs, WorkloadChoice};
+use crate::failure::Failure;
+use crate::profiler::Profiler;
+
+fn read_traces_file(path: &Path) -> Result<Vec<Trace>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!(
+            "--traces-file {}: cannot read: {e}",
+            path.display()
+        ))
+    })?;
+    let traces = tracepool::trace::parse_traces(&text)
+        .map_err(|e| Failure::usage(format!("--traces-file {}: {e}", path.display())))?;
+    if traces.is_empty() {
+        return Err(Failure::usage(format!(
+            "--traces-file {}: no traces in the file (one `kind:value` per line)",
+            path.display()
+        )));
+    }
+    Ok(traces)
+}
+
+pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
+    let concurrency = match args.concurrency {
+        Some(c) => c,
+        None => concurrency_from_env()?,
+    };
+    let workload = match args.workload {
+        WorkloadChoice::Crawl => Workload::Crawl,
+        WorkloadChoice::Flat => Workload::Flat,
+    };
+    if workload == Workload::Flat {
+        for (flag, value) in [
+            ("--failure-rate", args.failure_rate),
+            ("--panic-rate", args.panic_rate),
+            ("--cpu-us", args.cpu_us),
+        ] {
+            if value != 0.0 && !(flag == "--failure-rate" && value == DEFAULT_FAILURE_RATE) {
+                return Err(Failure::usage(format!(
+                    "{flag} applies to the crawl workload only (got {value} with --workload flat)"
+                )));
+            }
+        }
+    }
+    let seeds = args
+        .traces_file
+        .as_deref()
+        .map(read_traces_file)
+        .transpose()?;
+    let spec = RunSpec {
+        workload,
+        model: args.model.into(),
+        traces: args.traces as usize,
+        concurrency: concurrency as usize,
+        latency_ms: args.latency_ms,
+        time_scale: args.time_scale,
+        failure_rate: if workload == Workload::Flat {
+            0.0
+        } else {
+            args.failure_rate
+        },
+        panic_rate: args.panic_rate,
+        timeout_ms: args.timeout_ms,
+        cpu_us: args.cpu_us,
+        seed: args.seed,
+        timer: args.timer.into(),
+        ..RunSpec::default()
+    };
+    let profiler = args.profile.as_deref().map(Profiler::start).transpose()?;
+    let bar = if args.json || !stderr_progress() {
+        ProgressBar::hidden()
+    } else {
+        spinner(&format!(
+            "{} {} · {} traces · C = {}",
+            spec.model, spec.workload, spec.traces, spec.concurrency
+        ))
+    };
+    let output = runner::run(&spec, seeds, progress_observer(&bar))
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    bar.finish_and_clear();
+    if let Some(profiler) = profiler {
+        profiler.finish()?;
+    }
+    let record = &output.record;
+    if args.json {
+        let json = serde_json::to_string(record).expect("a run record serialises");
+        println!("{json}");
+    } else {
+        println!(
+            "{} {}: {} traces, C = {}: {:.3} s, {} jobs ({} completed, {} failed, {} timed out, {} panicked, {} cancelled, {} lost), {} discovered, {:.0} jobs/s, peak in flight {}, efficiency {:.2}, CPU {:.0} %, peak RSS {:.1} MiB, {} threads, p50 {:.2} ms, p99 {:.2} ms, timer overshoot {:.0} µs ({} timer)",
+            record.model,
+            record.workload,
+            record.traces,
+            record.concurrency,
+            record.wall_s,
+            record.jobs,
+            record.completed,
+            record.failed,
+            record.timed_out,
+            record.panicked,
+            record.cancelled,
+            record.lost,
+            record.discovered,
+            record.throughput_per_s,
+            record.peak_in_flight,
+            record.efficiency,
+            record.cpu_percent,
+            record.peak_rss_bytes as f64 / 1048576.0,
+            record.peak_os_threads,
+            record.latency_p50_ms,
+            record.latency_p99_ms,
+            record.timer_overshoot_us,
+            record.timer,
+        );
+    }
+    check_violations(std::slice::from_ref(record))
+}
