@@ -2,17 +2,18 @@
 //! inside (the crawl report) and the outside (the OS sampler).
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
-use tracepool::crawl::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Model};
+use tracepool::crawl::{CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, Model};
 use tracepool::record::{RunRecord, Sample};
-use tracepool::sim::{FlatWorkload, SimConfig, SimWorkload, SleepStats};
+use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
 
-use crate::os::{self, AppGauges, Sampler};
+use crate::os::{self, AppGauges, Sampler, SamplerError};
 
 /// The simulated latency's 99th percentile, as a multiple of its mean: a long tail, as
 /// network calls have.
@@ -126,15 +127,94 @@ impl Default for RunSpec {
 }
 
 impl RunSpec {
-    /// The mean latency as a duration, time scale applied.
+    /// Checks every field against its range ([`TRACES`], [`CONCURRENCY`],
+    /// [`LATENCY_MS`], [`TIME_SCALE`], [`RATE`], [`TIMEOUT_MS`], [`CPU_US`], and the
+    /// sampler's interval bounds); `failure_rate + panic_rate` is at most 1.
+    ///
+    /// # Errors
+    ///
+    /// The first field out of its range, as a [`SpecError`] naming it.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        fn whole(
+            field: &'static str,
+            value: usize,
+            range: &RangeInclusive<usize>,
+        ) -> Result<(), SpecError> {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(SpecError {
+                    field,
+                    value: value.to_string(),
+                    accepted: format!("a whole number from {} to {}", range.start(), range.end()),
+                })
+            }
+        }
+        fn number(
+            field: &'static str,
+            value: f64,
+            range: &RangeInclusive<f64>,
+        ) -> Result<(), SpecError> {
+            if value.is_finite() && range.contains(&value) {
+                Ok(())
+            } else {
+                Err(SpecError {
+                    field,
+                    value: value.to_string(),
+                    accepted: format!(
+                        "a number from {} to {}",
+                        rounded(*range.start()),
+                        rounded(*range.end())
+                    ),
+                })
+            }
+        }
+        whole("traces", self.traces, &TRACES)?;
+        whole("concurrency", self.concurrency, &CONCURRENCY)?;
+        number("latency_ms", self.latency_ms, &LATENCY_MS)?;
+        number("time_scale", self.time_scale, &TIME_SCALE)?;
+        number("failure_rate", self.failure_rate, &RATE)?;
+        number(
+            "panic_rate",
+            self.panic_rate,
+            &(0.0..=RATE.end() - self.failure_rate),
+        )
+        .map_err(|e| SpecError {
+            accepted: format!("{} (1 minus `failure_rate`)", e.accepted),
+            ..e
+        })?;
+        if let Some(timeout) = self.timeout_ms {
+            number("timeout_ms", timeout, &TIMEOUT_MS)?;
+        }
+        number("cpu_us", self.cpu_us, &CPU_US)?;
+        if !(Sampler::MIN_INTERVAL..=Sampler::MAX_INTERVAL).contains(&self.sample_interval) {
+            return Err(SpecError {
+                field: "sample_interval",
+                value: format!("{:?}", self.sample_interval),
+                accepted: format!(
+                    "from {:?} to {:?}",
+                    Sampler::MIN_INTERVAL,
+                    Sampler::MAX_INTERVAL
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The mean latency as a duration, time scale applied; the spec is valid.
     fn scaled_latency(&self) -> Duration {
         Duration::from_secs_f64(self.latency_ms * self.time_scale / 1e3)
     }
 
     /// The simulated workload's configuration for a crawl run.
-    pub fn sim_config(&self) -> SimConfig {
+    ///
+    /// # Errors
+    ///
+    /// A [`SpecError`] when the spec is not [valid](Self::validate).
+    pub fn sim_config(&self) -> Result<SimConfig, SpecError> {
+        self.validate()?;
         let mean = Duration::from_secs_f64(self.latency_ms / 1e3);
-        SimConfig {
+        Ok(SimConfig {
             seed: self.seed,
             traces: self.traces,
             latency_mean: mean,
@@ -144,25 +224,119 @@ impl RunSpec {
             cpu_per_call: Duration::from_secs_f64(self.cpu_us / 1e6),
             time_scale: self.time_scale,
             ..SimConfig::default()
-        }
+        })
     }
 
+    /// The per-call timeout; the spec is valid.
     fn timeout(&self) -> Option<Duration> {
         self.timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1e3))
     }
 }
 
-/// A run that could not start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunError(pub String);
+/// The values [`RunSpec::traces`] accepts.
+pub const TRACES: RangeInclusive<usize> = 1..=10_000_000;
+/// The values [`RunSpec::concurrency`] accepts.
+pub const CONCURRENCY: RangeInclusive<usize> = 1..=1_000_000;
+/// The values [`RunSpec::latency_ms`] accepts.
+pub const LATENCY_MS: RangeInclusive<f64> = 0.0..=60_000.0;
+/// The values [`RunSpec::time_scale`] accepts.
+pub const TIME_SCALE: RangeInclusive<f64> = 0.0..=1_000.0;
+/// The values [`RunSpec::failure_rate`] and [`RunSpec::panic_rate`] accept (their sum
+/// is at most 1 too).
+pub const RATE: RangeInclusive<f64> = 0.0..=1.0;
+/// The values [`RunSpec::timeout_ms`] accepts.
+pub const TIMEOUT_MS: RangeInclusive<f64> = 0.001..=3_600_000.0;
+/// The values [`RunSpec::cpu_us`] accepts.
+pub const CPU_US: RangeInclusive<f64> = 0.0..=1_000_000.0;
 
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// `x` rounded to 12 decimals, so that a bound computed as `1 - 0.7` reads `0.3`.
+fn rounded(x: f64) -> f64 {
+    (x * 1e12).round() / 1e12
+}
+
+/// A [`RunSpec`] field outside its range: the field, the rejected value and what the
+/// field accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    field: &'static str,
+    value: String,
+    accepted: String,
+}
+
+impl SpecError {
+    /// The field of [`RunSpec`] at fault (`latency_ms`).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The rejected value, as text.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// What the field accepts (`a number from 0 to 60000`).
+    pub fn accepted(&self) -> &str {
+        &self.accepted
     }
 }
 
-impl std::error::Error for RunError {}
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` must be {}, got {}",
+            self.field, self.accepted, self.value
+        )
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A run that could not be set up.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A field of the [`RunSpec`] is outside its range.
+    Spec(SpecError),
+    /// Seed traces were given to the flat workload, whose jobs are its own.
+    SeedsForFlat,
+    /// The simulated workload rejected its configuration.
+    Workload(SimConfigError),
+    /// The crawl engine rejected its configuration.
+    Crawl(CrawlConfigError),
+    /// The OS sampler could not start.
+    Sampler(SamplerError),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Spec(e) => write!(f, "invalid run: {e}"),
+            Self::SeedsForFlat => f.write_str("the flat workload takes no seed traces"),
+            Self::Workload(_) => f.write_str("invalid simulated workload"),
+            Self::Crawl(_) => f.write_str("invalid crawl configuration"),
+            Self::Sampler(_) => f.write_str("cannot sample the process"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Spec(e) => Some(e),
+            Self::SeedsForFlat => None,
+            Self::Workload(e) => Some(e),
+            Self::Crawl(e) => Some(e),
+            Self::Sampler(e) => Some(e),
+        }
+    }
+}
+
+impl From<SpecError> for RunError {
+    fn from(e: SpecError) -> Self {
+        Self::Spec(e)
+    }
+}
 
 /// A finished run: its record, its time series and the crawl's own report.
 #[derive(Debug)]
@@ -190,7 +364,7 @@ fn prepare(
 ) -> Result<Prepared, RunError> {
     match spec.workload {
         Workload::Crawl => {
-            let sim = SimWorkload::new(spec.sim_config()).map_err(|e| RunError(e.to_string()))?;
+            let sim = SimWorkload::new(spec.sim_config()?).map_err(RunError::Workload)?;
             // The ideal is the model's own schedule of the generated seeds in virtual
             // time; seeds from a file crawl another graph, whose ideal is not known.
             let ideal = match &seeds {
@@ -240,11 +414,14 @@ fn prepare(
 ///
 /// # Errors
 ///
-/// When the workload or the crawl cannot be configured as asked.
+/// [`RunError::Spec`] when `spec` is not [valid](RunSpec::validate),
+/// [`RunError::Workload`] or [`RunError::Crawl`] when the workload or the crawl cannot be
+/// configured as asked, and [`RunError::Sampler`] when the OS sampler cannot start.
 pub fn run<O>(spec: &RunSpec, seeds: Option<Vec<Trace>>, observer: O) -> Result<RunOutput, RunError>
 where
     O: FnMut(&CrawlEvent<'_>),
 {
+    spec.validate()?;
     let timer = spec.timer.make();
     let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
     let config = CrawlConfig {
@@ -254,7 +431,7 @@ where
         timer: spec.timeout().map(|_| timer),
         ..CrawlConfig::default()
     };
-    let crawler = Crawler::new(prepared.registry, config).map_err(|e| RunError(e.to_string()))?;
+    let crawler = Crawler::new(prepared.registry, config).map_err(RunError::Crawl)?;
     let gauge = crawler.gauge();
     // Each run reports its own peak: forget the previous runs' high-water mark. Where
     // the OS cannot reset it, the peak is the process's so far.
@@ -268,7 +445,7 @@ where
             completed: g.finished,
         }
     })
-    .map_err(|e| RunError(e.to_string()))?;
+    .map_err(RunError::Sampler)?;
     let started = Instant::now();
     let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
     let wall = started.elapsed();

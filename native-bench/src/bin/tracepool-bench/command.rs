@@ -10,7 +10,7 @@ use tracepool::record::RunRecord;
 use tracepool_bench::runner;
 
 use crate::args::CONCURRENCY_VAR;
-use crate::failure::{EXIT_VIOLATION, Failure};
+use crate::failure::{Failure, InputError};
 
 mod generate;
 mod report;
@@ -20,17 +20,18 @@ pub(crate) use generate::gen_traces;
 pub(crate) use report::report;
 pub(crate) use run::run;
 
-pub(crate) fn concurrency_from_env() -> Result<u64, Failure> {
+pub(crate) fn concurrency_from_env() -> Result<u64, InputError> {
+    let error = |value| InputError::Env {
+        var: CONCURRENCY_VAR,
+        value,
+        accepted: "a whole number from 1 to 1000000".to_owned(),
+    };
     match std::env::var(CONCURRENCY_VAR) {
         Err(std::env::VarError::NotPresent) => Ok(10),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::usage(format!(
-            "{CONCURRENCY_VAR} must be a whole number from 1 to 1000000"
-        ))),
+        Err(std::env::VarError::NotUnicode(_)) => Err(error(None)),
         Ok(text) => match text.trim().parse::<u64>() {
             Ok(c) if (1..=1_000_000).contains(&c) => Ok(c),
-            _ => Err(Failure::usage(format!(
-                "{CONCURRENCY_VAR} must be a whole number from 1 to 1000000, got `{text}`"
-            ))),
+            _ => Err(error(Some(text))),
         },
     }
 }
@@ -49,10 +50,7 @@ pub(crate) fn check_violations<'a>(
     for v in &violations {
         eprintln!("!!! VIOLATION: {v}");
     }
-    Err(Failure {
-        message: format!("{} violation(s) of the pool's guarantees", violations.len()),
-        code: EXIT_VIOLATION,
-    })
+    Err(Failure::Violations(violations.len()))
 }
 
 pub(crate) fn spinner(message: &str) -> ProgressBar {

@@ -45,8 +45,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("tracepool-bench: {}", failure.message);
-            ExitCode::from(failure.code)
+            eprintln!("tracepool-bench: {failure}");
+            ExitCode::from(failure.exit_code())
         }
     }
 }

@@ -2,26 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::failure::Failure;
+use crate::failure::{InputError, OutDirError};
 
 /// Fails early when the report could not be written where asked.
-pub(crate) fn check_output_dir(out: &Path) -> Result<(), Failure> {
+pub(crate) fn check_output_dir(out: &Path) -> Result<(), InputError> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    let error = |reason| InputError::OutDir {
+        path: out.to_path_buf(),
+        reason,
+    };
     if !parent.is_dir() {
-        return Err(Failure::usage(format!(
-            "--out {}: the parent directory {} does not exist",
-            out.display(),
-            parent.display()
-        )));
+        return Err(error(OutDirError::NoParent(parent)));
     }
     if out.exists() && !out.is_dir() {
-        return Err(Failure::usage(format!(
-            "--out {}: exists and is not a directory",
-            out.display()
-        )));
+        return Err(error(OutDirError::NotADirectory));
     }
     Ok(())
 }

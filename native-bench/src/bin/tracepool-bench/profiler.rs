@@ -17,7 +17,10 @@ impl Profiler {
             .frequency(999)
             .blocklist(&["libc", "libgcc", "pthread", "vdso"])
             .build()
-            .map_err(|e| Failure::usage(format!("--profile: cannot start the profiler: {e}")))?;
+            .map_err(|source| Failure::Profiler {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(Profiler {
             guard,
             path: path.to_path_buf(),
@@ -25,16 +28,26 @@ impl Profiler {
     }
 
     pub(crate) fn finish(self) -> Result<(), Failure> {
-        let fail = |e: String| Failure::usage(format!("--profile {}: {e}", self.path.display()));
+        let path = self.path;
         let report = self
             .guard
             .report()
             .build()
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|source| Failure::Profiler {
+                path: path.clone(),
+                source,
+            })?;
         let mut svg = Vec::new();
         report
             .flamegraph(&mut svg)
-            .map_err(|e| fail(e.to_string()))?;
-        write_atomically(&self.path, &svg).map_err(|e| fail(e.to_string()))
+            .map_err(|source| Failure::Profiler {
+                path: path.clone(),
+                source,
+            })?;
+        write_atomically(&path, &svg).map_err(|source| Failure::Write {
+            flag: "--profile",
+            path,
+            source,
+        })
     }
 }

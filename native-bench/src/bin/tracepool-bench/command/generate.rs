@@ -4,7 +4,7 @@ use std::io::Write;
 
 use tracepool::Trace;
 use tracepool::sim::SimWorkload;
-use tracepool_bench::runner::RunSpec;
+use tracepool_bench::runner::{RunError, RunSpec};
 
 use crate::args::GenArgs;
 use crate::failure::Failure;
@@ -16,7 +16,8 @@ pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
         seed: args.seed,
         ..RunSpec::default()
     };
-    let sim = SimWorkload::new(spec.sim_config()).map_err(|e| Failure::usage(e.to_string()))?;
+    let config = spec.sim_config().map_err(RunError::from)?;
+    let sim = SimWorkload::new(config).map_err(RunError::Workload)?;
     let mut text = String::new();
     text.push_str(&format!(
         "# tracepool synthetic workload: seed {}, {} traces{}\n",
@@ -43,9 +44,12 @@ pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-                .map_err(|e| Failure::usage(format!("writing to standard output: {e}")))
+                .map_err(Failure::Stdout)
         }
-        Some(path) => write_atomically(path, text.as_bytes())
-            .map_err(|e| Failure::usage(format!("--out {}: {e}", path.display()))),
+        Some(path) => write_atomically(path, text.as_bytes()).map_err(|source| Failure::Write {
+            flag: "--out",
+            path: path.clone(),
+            source,
+        }),
     }
 }

@@ -11,7 +11,7 @@ use tracepool_bench::scenarios::Scenario;
 
 use super::{check_violations, stderr_progress};
 use crate::args::{DEFAULT_FAILURE_RATE, ReportArgs, ScenarioChoice};
-use crate::failure::Failure;
+use crate::failure::{Failure, FileError, InputError};
 use crate::output::check_output_dir;
 use crate::profiler::Profiler;
 
@@ -21,11 +21,13 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         .compare
         .as_deref()
         .map(|path| {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::usage(format!("--compare {}: cannot read: {e}", path.display()))
-            })?;
-            Report::from_json(&text)
-                .map_err(|e| Failure::usage(format!("--compare {}: {e}", path.display())))
+            let error = |source| InputError::File {
+                flag: "--compare",
+                path: path.to_path_buf(),
+                source,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| error(FileError::Read(e)))?;
+            Report::from_json(&text).map_err(|e| error(FileError::Report(e)))
         })
         .transpose()?;
     check_output_dir(&args.out)?;
@@ -75,8 +77,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
                 ..base.clone()
             };
             bar.set_message(format!("{scenario}: {model} at C = {concurrency}"));
-            let output =
-                runner::run(&spec, None, |_| {}).map_err(|e| Failure::usage(e.to_string()))?;
+            let output = runner::run(&spec, None, |_| {})?;
             if bar.is_hidden() {
                 eprintln!(
                     "{scenario}: {model} at C = {concurrency}: {:.2} s",
@@ -98,8 +99,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     report.findings = tracepool::findings::findings(&report);
     report.recommendations = tracepool::findings::recommendations(&report);
     let changes = old.as_ref().map(|old| compare(old, &report));
-    write_report(&report, changes.as_deref(), &args.out)
-        .map_err(|e| Failure::usage(format!("--out: {e}")))?;
+    write_report(&report, changes.as_deref(), &args.out).map_err(Failure::Report)?;
     println!("{}", summary_table(&report));
     for finding in &report.findings {
         println!(

@@ -8,23 +8,19 @@ use tracepool_bench::runner::{self, RunSpec, Workload};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
 use crate::args::{DEFAULT_FAILURE_RATE, RunArgs, WorkloadChoice};
-use crate::failure::Failure;
+use crate::failure::{Failure, FileError, InputError};
 use crate::profiler::Profiler;
 
-fn read_traces_file(path: &Path) -> Result<Vec<Trace>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::usage(format!(
-            "--traces-file {}: cannot read: {e}",
-            path.display()
-        ))
-    })?;
-    let traces = tracepool::trace::parse_traces(&text)
-        .map_err(|e| Failure::usage(format!("--traces-file {}: {e}", path.display())))?;
+fn read_traces_file(path: &Path) -> Result<Vec<Trace>, InputError> {
+    let error = |source| InputError::File {
+        flag: "--traces-file",
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(FileError::Read(e)))?;
+    let traces = tracepool::trace::parse_traces(&text).map_err(|e| error(FileError::Traces(e)))?;
     if traces.is_empty() {
-        return Err(Failure::usage(format!(
-            "--traces-file {}: no traces in the file (one `kind:value` per line)",
-            path.display()
-        )));
+        return Err(error(FileError::NoTraces));
     }
     Ok(traces)
 }
@@ -45,9 +41,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             ("--cpu-us", args.cpu_us),
         ] {
             if value != 0.0 && !(flag == "--failure-rate" && value == DEFAULT_FAILURE_RATE) {
-                return Err(Failure::usage(format!(
-                    "{flag} applies to the crawl workload only (got {value} with --workload flat)"
-                )));
+                return Err(InputError::CrawlOnly {
+                    flag,
+                    value: value.to_string(),
+                }
+                .into());
             }
         }
     }
@@ -84,8 +82,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             spec.model, spec.workload, spec.traces, spec.concurrency
         ))
     };
-    let output = runner::run(&spec, seeds, progress_observer(&bar))
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let output = runner::run(&spec, seeds, progress_observer(&bar))?;
     bar.finish_and_clear();
     if let Some(profiler) = profiler {
         profiler.finish()?;
