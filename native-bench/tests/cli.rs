@@ -5,15 +5,11 @@
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use tracepool::record::Report;
 
-fn bench() -> Command {
-    let mut cmd = Command::cargo_bin("tracepool-bench").expect("binary built");
-    cmd.env_remove("DEEPER_MAX_CONCURRENCY");
-    cmd
-}
+mod common;
+use common::bench;
 
 fn run_json(args: &[&str]) -> Value {
     let output = bench()

@@ -22,8 +22,11 @@ pub(crate) const DEFAULT_SEED: u64 = 42;
     long_about = "Runs the benchmarking plan's scenarios for tracepool's bounded pool and the \
 models it replaced.\n\nWithout a command, runs every scenario (baseline, high-load, stress) for \
 every model (pool, previous, unbounded) on the simulated crawl workload and writes \
-tracepool-report/ with report.json, report.md and report.html.\n\nExit codes: 0 success, \
-1 a run exceeded the pool's limit or lost jobs, 2 bad input."
+tracepool-report/ with report.json, report.md and report.html.\n\nExit codes: 0 success \
+(also when standard output was closed early, as by `| head`); 1 a run exceeded the pool's \
+limit or lost jobs; 2 bad input (a flag, a file it names, the environment); 3 a failure at \
+run time (an output that cannot be written, standard output failing, the OS refusing a \
+thread or the profiler)."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]

@@ -10,6 +10,7 @@ use tracepool::record::RunRecord;
 use tracepool_bench::runner;
 
 use crate::args::CONCURRENCY_VAR;
+use crate::console;
 use crate::failure::{Failure, InputError};
 
 mod generate;
@@ -48,7 +49,7 @@ pub(crate) fn check_violations<'a>(
         return Ok(());
     }
     for v in &violations {
-        eprintln!("!!! VIOLATION: {v}");
+        console::err(format_args!("!!! VIOLATION: {v}"));
     }
     Err(Failure::Violations(violations.len()))
 }

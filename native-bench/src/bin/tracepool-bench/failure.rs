@@ -14,6 +14,9 @@ use tracepool_bench::runner::RunError;
 pub(crate) const EXIT_VIOLATION: u8 = 1;
 /// Exit code of bad input (flags, files, environment).
 pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code of a failure at run time: the OS refused a thread or a profiler, an
+/// output could not be written, standard output failed.
+pub(crate) const EXIT_RUNTIME: u8 = 3;
 
 /// Bad input found before any run: a variable, a flag's combination, a file a flag
 /// names.
@@ -145,12 +148,12 @@ impl Failure {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Violations(_) => EXIT_VIOLATION,
-            Self::Input(_)
-            | Self::Run(_)
-            | Self::Profiler { .. }
-            | Self::Write { .. }
-            | Self::Report(_)
-            | Self::Stdout(_) => EXIT_USAGE,
+            Self::Input(_) => EXIT_USAGE,
+            Self::Run(RunError::Sampler(_)) => EXIT_RUNTIME,
+            Self::Run(_) => EXIT_USAGE,
+            Self::Report(ReportWriteError::Io { .. }) => EXIT_RUNTIME,
+            Self::Report(_) => EXIT_USAGE,
+            Self::Profiler { .. } | Self::Write { .. } | Self::Stdout(_) => EXIT_RUNTIME,
         }
     }
 }
@@ -245,5 +248,82 @@ impl fmt::Display for Failure {
             Self::Stdout(e) => write!(f, "writing to standard output: {e}"),
             Self::Violations(n) => write!(f, "{n} violation(s) of the pool's guarantees"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracepool_bench::os::SamplerError;
+    use tracepool_bench::runner::RunSpec;
+
+    use super::*;
+
+    fn io_error() -> io::Error {
+        io::Error::new(io::ErrorKind::StorageFull, "no space left on device")
+    }
+
+    #[test]
+    fn each_failure_has_its_exit_code() {
+        let spec = RunSpec {
+            traces: 0,
+            ..RunSpec::default()
+        }
+        .validate()
+        .unwrap_err();
+        let cases = [
+            (Failure::Violations(2), 1),
+            (
+                Failure::Input(InputError::CrawlOnly {
+                    flag: "--cpu-us",
+                    value: "3".to_owned(),
+                }),
+                2,
+            ),
+            (Failure::Run(RunError::Spec(spec)), 2),
+            (
+                Failure::Run(RunError::Sampler(SamplerError::Spawn(io_error()))),
+                3,
+            ),
+            (
+                Failure::Write {
+                    flag: "--out",
+                    path: PathBuf::from("seeds.txt"),
+                    source: io_error(),
+                },
+                3,
+            ),
+            (
+                Failure::Report(ReportWriteError::Io {
+                    action: "write",
+                    path: PathBuf::from("report/report.json"),
+                    source: io_error(),
+                }),
+                3,
+            ),
+            (
+                Failure::Report(ReportWriteError::NotADirectory(PathBuf::from("x"))),
+                2,
+            ),
+            (Failure::Stdout(io_error()), 3),
+        ];
+        for (failure, code) in cases {
+            assert_eq!(failure.exit_code(), code, "{failure}");
+        }
+    }
+
+    #[test]
+    fn a_spec_error_names_the_flag() {
+        let spec = RunSpec {
+            failure_rate: 0.7,
+            panic_rate: 0.6,
+            ..RunSpec::default()
+        }
+        .validate()
+        .unwrap_err();
+        let message = Failure::Run(RunError::Spec(spec)).to_string();
+        assert_eq!(
+            message,
+            "--panic-rate 0.6: must be a number from 0 to 0.3 (1 minus --failure-rate)"
+        );
     }
 }

@@ -10,6 +10,7 @@ use tracepool_bench::os;
 
 mod args;
 mod command;
+mod console;
 mod failure;
 mod output;
 mod profiler;
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            eprintln!("{}", one_line(&e.render().to_string()));
+            console::err(format_args!("{}", one_line(&e.render().to_string())));
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("tracepool-bench: {failure}");
+            console::err(format_args!("tracepool-bench: {failure}"));
             ExitCode::from(failure.exit_code())
         }
     }

@@ -1,12 +1,11 @@
 //! `gen`: the synthetic workload's traces as a `kind:value` file.
 
-use std::io::Write;
-
 use tracepool::Trace;
 use tracepool::sim::SimWorkload;
 use tracepool_bench::runner::{RunError, RunSpec};
 
 use crate::args::GenArgs;
+use crate::console;
 use crate::failure::Failure;
 use crate::output::write_atomically;
 
@@ -39,13 +38,7 @@ pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
         text.push('\n');
     }
     match &args.out {
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(Failure::Stdout)
-        }
+        None => console::out_bytes(text.as_bytes()),
         Some(path) => write_atomically(path, text.as_bytes()).map_err(|source| Failure::Write {
             flag: "--out",
             path: path.clone(),

@@ -11,6 +11,7 @@ use tracepool_bench::scenarios::Scenario;
 
 use super::{check_violations, stderr_progress};
 use crate::args::{DEFAULT_FAILURE_RATE, ReportArgs, ScenarioChoice};
+use crate::console;
 use crate::failure::{Failure, FileError, InputError};
 use crate::output::check_output_dir;
 use crate::profiler::Profiler;
@@ -79,10 +80,10 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             bar.set_message(format!("{scenario}: {model} at C = {concurrency}"));
             let output = runner::run(&spec, None, |_| {})?;
             if bar.is_hidden() {
-                eprintln!(
+                console::err(format_args!(
                     "{scenario}: {model} at C = {concurrency}: {:.2} s",
                     output.record.wall_s
-                );
+                ));
             }
             report.runs.push(ScenarioRun {
                 scenario: scenario.name().to_owned(),
@@ -100,16 +101,16 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     report.recommendations = tracepool::findings::recommendations(&report);
     let changes = old.as_ref().map(|old| compare(old, &report));
     write_report(&report, changes.as_deref(), &args.out).map_err(Failure::Report)?;
-    println!("{}", summary_table(&report));
+    console::out(format_args!("{}", summary_table(&report)))?;
     for finding in &report.findings {
-        println!(
+        console::out(format_args!(
             "- [{:?}] {}: {}",
             finding.verdict, finding.objective, finding.text
-        );
+        ))?;
     }
-    println!(
+    console::out(format_args!(
         "report written to {}/ (report.html, report.md, report.json)",
         args.out.display()
-    );
+    ))?;
     check_violations(report.runs.iter().map(|r| &r.record))
 }

@@ -8,6 +8,7 @@ use tracepool_bench::runner::{self, RunSpec, Workload};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
 use crate::args::{DEFAULT_FAILURE_RATE, RunArgs, WorkloadChoice};
+use crate::console;
 use crate::failure::{Failure, FileError, InputError};
 use crate::profiler::Profiler;
 
@@ -90,9 +91,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let record = &output.record;
     if args.json {
         let json = serde_json::to_string(record).expect("a run record serialises");
-        println!("{json}");
+        console::out(format_args!("{json}"))?;
     } else {
-        println!(
+        console::out(format_args!(
             "{} {}: {} traces, C = {}: {:.3} s, {} jobs ({} completed, {} failed, {} timed out, {} panicked, {} cancelled, {} lost), {} discovered, {:.0} jobs/s, peak in flight {}, efficiency {:.2}, CPU {:.0} %, peak RSS {:.1} MiB, {} threads, p50 {:.2} ms, p99 {:.2} ms, timer overshoot {:.0} µs ({} timer)",
             record.model,
             record.workload,
@@ -117,7 +118,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             record.latency_p99_ms,
             record.timer_overshoot_us,
             record.timer,
-        );
+        ))?;
     }
     check_violations(std::slice::from_ref(record))
 }
