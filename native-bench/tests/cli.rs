@@ -235,60 +235,151 @@ fn assert_usage_error(output: &Output, names: &str) {
 
 #[test]
 fn bad_environment_variable() {
-    for bad in ["abc", "0", "-3", "1.5", ""] {
+    // Values are taken as written: surrounding whitespace is rejected, as by every flag.
+    for bad in ["abc", "0", "-3", "1.5", "", " 7", "7 "] {
         let output = bench()
             .env("DEEPER_MAX_CONCURRENCY", bad)
             .args(["run", "--traces", "10", "--json"])
             .output()
             .unwrap();
         assert_usage_error(&output, "DEEPER_MAX_CONCURRENCY");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("1 to 1000000"), "names the range: {stderr}");
     }
 }
 
+/// Internal names and parser jargon that a user's error message never shows.
+const JARGON: [&str; 6] = [
+    "invalid digit",
+    "invalid float literal",
+    "panic_prob",
+    "failure_prob",
+    "unexpected argument",
+    "number too large",
+];
+
 #[test]
 fn bad_flags() {
-    let cases: &[(&[&str], &str)] = &[
-        (&["run", "--traces", "0"], "--traces"),
-        (&["run", "--traces", "10", "--timer", "tokio"], "--timer"),
-        (&["report", "--timer", "fast"], "--timer"),
-        (&["run", "--traces", "abc"], "--traces"),
-        (&["run", "--traces", "99999999999"], "--traces"),
+    // (arguments, what the message names, the accepted range it states or "")
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["run", "--traces", "0"], "--traces", "1 to 10000000"),
+        (
+            &["run", "--traces", "10", "--timer", "tokio"],
+            "--timer",
+            "",
+        ),
+        (&["report", "--timer", "fast"], "--timer", ""),
+        (&["run", "--traces", "abc"], "--traces", "1 to 10000000"),
+        (
+            &["run", "--traces", "99999999999"],
+            "--traces",
+            "1 to 10000000",
+        ),
+        (&["run", "--traces", "-5"], "--traces", "1 to 10000000"),
+        (&["run", "--traces", " 5"], "--traces", "1 to 10000000"),
+        (&["run", "--traces", "5 "], "--traces", "1 to 10000000"),
         (
             &["run", "--traces", "10", "--concurrency", "0"],
             "--concurrency",
+            "1 to 1000000",
+        ),
+        (
+            &["run", "--traces", "10", "--concurrency", "many"],
+            "--concurrency",
+            "1 to 1000000",
         ),
         (
             &["run", "--traces", "10", "--latency-ms", "-1"],
             "--latency-ms",
+            "0 to 60000",
+        ),
+        (
+            &["run", "--traces", "10", "--latency-ms", "-inf"],
+            "--latency-ms",
+            "0 to 60000",
         ),
         (
             &["run", "--traces", "10", "--latency-ms", "NaN"],
             "--latency-ms",
+            "0 to 60000",
+        ),
+        (
+            &["run", "--traces", "10", "--latency-ms", " 5"],
+            "--latency-ms",
+            "0 to 60000",
         ),
         (
             &["run", "--traces", "10", "--failure-rate", "1.5"],
             "--failure-rate",
+            "0 to 1",
+        ),
+        (
+            &["run", "--traces", "10", "--failure-rate", "-.5"],
+            "--failure-rate",
+            "0 to 1",
         ),
         (
             &["run", "--traces", "10", "--panic-rate", "-0.1"],
             "--panic-rate",
+            "0 to 1",
+        ),
+        (
+            &["run", "--traces", "10", "--panic-rate", "1"],
+            "--panic-rate",
+            "0 to 0.95",
         ),
         (
             &["run", "--traces", "10", "--timeout-ms", "0"],
             "--timeout-ms",
+            "0.001 to 3600000",
         ),
-        (&["run", "--traces", "10", "--cpu-us", "1e9"], "--cpu-us"),
+        (
+            &["run", "--traces", "10", "--timeout-ms", "-.5"],
+            "--timeout-ms",
+            "0.001 to 3600000",
+        ),
+        (
+            &["run", "--traces", "10", "--cpu-us", "1e9"],
+            "--cpu-us",
+            "0 to 1000000",
+        ),
+        (
+            &["run", "--traces", "10", "--cpu-us", "-inf"],
+            "--cpu-us",
+            "0 to 1000000",
+        ),
         (
             &["run", "--traces", "10", "--time-scale", "inf"],
             "--time-scale",
+            "0 to 1000",
         ),
-        (&["run", "--traces", "10", "--model", "fifo"], "--model"),
+        (
+            &["run", "--traces", "10", "--time-scale", "-.5"],
+            "--time-scale",
+            "0 to 1000",
+        ),
+        (&["run", "--traces", "10", "--model", "fifo"], "--model", ""),
+        (
+            &["run", "--traces", "10", "--model", " pool"],
+            "--model",
+            "",
+        ),
         (
             &["run", "--traces", "10", "--workload", "mesh"],
             "--workload",
+            "",
         ),
-        (&["run", "--traces", "10", "--seed", "-1"], "--seed"),
-        (&["run"], "--traces"),
+        (
+            &["run", "--traces", "10", "--seed", "-1"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
+        (
+            &["run", "--traces", "10", "--seed", "abc"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
+        (&["run"], "--traces", ""),
         (
             &[
                 "run",
@@ -298,6 +389,7 @@ fn bad_flags() {
                 "/nonexistent/seeds.txt",
             ],
             "--traces-file",
+            "",
         ),
         (
             &[
@@ -310,19 +402,54 @@ fn bad_flags() {
                 "0.5",
             ],
             "--panic-rate",
+            "",
         ),
-        (&["report", "--scenario", "huge"], "--scenario"),
-        (&["report", "--time-scale", "-2"], "--time-scale"),
+        (&["report", "--scenario", "huge"], "--scenario", ""),
+        (
+            &["report", "--time-scale", "-2"],
+            "--time-scale",
+            "0 to 1000",
+        ),
+        (
+            &["report", "--time-scale", "-inf"],
+            "--time-scale",
+            "0 to 1000",
+        ),
+        (
+            &["report", "--latency-ms", "-.5"],
+            "--latency-ms",
+            "0 to 60000",
+        ),
+        (
+            &["report", "--seed", "x"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
         (
             &["report", "--compare", "/nonexistent/report.json"],
             "--compare",
+            "",
         ),
-        (&["gen", "--traces", "0"], "--traces"),
-        (&["frobnicate"], "frobnicate"),
+        (&["gen", "--traces", "0"], "--traces", "1 to 10000000"),
+        (&["gen", "--traces", "abc"], "--traces", "1 to 10000000"),
+        (
+            &["gen", "--traces", "10", "--seed", "-.5"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
+        (&["frobnicate"], "frobnicate", ""),
     ];
-    for (args, names) in cases {
+    for (args, names, range) in cases {
         let output = bench().args(*args).output().unwrap();
         assert_usage_error(&output, names);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(range),
+            "{args:?}: states `{range}`: {stderr}"
+        );
+        for word in JARGON {
+            assert!(!stderr.contains(word), "{args:?}: says `{word}`: {stderr}");
+        }
     }
 }
 

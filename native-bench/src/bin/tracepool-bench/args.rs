@@ -1,10 +1,13 @@
 //! The command line: commands, flags, their ranges and defaults.
 
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracepool::crawl::Model;
-use tracepool_bench::runner::SleepTimer;
+use tracepool_bench::runner::{self, SleepTimer};
 
 /// The environment variable of the original tool that sets the concurrency.
 pub(crate) const CONCURRENCY_VAR: &str = "DEEPER_MAX_CONCURRENCY";
@@ -111,13 +114,13 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "DIR", default_value = "tracepool-report")]
     pub(crate) out: PathBuf,
     /// Seed of the synthetic workload.
-    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = DEFAULT_SEED)]
+    #[arg(long, allow_hyphen_values = true, value_name = "N", default_value_t = DEFAULT_SEED, value_parser = seed)]
     pub(crate) seed: u64,
     /// Factor applied to every simulated latency, from 0 to 1000 (0.1 = ten times faster).
-    #[arg(long, allow_negative_numbers = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
+    #[arg(long, allow_hyphen_values = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
     pub(crate) time_scale: f64,
     /// Mean simulated call latency in milliseconds, from 0 to 60000, before the time scale.
-    #[arg(long, allow_negative_numbers = true, value_name = "MEAN", default_value_t = DEFAULT_LATENCY_MS, value_parser = latency_ms)]
+    #[arg(long, allow_hyphen_values = true, value_name = "MEAN", default_value_t = DEFAULT_LATENCY_MS, value_parser = latency_ms)]
     pub(crate) latency_ms: f64,
     /// An earlier report.json: adds a regression table against it.
     #[arg(long, value_name = "OLD/report.json")]
@@ -154,31 +157,31 @@ pub(crate) struct RunArgs {
     #[arg(long, value_enum, default_value = "pool")]
     pub(crate) model: ModelChoice,
     /// Synthetic graph size (crawl) or job count (flat), from 1 to 10000000.
-    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    pub(crate) traces: u64,
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
+    pub(crate) traces: usize,
     /// Concurrency C, from 1 to 1000000 [default: $DEEPER_MAX_CONCURRENCY, else 10].
-    #[arg(long, allow_negative_numbers = true, value_name = "C", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub(crate) concurrency: Option<u64>,
+    #[arg(long, allow_hyphen_values = true, value_name = "C", value_parser = concurrency)]
+    pub(crate) concurrency: Option<usize>,
     /// Mean call latency in milliseconds, from 0 (no sleep at all) to 60000; fractions allowed.
-    #[arg(long, allow_negative_numbers = true, value_name = "MEAN", default_value_t = DEFAULT_LATENCY_MS, value_parser = latency_ms)]
+    #[arg(long, allow_hyphen_values = true, value_name = "MEAN", default_value_t = DEFAULT_LATENCY_MS, value_parser = latency_ms)]
     pub(crate) latency_ms: f64,
     /// Factor applied to every latency, from 0 to 1000.
-    #[arg(long, allow_negative_numbers = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
+    #[arg(long, allow_hyphen_values = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
     pub(crate) time_scale: f64,
     /// Probability that a call fails, from 0 to 1 (crawl only).
-    #[arg(long, allow_negative_numbers = true, value_name = "R", default_value_t = DEFAULT_FAILURE_RATE, value_parser = probability)]
+    #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = DEFAULT_FAILURE_RATE, value_parser = probability)]
     pub(crate) failure_rate: f64,
     /// Probability that a call panics, from 0 to 1 (crawl only).
-    #[arg(long, allow_negative_numbers = true, value_name = "R", default_value_t = 0.0, value_parser = probability)]
+    #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = 0.0, value_parser = probability)]
     pub(crate) panic_rate: f64,
     /// Per-call timeout in milliseconds, from 0.001 to 3600000.
-    #[arg(long, allow_negative_numbers = true, value_name = "T", value_parser = timeout_ms)]
+    #[arg(long, allow_hyphen_values = true, value_name = "T", value_parser = timeout_ms)]
     pub(crate) timeout_ms: Option<f64>,
     /// Busy CPU time per call in microseconds, from 0 to 1000000 (crawl only).
-    #[arg(long, allow_negative_numbers = true, value_name = "U", default_value_t = 0.0, value_parser = cpu_us)]
+    #[arg(long, allow_hyphen_values = true, value_name = "U", default_value_t = 0.0, value_parser = cpu_us)]
     pub(crate) cpu_us: f64,
     /// Seed of the workload.
-    #[arg(long, allow_negative_numbers = true, value_name = "S", default_value_t = DEFAULT_SEED)]
+    #[arg(long, allow_hyphen_values = true, value_name = "S", default_value_t = DEFAULT_SEED, value_parser = seed)]
     pub(crate) seed: u64,
     /// Seed traces from a file (`kind:value` per line) instead of the workload's own.
     #[arg(long, value_name = "FILE")]
@@ -197,10 +200,10 @@ pub(crate) struct RunArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct GenArgs {
     /// Synthetic graph size, from 1 to 10000000.
-    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    pub(crate) traces: u64,
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
+    pub(crate) traces: usize,
     /// Seed of the workload.
-    #[arg(long, allow_negative_numbers = true, value_name = "S", default_value_t = DEFAULT_SEED)]
+    #[arg(long, allow_hyphen_values = true, value_name = "S", default_value_t = DEFAULT_SEED, value_parser = seed)]
     pub(crate) seed: u64,
     /// Output file [default: standard output].
     #[arg(long, value_name = "FILE")]
@@ -210,34 +213,62 @@ pub(crate) struct GenArgs {
     pub(crate) graph: bool,
 }
 
-fn number_in(s: &str, min: f64, max: f64, what: &str) -> Result<f64, String> {
-    let value: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("must be {what} from {min} to {max}"))?;
-    if value.is_finite() && (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!("must be {what} from {min} to {max}"))
+// Values are taken as written: surrounding whitespace is rejected by every flag (and
+// by DEEPER_MAX_CONCURRENCY), as clap's own choices and file names do.
+
+fn whole_in<T>(s: &str, range: &RangeInclusive<T>) -> Result<T, String>
+where
+    T: FromStr + PartialOrd + Display,
+{
+    match s.parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(format!(
+            "must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )),
     }
 }
 
+fn number_in(s: &str, range: &RangeInclusive<f64>, what: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(value) if value.is_finite() && range.contains(&value) => Ok(value),
+        _ => Err(format!(
+            "must be {what} from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
+fn traces(s: &str) -> Result<usize, String> {
+    whole_in(s, &runner::TRACES)
+}
+
+pub(crate) fn concurrency(s: &str) -> Result<usize, String> {
+    whole_in(s, &runner::CONCURRENCY)
+}
+
+fn seed(s: &str) -> Result<u64, String> {
+    whole_in(s, &(0..=u64::MAX))
+}
+
 fn latency_ms(s: &str) -> Result<f64, String> {
-    number_in(s, 0.0, 60_000.0, "a number of milliseconds")
+    number_in(s, &runner::LATENCY_MS, "a number of milliseconds")
 }
 
 fn time_scale(s: &str) -> Result<f64, String> {
-    number_in(s, 0.0, 1_000.0, "a factor")
+    number_in(s, &runner::TIME_SCALE, "a factor")
 }
 
 fn probability(s: &str) -> Result<f64, String> {
-    number_in(s, 0.0, 1.0, "a probability")
+    number_in(s, &runner::RATE, "a probability")
 }
 
 fn cpu_us(s: &str) -> Result<f64, String> {
-    number_in(s, 0.0, 1_000_000.0, "a number of microseconds")
+    number_in(s, &runner::CPU_US, "a number of microseconds")
 }
 
 fn timeout_ms(s: &str) -> Result<f64, String> {
-    number_in(s, 0.001, 3_600_000.0, "a number of milliseconds")
+    number_in(s, &runner::TIMEOUT_MS, "a number of milliseconds")
 }

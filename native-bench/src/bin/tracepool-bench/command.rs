@@ -9,7 +9,7 @@ use tracepool::crawl::CrawlEvent;
 use tracepool::record::RunRecord;
 use tracepool_bench::runner;
 
-use crate::args::CONCURRENCY_VAR;
+use crate::args::{CONCURRENCY_VAR, concurrency};
 use crate::console;
 use crate::failure::{Failure, InputError};
 
@@ -21,19 +21,24 @@ pub(crate) use generate::gen_traces;
 pub(crate) use report::report;
 pub(crate) use run::run;
 
-pub(crate) fn concurrency_from_env() -> Result<u64, InputError> {
-    let error = |value| InputError::Env {
+pub(crate) fn concurrency_from_env() -> Result<usize, InputError> {
+    let error = |value, accepted| InputError::Env {
         var: CONCURRENCY_VAR,
         value,
-        accepted: "a whole number from 1 to 1000000".to_owned(),
+        accepted,
     };
     match std::env::var(CONCURRENCY_VAR) {
         Err(std::env::VarError::NotPresent) => Ok(10),
-        Err(std::env::VarError::NotUnicode(_)) => Err(error(None)),
-        Ok(text) => match text.trim().parse::<u64>() {
-            Ok(c) if (1..=1_000_000).contains(&c) => Ok(c),
-            _ => Err(error(Some(text))),
-        },
+        Err(std::env::VarError::NotUnicode(_)) => Err(error(
+            None,
+            format!(
+                "a whole number from {} to {}",
+                runner::CONCURRENCY.start(),
+                runner::CONCURRENCY.end()
+            ),
+        )),
+        Ok(text) => concurrency(&text)
+            .map_err(|must| error(Some(text), must.trim_start_matches("must be ").to_owned())),
     }
 }
 

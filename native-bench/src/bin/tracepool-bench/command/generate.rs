@@ -11,7 +11,7 @@ use crate::output::write_atomically;
 
 pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
     let spec = RunSpec {
-        traces: args.traces as usize,
+        traces: args.traces,
         seed: args.seed,
         ..RunSpec::default()
     };

@@ -58,8 +58,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let spec = RunSpec {
         workload,
         model: args.model.into(),
-        traces: args.traces as usize,
-        concurrency: concurrency as usize,
+        traces: args.traces,
+        concurrency,
         latency_ms: args.latency_ms,
         time_scale: args.time_scale,
         failure_rate: if workload == Workload::Flat {
