@@ -385,24 +385,70 @@ fn prepare(
             })
         }
         Workload::Flat => {
+            if seeds.is_some() {
+                return Err(RunError::SeedsForFlat);
+            }
             let flat = FlatWorkload::new(spec.traces, spec.scaled_latency()).with_seed(spec.seed);
-            let ideal = match spec.timeout() {
-                None => flat.ideal_makespan(spec.concurrency),
-                Some(limit) => tracepool::sim::ideal_makespan(
-                    flat.durations().map(|d| d.min(limit)),
-                    spec.concurrency,
-                ),
-            };
-            let ideal = match &seeds {
-                Some(custom) if *custom != flat.seeds() => Duration::ZERO,
-                _ => ideal,
-            };
+            let limit = spec.timeout().unwrap_or(Duration::MAX);
+            let ideal = flat_ideal(
+                spec.model,
+                flat.durations().map(|d| d.min(limit)),
+                spec.concurrency,
+            );
             Ok(Prepared {
                 registry: flat.registry(timer),
-                seeds: seeds.unwrap_or_else(|| flat.seeds()),
+                seeds: flat.seeds(),
                 ideal,
                 stats: Arc::clone(flat.sleep_stats()),
             })
+        }
+    }
+}
+
+/// The makespan of independent jobs of known `durations`, in submission order, under a
+/// perfect implementation of `model` at concurrency `c`: the model's own schedule.
+///
+/// - [`Model::Pool`]: list-scheduled on `c` slots ([`tracepool::sim::ideal_makespan`]).
+/// - [`Model::Previous`]: batches of `c` jobs with a barrier after each: the sum of each
+///   batch's longest job.
+/// - [`Model::Unbounded`]: every job at once: the longest job.
+///
+/// A `c` of 0 is treated as 1.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tracepool::crawl::Model;
+/// use tracepool_bench::runner::flat_ideal;
+///
+/// let ms = Duration::from_millis;
+/// let jobs = [ms(3), ms(2), ms(1), ms(2)];
+/// assert_eq!(flat_ideal(Model::Pool, jobs, 2), ms(5));
+/// assert_eq!(flat_ideal(Model::Previous, jobs, 2), ms(5));
+/// assert_eq!(flat_ideal(Model::Unbounded, jobs, 2), ms(3));
+/// assert_eq!(flat_ideal(Model::Previous, [ms(1), ms(4), ms(4), ms(1)], 2), ms(8));
+/// ```
+pub fn flat_ideal(
+    model: Model,
+    durations: impl IntoIterator<Item = Duration>,
+    c: usize,
+) -> Duration {
+    let c = c.max(1);
+    match model {
+        Model::Pool => tracepool::sim::ideal_makespan(durations, c),
+        Model::Unbounded => durations.into_iter().max().unwrap_or_default(),
+        Model::Previous => {
+            let mut total = Duration::ZERO;
+            let mut batch = (0, Duration::ZERO);
+            for d in durations {
+                batch = (batch.0 + 1, batch.1.max(d));
+                if batch.0 == c {
+                    total = total.saturating_add(batch.1);
+                    batch = (0, Duration::ZERO);
+                }
+            }
+            total.saturating_add(batch.1)
         }
     }
 }

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use serde_json::Value;
 use tracepool::record::Report;
+use tracepool::sim::{FlatWorkload, ideal_makespan};
 
 mod common;
 use common::bench;
@@ -137,6 +139,46 @@ fn json_record_contract_for_every_model_and_workload() {
         check_record(&record, model, "flat", 200, 8);
         assert_eq!(record["jobs"], 200);
         assert_eq!(record["discovered"], 200);
+    }
+}
+
+/// The flat workload's ideal is each model's own schedule of the same jobs: the pool
+/// list-schedules them on C slots, the previous model runs batches of C with a barrier
+/// after each, the unbounded model runs them all at once.
+#[test]
+fn flat_ideal_is_each_models_own_schedule() {
+    let (jobs, c, mean) = (200, 8, Duration::from_millis(2));
+    let durations: Vec<Duration> = FlatWorkload::new(jobs, mean)
+        .with_seed(42)
+        .durations()
+        .collect();
+    let longest = |batch: &[Duration]| batch.iter().copied().max().unwrap();
+    for (model, ideal) in [
+        ("pool", ideal_makespan(durations.iter().copied(), c)),
+        ("previous", durations.chunks(c).map(longest).sum()),
+        ("unbounded", longest(&durations)),
+    ] {
+        let record = run_json(&[
+            "--workload",
+            "flat",
+            "--model",
+            model,
+            "--traces",
+            &jobs.to_string(),
+            "--concurrency",
+            &c.to_string(),
+            "--latency-ms",
+            "2",
+            "--seed",
+            "42",
+            "--failure-rate",
+            "0",
+        ]);
+        let got = record["ideal_s"].as_f64().unwrap();
+        assert!(
+            (got - ideal.as_secs_f64()).abs() < 1e-9,
+            "{model}: ideal_s {got}, expected {ideal:?}"
+        );
     }
 }
 
@@ -403,6 +445,19 @@ fn bad_flags() {
             ],
             "--panic-rate",
             "",
+        ),
+        (
+            &[
+                "run",
+                "--workload",
+                "flat",
+                "--traces",
+                "10",
+                "--traces-file",
+                "/nonexistent/seeds.txt",
+            ],
+            "--traces-file",
+            "--workload flat",
         ),
         (&["report", "--scenario", "huge"], "--scenario", ""),
         (

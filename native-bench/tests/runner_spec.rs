@@ -4,7 +4,8 @@
 use std::error::Error as _;
 use std::time::Duration;
 
-use tracepool_bench::runner::{self, RunError, RunSpec};
+use tracepool::Trace;
+use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
 
 fn spec_error(spec: &RunSpec) -> (String, String) {
     match runner::run(spec, None, |_| {}) {
@@ -158,4 +159,20 @@ fn a_valid_spec_runs() {
 fn errors_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<RunError>();
+}
+
+#[test]
+fn the_flat_workload_takes_no_seed_traces() {
+    let spec = RunSpec {
+        workload: Workload::Flat,
+        traces: 10,
+        latency_ms: 0.0,
+        failure_rate: 0.0,
+        ..RunSpec::default()
+    };
+    let seeds = vec!["username:alice".parse::<Trace>().unwrap()];
+    match runner::run(&spec, Some(seeds), |_| {}) {
+        Err(RunError::SeedsForFlat) => {}
+        other => panic!("seeds for the flat workload accepted: {other:?}"),
+    }
 }

@@ -36,6 +36,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         WorkloadChoice::Flat => Workload::Flat,
     };
     if workload == Workload::Flat {
+        if let Some(path) = &args.traces_file {
+            return Err(InputError::CrawlOnly {
+                flag: "--traces-file",
+                value: path.display().to_string(),
+            }
+            .into());
+        }
         for (flag, value) in [
             ("--failure-rate", args.failure_rate),
             ("--panic-rate", args.panic_rate),
