@@ -30,6 +30,7 @@
 
 pub mod env;
 pub mod os;
+pub mod output;
 pub mod overhead;
 pub mod report;
 pub mod runner;

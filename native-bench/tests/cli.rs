@@ -725,6 +725,28 @@ fn profile_writes_a_flamegraph() {
     assert!(text.contains("<svg"), "flamegraph is an SVG");
 }
 
+/// A run too short for a single CPU sample still gets a valid SVG, not an empty file.
+#[test]
+fn a_profile_without_samples_is_still_an_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("cpu.svg");
+    bench()
+        .args([
+            "run",
+            "--traces",
+            "1",
+            "--latency-ms",
+            "0",
+            "--json",
+            "--profile",
+        ])
+        .arg(&svg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("<svg"), "an SVG: {text:?}");
+}
+
 #[test]
 fn help_lists_the_commands() {
     let output = bench().arg("--help").output().unwrap();

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use tracepool::record::ReportError;
 use tracepool::trace::ParseError;
+use tracepool_bench::output::OutputError;
 use tracepool_bench::report::ReportWriteError;
 use tracepool_bench::runner::RunError;
 
@@ -36,6 +37,12 @@ pub(crate) enum InputError {
         flag: &'static str,
         path: PathBuf,
         source: FileError,
+    },
+    /// An output file named by a flag that cannot be written.
+    Output {
+        flag: &'static str,
+        path: PathBuf,
+        source: OutputError,
     },
     /// `--out`: the report directory cannot be written where asked.
     OutDir { path: PathBuf, reason: OutDirError },
@@ -91,6 +98,9 @@ impl fmt::Display for InputError {
                     FileError::Report(e) => write!(f, "{e}"),
                 }
             }
+            Self::Output { flag, path, source } => {
+                write!(f, "{flag} {}: {source}", path.display())
+            }
             Self::OutDir { path, reason } => match reason {
                 OutDirError::NoParent(parent) => write!(
                     f,
@@ -115,6 +125,7 @@ impl std::error::Error for InputError {
                 FileError::Report(e) => Some(e),
                 FileError::NoTraces => None,
             },
+            Self::Output { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -132,8 +143,7 @@ pub(crate) enum Failure {
     /// An output file could not be written.
     Write {
         flag: &'static str,
-        path: PathBuf,
-        source: io::Error,
+        source: OutputError,
     },
     /// The report directory could not be written.
     Report(ReportWriteError),
@@ -241,9 +251,7 @@ impl fmt::Display for Failure {
             Self::Input(e) => write!(f, "{e}"),
             Self::Run(e) => write_run_error(f, e),
             Self::Profiler { path, source } => write!(f, "--profile {}: {source}", path.display()),
-            Self::Write { flag, path, source } => {
-                write!(f, "{flag} {}: {source}", path.display())
-            }
+            Self::Write { flag, source, .. } => write!(f, "{flag}: {source}"),
             Self::Report(e) => write!(f, "--out: {e}"),
             Self::Stdout(e) => write!(f, "writing to standard output: {e}"),
             Self::Violations(n) => write!(f, "{n} violation(s) of the pool's guarantees"),
@@ -285,10 +293,21 @@ mod tests {
                 3,
             ),
             (
+                Failure::Input(InputError::Output {
+                    flag: "--profile",
+                    path: PathBuf::from("cpu.svg"),
+                    source: OutputError::IsADirectory,
+                }),
+                2,
+            ),
+            (
                 Failure::Write {
                     flag: "--out",
-                    path: PathBuf::from("seeds.txt"),
-                    source: io_error(),
+                    source: OutputError::Io {
+                        action: "write",
+                        path: PathBuf::from("seeds.txt"),
+                        source: io_error(),
+                    },
                 },
                 3,
             ),

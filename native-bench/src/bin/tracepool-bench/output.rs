@@ -1,8 +1,11 @@
-//! Output paths: checked before the runs, written without half-written files.
+//! Output paths: checked before the runs, written without half-written files and
+//! without replacing what stands at their path.
 
 use std::path::{Path, PathBuf};
 
-use crate::failure::{InputError, OutDirError};
+use tracepool_bench::output::OutputFile;
+
+use crate::failure::{Failure, InputError, OutDirError};
 
 /// Fails early when the report could not be written where asked.
 pub(crate) fn check_output_dir(out: &Path) -> Result<(), InputError> {
@@ -23,19 +26,17 @@ pub(crate) fn check_output_dir(out: &Path) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+/// Checks an output file named by `flag` before the work that fills it.
+pub(crate) fn check_file(flag: &'static str, path: &Path) -> Result<OutputFile, InputError> {
+    OutputFile::check(path).map_err(|source| InputError::Output {
+        flag,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes the checked output file named by `flag`.
+pub(crate) fn write_file(flag: &'static str, out: OutputFile, bytes: &[u8]) -> Result<(), Failure> {
+    out.write(bytes)
+        .map_err(|source| Failure::Write { flag, source })
 }

@@ -7,7 +7,7 @@ use tracepool_bench::runner::{RunError, RunSpec};
 use crate::args::GenArgs;
 use crate::console;
 use crate::failure::Failure;
-use crate::output::write_atomically;
+use crate::output::{check_file, write_file};
 
 pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
     let spec = RunSpec {
@@ -17,6 +17,11 @@ pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
     };
     let config = spec.sim_config().map_err(RunError::from)?;
     let sim = SimWorkload::new(config).map_err(RunError::Workload)?;
+    let out = args
+        .out
+        .as_deref()
+        .map(|path| check_file("--out", path))
+        .transpose()?;
     let mut text = String::new();
     text.push_str(&format!(
         "# tracepool synthetic workload: seed {}, {} traces{}\n",
@@ -37,12 +42,8 @@ pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
         text.push_str(&trace.to_string());
         text.push('\n');
     }
-    match &args.out {
+    match out {
         None => console::out_bytes(text.as_bytes()),
-        Some(path) => write_atomically(path, text.as_bytes()).map_err(|source| Failure::Write {
-            flag: "--out",
-            path: path.clone(),
-            source,
-        }),
+        Some(out) => write_file("--out", out, text.as_bytes()),
     }
 }

@@ -13,7 +13,7 @@ use super::{check_violations, stderr_progress};
 use crate::args::{DEFAULT_FAILURE_RATE, ReportArgs, ScenarioChoice};
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
-use crate::output::check_output_dir;
+use crate::output::{check_file, check_output_dir};
 use crate::profiler::Profiler;
 
 pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
@@ -32,6 +32,11 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         })
         .transpose()?;
     check_output_dir(&args.out)?;
+    let profile = args
+        .profile
+        .as_deref()
+        .map(|path| check_file("--profile", path))
+        .transpose()?;
     let scenarios: Vec<Scenario> = match args.scenario {
         ScenarioChoice::Baseline => vec![Scenario::Baseline],
         ScenarioChoice::HighLoad => vec![Scenario::HighLoad],
@@ -68,7 +73,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     } else {
         ProgressBar::hidden()
     };
-    let profiler = args.profile.as_deref().map(Profiler::start).transpose()?;
+    let profiler = profile.map(Profiler::start).transpose()?;
     for scenario in scenarios {
         for (model, concurrency) in scenario.runs() {
             let spec = RunSpec {

@@ -4,12 +4,13 @@ use std::path::Path;
 
 use indicatif::ProgressBar;
 use tracepool::Trace;
-use tracepool_bench::runner::{self, RunSpec, Workload};
+use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
 use crate::args::{DEFAULT_FAILURE_RATE, RunArgs, WorkloadChoice};
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
+use crate::output::check_file;
 use crate::profiler::Profiler;
 
 fn read_traces_file(path: &Path) -> Result<Vec<Trace>, InputError> {
@@ -81,7 +82,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         timer: args.timer.into(),
         ..RunSpec::default()
     };
-    let profiler = args.profile.as_deref().map(Profiler::start).transpose()?;
+    // Everything that can be wrong is found before the run.
+    spec.validate().map_err(RunError::from)?;
+    let profile = args
+        .profile
+        .as_deref()
+        .map(|path| check_file("--profile", path))
+        .transpose()?;
+    let profiler = profile.map(Profiler::start).transpose()?;
     let bar = if args.json || !stderr_progress() {
         ProgressBar::hidden()
     } else {
