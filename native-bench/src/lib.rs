@@ -29,6 +29,7 @@
 //! ```
 
 pub mod env;
+pub mod interrupt;
 pub mod os;
 pub mod output;
 pub mod overhead;

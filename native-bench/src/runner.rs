@@ -13,6 +13,7 @@ use tracepool::record::{RunRecord, Sample};
 use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
 
+use crate::interrupt::Interrupt;
 use crate::os::{self, AppGauges, Sampler, SamplerError};
 
 /// The simulated latency's 99th percentile, as a multiple of its mean: a long tail, as
@@ -457,13 +458,21 @@ pub fn flat_ideal(
 /// reactor drives the precise timer), sampling the process meanwhile.
 ///
 /// `seeds` replaces the workload's own seed traces; `observer` sees every crawl event.
+/// A stop requested through `interrupt` (before or during the run) cancels the crawl:
+/// the run returns its partial record, every accepted call counted in one outcome, with
+/// [`CrawlReport::was_cancelled`] set.
 ///
 /// # Errors
 ///
 /// [`RunError::Spec`] when `spec` is not [valid](RunSpec::validate),
 /// [`RunError::Workload`] or [`RunError::Crawl`] when the workload or the crawl cannot be
 /// configured as asked, and [`RunError::Sampler`] when the OS sampler cannot start.
-pub fn run<O>(spec: &RunSpec, seeds: Option<Vec<Trace>>, observer: O) -> Result<RunOutput, RunError>
+pub fn run<O>(
+    spec: &RunSpec,
+    seeds: Option<Vec<Trace>>,
+    observer: O,
+    interrupt: &Interrupt,
+) -> Result<RunOutput, RunError>
 where
     O: FnMut(&CrawlEvent<'_>),
 {
@@ -492,13 +501,20 @@ where
         }
     })
     .map_err(RunError::Sampler)?;
+    let watch = interrupt.watch(crawler.canceller());
     let started = Instant::now();
     let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
+    drop(watch);
     let wall = started.elapsed();
     let sampled = sampler.stop();
     let wall_s = wall.as_secs_f64();
     let sleeps = prepared.stats.snapshot();
-    let ideal_s = prepared.ideal.as_secs_f64();
+    // The ideal is that of the whole crawl: an interrupted one has none.
+    let ideal_s = if crawl.was_cancelled {
+        0.0
+    } else {
+        prepared.ideal.as_secs_f64()
+    };
     let record = RunRecord {
         model: spec.model.to_string(),
         workload: spec.workload.to_string(),

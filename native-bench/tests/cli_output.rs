@@ -151,6 +151,7 @@ fn help_lists_every_exit_code() {
         "1 a run",
         "2 bad input",
         "3 a failure at run time",
+        "130 stopped by Ctrl-C",
     ] {
         assert!(
             help.contains(code),

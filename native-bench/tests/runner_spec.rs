@@ -5,10 +5,11 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use tracepool::Trace;
+use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
 
 fn spec_error(spec: &RunSpec) -> (String, String) {
-    match runner::run(spec, None, |_| {}) {
+    match runner::run(spec, None, |_| {}, &Interrupt::new()) {
         Err(RunError::Spec(e)) => {
             let source = e.to_string();
             assert_eq!(
@@ -151,7 +152,7 @@ fn a_valid_spec_runs() {
         ..RunSpec::default()
     };
     spec.validate().unwrap();
-    let output = runner::run(&spec, None, |_| {}).unwrap();
+    let output = runner::run(&spec, None, |_| {}, &Interrupt::new()).unwrap();
     assert!(output.record.jobs > 0);
 }
 
@@ -171,7 +172,7 @@ fn the_flat_workload_takes_no_seed_traces() {
         ..RunSpec::default()
     };
     let seeds = vec!["username:alice".parse::<Trace>().unwrap()];
-    match runner::run(&spec, Some(seeds), |_| {}) {
+    match runner::run(&spec, Some(seeds), |_| {}, &Interrupt::new()) {
         Err(RunError::SeedsForFlat) => {}
         other => panic!("seeds for the flat workload accepted: {other:?}"),
     }

@@ -3,6 +3,7 @@
 use assert_cmd::Command;
 
 /// The `tracepool-bench` binary, without `DEEPER_MAX_CONCURRENCY` from the caller.
+#[allow(dead_code)]
 pub(crate) fn bench() -> Command {
     let mut cmd = Command::cargo_bin("tracepool-bench").expect("binary built");
     cmd.env_remove("DEEPER_MAX_CONCURRENCY");

@@ -29,7 +29,8 @@ tracepool-report/ with report.json, report.md and report.html.\n\nExit codes: 0 
 (also when standard output was closed early, as by `| head`); 1 a run exceeded the pool's \
 limit or lost jobs; 2 bad input (a flag, a file it names, the environment); 3 a failure at \
 run time (an output that cannot be written, standard output failing, the OS refusing a \
-thread or the profiler)."
+thread or the profiler); 130 stopped by Ctrl-C, SIGINT, SIGTERM or SIGHUP (`run` prints its \
+partial record, `report` leaves an existing report as it was)."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]

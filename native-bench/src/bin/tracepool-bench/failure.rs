@@ -15,6 +15,9 @@ use tracepool_bench::runner::RunError;
 pub(crate) const EXIT_VIOLATION: u8 = 1;
 /// Exit code of bad input (flags, files, environment).
 pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code of a run or report stopped by Ctrl-C, SIGINT, SIGTERM or SIGHUP
+/// (128 + SIGINT's number, as shells report a Ctrl-C).
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 /// Exit code of a failure at run time: the OS refused a thread or a profiler, an
 /// output could not be written, standard output failed.
 pub(crate) const EXIT_RUNTIME: u8 = 3;
@@ -151,6 +154,8 @@ pub(crate) enum Failure {
     Stdout(io::Error),
     /// Runs broke the pool's promises (each was printed as it was found).
     Violations(usize),
+    /// Stopped by a signal; says what was left.
+    Interrupted(String),
 }
 
 impl Failure {
@@ -158,6 +163,7 @@ impl Failure {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Violations(_) => EXIT_VIOLATION,
+            Self::Interrupted(_) => EXIT_INTERRUPTED,
             Self::Input(_) => EXIT_USAGE,
             Self::Run(RunError::Sampler(_)) => EXIT_RUNTIME,
             Self::Run(_) => EXIT_USAGE,
@@ -255,6 +261,7 @@ impl fmt::Display for Failure {
             Self::Report(e) => write!(f, "--out: {e}"),
             Self::Stdout(e) => write!(f, "writing to standard output: {e}"),
             Self::Violations(n) => write!(f, "{n} violation(s) of the pool's guarantees"),
+            Self::Interrupted(left) => write!(f, "interrupted: {left}"),
         }
     }
 }
@@ -324,6 +331,7 @@ mod tests {
                 2,
             ),
             (Failure::Stdout(io_error()), 3),
+            (Failure::Interrupted("nothing written".to_owned()), 130),
         ];
         for (failure, code) in cases {
             assert_eq!(failure.exit_code(), code, "{failure}");

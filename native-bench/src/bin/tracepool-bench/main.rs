@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::os;
 
 mod args;
@@ -16,7 +17,10 @@ mod output;
 mod profiler;
 
 use args::{Cli, Command, ReportArgs};
-use failure::EXIT_USAGE;
+use failure::{EXIT_INTERRUPTED, EXIT_USAGE};
+
+/// Stops the runs on Ctrl-C, SIGINT, SIGTERM or SIGHUP.
+static INTERRUPT: Interrupt = Interrupt::new();
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -32,6 +36,15 @@ fn main() -> ExitCode {
         }
     };
     quiet_simulated_panics();
+    // The first signal stops the work at its next step (the crawl is cancelled, the
+    // partial results are reported, outputs are left whole); a second one quits at
+    // once, unless a report is being renamed into place. Without a handler (the OS
+    // refused it), a signal ends the process as it would any program.
+    let _ = ctrlc::set_handler(|| {
+        if !INTERRUPT.request() && !INTERRUPT.is_held() {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
     // Precise timer wake-ups: the default 50 µs slack would delay every simulated
     // sleep. Threads started from here on inherit it.
     let _ = os::set_precise_timer_slack();

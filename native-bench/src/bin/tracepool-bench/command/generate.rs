@@ -4,6 +4,7 @@ use tracepool::Trace;
 use tracepool::sim::SimWorkload;
 use tracepool_bench::runner::{RunError, RunSpec};
 
+use crate::INTERRUPT;
 use crate::args::GenArgs;
 use crate::console;
 use crate::failure::Failure;
@@ -38,9 +39,16 @@ pub(crate) fn gen_traces(args: &GenArgs) -> Result<(), Failure> {
     } else {
         Box::new(sim.seeds().into_iter())
     };
-    for trace in traces {
+    for (i, trace) in traces.enumerate() {
+        if i % 4096 == 0 && INTERRUPT.is_requested() {
+            // Dropping the output file leaves nothing behind.
+            return Err(Failure::Interrupted("nothing written".to_owned()));
+        }
         text.push_str(&trace.to_string());
         text.push('\n');
+    }
+    if INTERRUPT.is_requested() {
+        return Err(Failure::Interrupted("nothing written".to_owned()));
     }
     match out {
         None => console::out_bytes(text.as_bytes()),

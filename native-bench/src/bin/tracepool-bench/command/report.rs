@@ -10,6 +10,7 @@ use tracepool_bench::runner::{self, RunSpec};
 use tracepool_bench::scenarios::Scenario;
 
 use super::{check_violations, stderr_progress};
+use crate::INTERRUPT;
 use crate::args::{DEFAULT_FAILURE_RATE, ReportArgs, ScenarioChoice};
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
@@ -73,6 +74,17 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     } else {
         ProgressBar::hidden()
     };
+    let out_existed = args.out.exists();
+    let interrupted = || {
+        Failure::Interrupted(if out_existed {
+            format!(
+                "no report written; {} was left as it was",
+                args.out.display()
+            )
+        } else {
+            "no report written".to_owned()
+        })
+    };
     let profiler = profile.map(Profiler::start).transpose()?;
     for scenario in scenarios {
         for (model, concurrency) in scenario.runs() {
@@ -83,7 +95,12 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
                 ..base.clone()
             };
             bar.set_message(format!("{scenario}: {model} at C = {concurrency}"));
-            let output = runner::run(&spec, None, |_| {})?;
+            let output = runner::run(&spec, None, |_| {}, &INTERRUPT)?;
+            if output.crawl.was_cancelled || INTERRUPT.is_requested() {
+                // Dropping the profiler and its output file leaves nothing behind.
+                bar.finish_and_clear();
+                return Err(interrupted());
+            }
             if bar.is_hidden() {
                 console::err(format_args!(
                     "{scenario}: {model} at C = {concurrency}: {:.2} s",
@@ -105,7 +122,20 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     report.findings = tracepool::findings::findings(&report);
     report.recommendations = tracepool::findings::recommendations(&report);
     let changes = old.as_ref().map(|old| compare(old, &report));
-    write_report(&report, changes.as_deref(), &args.out).map_err(Failure::Report)?;
+    if INTERRUPT.is_requested() {
+        return Err(interrupted());
+    }
+    {
+        // From here the report is renamed into place whole, even on a second signal.
+        let _hold = INTERRUPT.hold();
+        write_report(&report, changes.as_deref(), &args.out).map_err(Failure::Report)?;
+    }
+    if INTERRUPT.is_requested() {
+        return Err(Failure::Interrupted(format!(
+            "the report was written to {} as the signal came",
+            args.out.display()
+        )));
+    }
     console::out(format_args!("{}", summary_table(&report)))?;
     for finding in &report.findings {
         console::out(format_args!(

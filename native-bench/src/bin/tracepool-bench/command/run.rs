@@ -3,10 +3,13 @@
 use std::path::Path;
 
 use indicatif::ProgressBar;
+use serde::Serialize;
 use tracepool::Trace;
+use tracepool::record::RunRecord;
 use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
+use crate::INTERRUPT;
 use crate::args::{DEFAULT_FAILURE_RATE, RunArgs, WorkloadChoice};
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
@@ -98,18 +101,30 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             spec.model, spec.workload, spec.traces, spec.concurrency
         ))
     };
-    let output = runner::run(&spec, seeds, progress_observer(&bar))?;
+    let output = runner::run(&spec, seeds, progress_observer(&bar), &INTERRUPT)?;
     bar.finish_and_clear();
+    // A signal after the crawl ended still marks the record: the user asked to stop.
+    let interrupted = output.crawl.was_cancelled || INTERRUPT.is_requested();
+    // The partial run's profile is written too: it is what the record describes.
     if let Some(profiler) = profiler {
         profiler.finish()?;
     }
     let record = &output.record;
     if args.json {
-        let json = serde_json::to_string(record).expect("a run record serialises");
+        let printed = Printed {
+            record,
+            interrupted,
+        };
+        let json = serde_json::to_string(&printed).expect("a run record serialises");
         console::out(format_args!("{json}"))?;
     } else {
         console::out(format_args!(
-            "{} {}: {} traces, C = {}: {:.3} s, {} jobs ({} completed, {} failed, {} timed out, {} panicked, {} cancelled, {} lost), {} discovered, {:.0} jobs/s, peak in flight {}, efficiency {:.2}, CPU {:.0} %, peak RSS {:.1} MiB, {} threads, p50 {:.2} ms, p99 {:.2} ms, timer overshoot {:.0} µs ({} timer)",
+            "{}{} {}: {} traces, C = {}: {:.3} s, {} jobs ({} completed, {} failed, {} timed out, {} panicked, {} cancelled, {} lost), {} discovered, {:.0} jobs/s, peak in flight {}, efficiency {:.2}, CPU {:.0} %, peak RSS {:.1} MiB, {} threads, p50 {:.2} ms, p99 {:.2} ms, timer overshoot {:.0} µs ({} timer)",
+            if interrupted {
+                "interrupted, partial: "
+            } else {
+                ""
+            },
             record.model,
             record.workload,
             record.traces,
@@ -135,5 +150,21 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             record.timer,
         ))?;
     }
-    check_violations(std::slice::from_ref(record))
+    check_violations(std::slice::from_ref(record))?;
+    if interrupted {
+        return Err(Failure::Interrupted(
+            "the record above is partial".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The run record as printed by `--json`: `"interrupted": true` added after its fields
+/// when a signal stopped the run.
+#[derive(Serialize)]
+struct Printed<'a> {
+    #[serde(flatten)]
+    record: &'a RunRecord,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interrupted: bool,
 }
