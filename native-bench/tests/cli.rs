@@ -776,3 +776,74 @@ fn help_lists_the_commands() {
         assert!(help.contains(flag), "run --help mentions {flag}");
     }
 }
+
+/// `report --out` pointed at a folder that is not a report: refused before any run,
+/// and nothing in it is touched.
+#[test]
+fn report_never_replaces_a_folder_that_is_not_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::write(project.join("src/main.rs"), "fn main() {}").unwrap();
+    std::fs::write(project.join(".git/HEAD"), "ref: refs/heads/main").unwrap();
+    let output = bench()
+        .args(["report", "--scenario", "stress", "--out"])
+        .arg(&project)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--out");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a report file"));
+    assert_eq!(
+        std::fs::read_to_string(project.join("src/main.rs")).unwrap(),
+        "fn main() {}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join(".git/HEAD")).unwrap(),
+        "ref: refs/heads/main"
+    );
+    let mut left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["project"], "nothing created beside it");
+}
+
+/// A profile inside the report directory would make it more than a report.
+#[test]
+fn report_profile_inside_out_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    std::fs::create_dir(&out).unwrap();
+    let output = bench()
+        .args(["report", "--scenario", "stress", "--out"])
+        .arg(&out)
+        .arg("--profile")
+        .arg(out.join("cpu.svg"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--profile");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// An `--out` whose parent takes no new entry fails before any run.
+#[cfg(target_os = "linux")]
+#[test]
+fn report_out_in_a_directory_that_takes_no_entry_fails_at_once() {
+    let output = bench()
+        .args([
+            "report",
+            "--scenario",
+            "stress",
+            "--out",
+            "/proc/self/report",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--out");
+}

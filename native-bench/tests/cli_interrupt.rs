@@ -209,3 +209,68 @@ fn sigint_stops_a_report_and_keeps_the_old_one() {
     assert_eq!(snapshot(&out), old, "the old report is intact");
     assert_eq!(entries(dir.path()), ["report"], "nothing else left behind");
 }
+
+/// A signal at any moment of a short report, from before its first run to its last
+/// rename: the directory always holds the old report or a complete new one, and
+/// nothing else is left beside it.
+#[test]
+fn an_interrupt_at_any_moment_leaves_the_old_or_the_new_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let write = |extra: &[&str]| {
+        bench_std()
+            .args([
+                "report",
+                "--scenario",
+                "baseline",
+                "--latency-ms",
+                "0",
+                "--out",
+            ])
+            .arg(&out)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = write(&["--seed", "1"]).wait_with_output().unwrap();
+    assert!(first.status.success());
+    let old = snapshot(&out);
+    let (mut kept, mut replaced) = (0, 0);
+    for i in 0..40u64 {
+        let child = write(&["--seed", "2"]);
+        // Spread over the child's start-up, its runs and its write (about 50 ms).
+        thread::sleep(Duration::from_micros(i * i * 50));
+        let pid = child.id();
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGINT);
+        let output = child.wait_with_output().unwrap();
+        assert_ne!(output.status.code(), Some(101), "no panic");
+        assert_eq!(entries(dir.path()), ["report"], "nothing else left");
+        let now = snapshot(&out);
+        if now == old {
+            kept += 1;
+        } else {
+            let names: Vec<&str> = now.iter().map(|(name, _)| name.as_str()).collect();
+            assert_eq!(names, ["report.html", "report.json", "report.md"]);
+            let json = String::from_utf8(now[1].1.clone()).unwrap();
+            let report = tracepool::record::Report::from_json(&json).expect("complete");
+            assert_eq!(report.settings.seed, 2);
+            assert_eq!(report.runs.len(), 3);
+            replaced += 1;
+            // The next rounds start from this report.
+            return_old(&out, &old);
+        }
+    }
+    eprintln!(
+        "{kept} interrupts kept the old report, {replaced} came after the new one was in place"
+    );
+}
+
+/// Puts `old` back as the report's content.
+fn return_old(out: &Path, old: &[(String, Vec<u8>)]) {
+    for (name, bytes) in old {
+        fs::write(out.join(name), bytes).unwrap();
+    }
+}

@@ -111,7 +111,8 @@ pub(crate) struct ReportArgs {
     /// Which scenarios to run.
     #[arg(long, value_enum, default_value = "all")]
     pub(crate) scenario: ScenarioChoice,
-    /// Output directory (replaced atomically).
+    /// Output directory: created, or replaced whole when it holds nothing but report.json,
+    /// report.md and report.html (any other directory is refused).
     #[arg(long, value_name = "DIR", default_value = "tracepool-report")]
     pub(crate) out: PathBuf,
     /// Seed of the synthetic workload.

@@ -47,6 +47,9 @@ pub(crate) enum InputError {
         path: PathBuf,
         source: OutputError,
     },
+    /// An output file named by `flag` inside the report directory, which holds only the
+    /// report.
+    InsideReport { flag: &'static str, path: PathBuf },
     /// `--out`: the report directory cannot be written where asked.
     OutDir { path: PathBuf, reason: OutDirError },
 }
@@ -69,8 +72,8 @@ pub(crate) enum FileError {
 pub(crate) enum OutDirError {
     /// Its parent directory does not exist.
     NoParent(PathBuf),
-    /// It exists and is not a directory.
-    NotADirectory,
+    /// The report directory's own check failed.
+    Report(ReportWriteError),
 }
 
 impl fmt::Display for InputError {
@@ -104,6 +107,11 @@ impl fmt::Display for InputError {
             Self::Output { flag, path, source } => {
                 write!(f, "{flag} {}: {source}", path.display())
             }
+            Self::InsideReport { flag, path } => write!(
+                f,
+                "{flag} {}: is inside --out, which holds only the report",
+                path.display()
+            ),
             Self::OutDir { path, reason } => match reason {
                 OutDirError::NoParent(parent) => write!(
                     f,
@@ -111,9 +119,10 @@ impl fmt::Display for InputError {
                     path.display(),
                     parent.display()
                 ),
-                OutDirError::NotADirectory => {
+                OutDirError::Report(ReportWriteError::NotADirectory(_)) => {
                     write!(f, "--out {}: exists and is not a directory", path.display())
                 }
+                OutDirError::Report(e) => write!(f, "--out {}: {e}", path.display()),
             },
         }
     }
@@ -129,6 +138,10 @@ impl std::error::Error for InputError {
                 FileError::NoTraces => None,
             },
             Self::Output { source, .. } => Some(source),
+            Self::OutDir {
+                reason: OutDirError::Report(e),
+                ..
+            } => Some(e),
             _ => None,
         }
     }

@@ -4,26 +4,25 @@
 use std::path::{Path, PathBuf};
 
 use tracepool_bench::output::OutputFile;
+use tracepool_bench::report::ReportDir;
 
 use crate::failure::{Failure, InputError, OutDirError};
 
-/// Fails early when the report could not be written where asked.
-pub(crate) fn check_output_dir(out: &Path) -> Result<(), InputError> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+/// Checks the report directory before the runs: its parent exists (it is not
+/// created, so that a mistyped path fails at once), and it can take the report.
+pub(crate) fn check_output_dir(out: &Path) -> Result<ReportDir, InputError> {
     let error = |reason| InputError::OutDir {
         path: out.to_path_buf(),
         reason,
     };
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     if !parent.is_dir() {
         return Err(error(OutDirError::NoParent(parent)));
     }
-    if out.exists() && !out.is_dir() {
-        return Err(error(OutDirError::NotADirectory));
-    }
-    Ok(())
+    ReportDir::check(out).map_err(|e| error(OutDirError::Report(e)))
 }
 
 /// Checks an output file named by `flag` before the work that fills it.

@@ -1,11 +1,12 @@
 //! `report`: the plan's scenarios, written as a report directory.
 
+use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use tracepool::record::{Report, ScenarioRun, Settings, compare};
 use tracepool_bench::env::probe_environment;
-use tracepool_bench::report::{summary_table, write_report};
+use tracepool_bench::report::{ReportWriteError, summary_table};
 use tracepool_bench::runner::{self, RunSpec};
 use tracepool_bench::scenarios::Scenario;
 
@@ -32,7 +33,22 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             Report::from_json(&text).map_err(|e| error(FileError::Report(e)))
         })
         .transpose()?;
-    check_output_dir(&args.out)?;
+    let out = check_output_dir(&args.out)?;
+    if let Some(profile) = &args.profile {
+        let parent = match profile.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if let (Ok(a), Ok(b)) = (parent.canonicalize(), out.path().canonicalize()) {
+            if a == b {
+                return Err(InputError::InsideReport {
+                    flag: "--profile",
+                    path: profile.clone(),
+                }
+                .into());
+            }
+        }
+    }
     let profile = args
         .profile
         .as_deref()
@@ -122,13 +138,14 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     report.findings = tracepool::findings::findings(&report);
     report.recommendations = tracepool::findings::recommendations(&report);
     let changes = old.as_ref().map(|old| compare(old, &report));
-    if INTERRUPT.is_requested() {
-        return Err(interrupted());
-    }
     {
-        // From here the report is renamed into place whole, even on a second signal.
+        // Written whole or not at all, even on a second signal.
         let _hold = INTERRUPT.hold();
-        write_report(&report, changes.as_deref(), &args.out).map_err(Failure::Report)?;
+        match out.write(&report, changes.as_deref(), &INTERRUPT) {
+            Ok(()) => {}
+            Err(ReportWriteError::Interrupted) => return Err(interrupted()),
+            Err(e) => return Err(Failure::Report(e)),
+        }
     }
     if INTERRUPT.is_requested() {
         return Err(Failure::Interrupted(format!(
