@@ -546,7 +546,10 @@ where
         timer_overshoot_us: prepared.stats.mean_overshoot_us(),
         timer_sleeps: sleeps.count,
         timer_requested_ms: mean_ms(sleeps.requested, sleeps.count),
-        timer_actual_ms: mean_ms(sleeps.requested + sleeps.overshoot, sleeps.count),
+        timer_actual_ms: mean_ms(
+            sleeps.requested.saturating_add(sleeps.overshoot),
+            sleeps.count,
+        ),
         timer: spec.timer.name().to_owned(),
     };
     Ok(RunOutput {

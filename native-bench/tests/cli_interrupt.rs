@@ -274,3 +274,40 @@ fn return_old(out: &Path, old: &[(String, Vec<u8>)]) {
         fs::write(out.join(name), bytes).unwrap();
     }
 }
+
+/// The largest latency, time scale, timeout and CPU time, under both timers: the run
+/// starts, computes its deadlines without overflow, and stops on a signal.
+#[test]
+fn extreme_settings_run_and_stop() {
+    for timer in ["finishing", "reactor"] {
+        let mut child = bench_std()
+            .args([
+                "run",
+                "--traces",
+                "50",
+                "--latency-ms",
+                "60000",
+                "--time-scale",
+                "1000",
+                "--timeout-ms",
+                "3600000",
+                "--cpu-us",
+                "1000000",
+                "--json",
+                "--timer",
+                timer,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_the_run(&mut child);
+        let ended = signal_and_wait(child, Signal::SIGINT);
+        assert_eq!(ended.code, Some(130), "{timer}: {}", ended.stderr);
+        assert!(!ended.stderr.contains("panicked"), "{}", ended.stderr);
+        let record: Value = serde_json::from_str(ended.stdout.trim()).expect("one JSON object");
+        assert_eq!(record["interrupted"], true);
+        assert_eq!(record["lost"], 0);
+    }
+}

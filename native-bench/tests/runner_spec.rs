@@ -5,6 +5,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use tracepool::Trace;
+use tracepool::crawl::Model;
 use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
 
@@ -175,5 +176,30 @@ fn the_flat_workload_takes_no_seed_traces() {
     match runner::run(&spec, Some(seeds), |_| {}, &Interrupt::new()) {
         Err(RunError::SeedsForFlat) => {}
         other => panic!("seeds for the flat workload accepted: {other:?}"),
+    }
+}
+
+/// The largest value of every field is accepted, and nothing derived from it
+/// overflows: durations, the simulated workload's configuration, the flat ideals.
+#[test]
+fn extreme_values_do_not_overflow() {
+    let spec = RunSpec {
+        traces: *runner::TRACES.end(),
+        concurrency: *runner::CONCURRENCY.end(),
+        latency_ms: *runner::LATENCY_MS.end(),
+        time_scale: *runner::TIME_SCALE.end(),
+        failure_rate: 0.5,
+        panic_rate: 0.5,
+        timeout_ms: Some(*runner::TIMEOUT_MS.end()),
+        cpu_us: *runner::CPU_US.end(),
+        ..RunSpec::default()
+    };
+    spec.validate().unwrap();
+    let config = spec.sim_config().unwrap();
+    config.validate().unwrap();
+    for model in Model::ALL {
+        let huge = [Duration::MAX, Duration::MAX, Duration::from_secs(1)];
+        assert_eq!(runner::flat_ideal(model, huge, 1), Duration::MAX, "{model}");
+        assert_eq!(runner::flat_ideal(model, [], 0), Duration::ZERO, "{model}");
     }
 }
