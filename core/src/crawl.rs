@@ -469,6 +469,23 @@ impl Crawler {
     /// caller's task, on any executor; the calls are polled inside it.
     ///
     /// Counters of [`gauge`](Self::gauge) start from zero at each run.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is not cancel safe: if its future is dropped before it completes
+    /// (a `select!` branch that loses, a timeout around it, an aborted task, a runtime
+    /// shut down), the report is lost, with everything the crawl found. To stop a
+    /// crawl and keep what it found, use [`canceller`](Self::canceller) and await the
+    /// report.
+    ///
+    /// Dropping the future mid-crawl is nevertheless safe, on every executor and under
+    /// every [`Model`]: the calls in flight, queued or waiting to be scheduled are
+    /// dropped with it, on the spot. Nothing of the crawl keeps running (it spawns
+    /// no task), none of its calls is polled again, and the crawler keeps no waker of
+    /// the task that polled it. A panic in the `Drop` of a plugin's future is caught
+    /// there (the panic hook still reports it) and does not escape the drop.
+    /// Afterwards the [`gauge`](Self::gauge) shows no call in flight or queued: the
+    /// dropped calls count as finished.
     pub async fn run<I, O>(&self, seeds: I, observer: O) -> CrawlReport
     where
         I: IntoIterator<Item = Trace>,
@@ -575,6 +592,15 @@ impl LocalCrawler {
     /// caller's task, on any executor; the calls are polled inside it.
     ///
     /// Counters of [`gauge`](Self::gauge) start from zero at each run.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`Crawler::run`]: this method is not cancel safe (dropping its future
+    /// loses the report; use [`canceller`](Self::canceller) to stop a crawl and keep
+    /// what it found), but dropping its future mid-crawl is safe: every call is
+    /// dropped with it, nothing keeps running, no waker is kept, a panic in the `Drop`
+    /// of a plugin's future does not escape, and the [`gauge`](Self::gauge) shows no
+    /// call in flight or queued afterwards.
     pub async fn run<I, O>(&self, seeds: I, observer: O) -> CrawlReport
     where
         I: IntoIterator<Item = Trace>,

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::{Future, poll_fn};
 use std::hash::{BuildHasher, RandomState};
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -32,8 +32,16 @@ type CallResult = Result<Vec<Trace>, PluginError>;
 
 /// One call, as the schedulers run it: the plugin's future, counted in flight from its
 /// first poll to its end (or drop), which it reports to the engine.
+///
+/// When the plugin's future ends, it is dropped inside that last poll, so a panic in
+/// its `Drop` is the call's panic, caught with the panics of its polls. A call dropped
+/// before its end (cancelled, timed out, or torn down with the crawl's future) has its
+/// outcome already; a panic in the plugin future's `Drop` is then caught by the job's
+/// own `Drop`, so it cannot escape the pool's driver, a `FuturesUnordered` half-way
+/// through dropping its futures, or the crawl's own future.
 pub(crate) struct Job<C> {
-    call: C,
+    /// The plugin's future, until it ends.
+    call: Option<C>,
     /// What the first poll needs; taken by it.
     start: Option<JobStart>,
     in_flight: Option<InFlightGuard>,
@@ -57,9 +65,20 @@ impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
             // crawl is being torn down.
             let _ = start.started.unbounded_send((start.node, start.plugin));
         }
-        let result = std::task::ready!(Pin::new(&mut this.call).poll(cx));
+        let call = this.call.as_mut().expect("a call polled after its end");
+        let result = std::task::ready!(Pin::new(call).poll(cx));
+        drop(this.call.take());
         this.in_flight = None;
         Poll::Ready(result)
+    }
+}
+
+impl<C> Drop for Job<C> {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            // The panic hook has reported it; the call's outcome stands.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(call)));
+        }
     }
 }
 
@@ -137,6 +156,10 @@ where
 {
     let started = Instant::now();
     reset(crawler.probe);
+    let _teardown = Teardown {
+        probe: crawler.probe,
+        cancel: crawler.cancel,
+    };
     let model = crawler.config.model;
     let mut engine = Engine::new(registry, crawler, observer);
     for seed in seeds {
@@ -148,6 +171,23 @@ where
         Model::Unbounded => engine.run_unbounded().await,
     }
     engine.into_report(started.elapsed())
+}
+
+/// Leaves the crawler as an ended crawl leaves it, whether the run returns its report
+/// or its future is dropped mid-crawl (its calls are dropped with it).
+struct Teardown<'c> {
+    probe: &'c Probe,
+    cancel: &'c CancelState,
+}
+
+impl Drop for Teardown<'_> {
+    fn drop(&mut self) {
+        let probe = self.probe;
+        // Calls dropped with the crawl's future ended there: none is queued any more.
+        probe.finished.store(probe.submitted.load(Relaxed), Relaxed);
+        // The task that ran the crawl is not to be woken, nor kept alive, by a cancel.
+        drop(self.cancel.waker.take());
+    }
 }
 
 fn reset(probe: &Probe) {
@@ -342,7 +382,7 @@ where
     /// Makes the call of `plugin` on `node`, counted in flight while it runs.
     fn make_job(&self, node: u32, plugin: &PluginRef<P>) -> Job<P::Call> {
         Job {
-            call: plugin.plugin.follow(&self.nodes[node as usize].trace),
+            call: Some(plugin.plugin.follow(&self.nodes[node as usize].trace)),
             start: Some(JobStart {
                 probe: Arc::clone(self.crawler.probe),
                 started: self.started_tx.clone(),
