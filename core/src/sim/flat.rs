@@ -23,10 +23,12 @@ const JOB_URL_PREFIX: &str = "https://jobs.example/job/";
 
 /// The nominal duration of job `i` of a flat workload: `mean * (0.5 + u)` with `u`
 /// uniform in [0, 1) drawn from (`seed`, `i`), so durations are uniform in
-/// [0.5 `mean`, 1.5 `mean`).
+/// [0.5 `mean`, 1.5 `mean`). A duration past what a `Duration` holds (a `mean` above
+/// `Duration::MAX / 1.5`) is `Duration::MAX`.
 pub fn flat_job_duration(seed: u64, mean: Duration, i: usize) -> Duration {
     let u = Draws::new(seed, i as u64, 0, Salt::Flat).unit();
-    mean.mul_f64(0.5 + u)
+    // `Duration::mul_f64`, saturating instead of panicking.
+    Duration::try_from_secs_f64((0.5 + u) * mean.as_secs_f64()).unwrap_or(Duration::MAX)
 }
 
 /// The makespan of `durations` list-scheduled in order on `slots` slots with zero
@@ -121,9 +123,11 @@ impl FlatWorkload {
         (0..self.jobs).map(|i| self.duration(i))
     }
 
-    /// The sum of all nominal durations.
+    /// The sum of all nominal durations (`Duration::MAX` when it is past what a
+    /// `Duration` holds).
     pub fn total_duration(&self) -> Duration {
-        self.durations().sum()
+        self.durations()
+            .fold(Duration::ZERO, Duration::saturating_add)
     }
 
     /// [`ideal_makespan`] of the jobs on `slots` slots.
