@@ -87,7 +87,9 @@ pub struct CrawlConfig<T = Arc<dyn Timer>> {
     /// `previous`, nothing for `unbounded`.
     pub max_concurrency: usize,
     /// A call still running this long after it started is dropped and counted as
-    /// timed out (every model). Needs [`timer`](Self::timer).
+    /// timed out (every model). Needs [`timer`](Self::timer). A timeout so long that
+    /// a deadline would fall past the clock's range (`Duration::MAX`, say) is no
+    /// timeout: the timer is never asked for such a sleep.
     pub timeout: Option<Duration>,
     /// The timer enforcing `timeout`.
     pub timer: Option<T>,

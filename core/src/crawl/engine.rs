@@ -126,6 +126,8 @@ struct Engine<'c, P, T, O> {
     report: Counts,
     errors_by_kind: BTreeMap<String, u64>,
     latency: Histogram<u64>,
+    /// The calls' timeout and its timer; `None` for no timeout.
+    timeout: Option<(Duration, T)>,
     /// Calls report their first poll here, from whatever thread runs them.
     started_tx: mpsc::UnboundedSender<(u32, usize)>,
     started_rx: mpsc::UnboundedReceiver<(u32, usize)>,
@@ -188,6 +190,16 @@ impl Drop for Teardown<'_> {
         // The task that ran the crawl is not to be woken, nor kept alive, by a cancel.
         drop(self.cancel.waker.take());
     }
+}
+
+/// Whether every call of a crawl starting now can have a deadline `limit` after its
+/// start. A timeout past the clock's range is no timeout: no timer is asked for such a
+/// sleep (a timer computing `now + limit` would overflow). The doubled limit covers
+/// the calls starting later: a crawl does not run for half the clock's range.
+fn within_clock_range(limit: Duration) -> bool {
+    Instant::now()
+        .checked_add(limit.saturating_mul(2))
+        .is_some()
 }
 
 fn reset(probe: &Probe) {
@@ -281,7 +293,13 @@ where
             }
         }
         let (started_tx, started_rx) = mpsc::unbounded();
+        let config = &crawler.config;
+        let timeout = config
+            .timeout
+            .filter(|&limit| within_clock_range(limit))
+            .zip(config.timer.clone());
         Engine {
+            timeout,
             started_tx,
             started_rx,
             crawler,
@@ -300,8 +318,7 @@ where
     }
 
     fn timeout(&self) -> Option<(Duration, T)> {
-        let config = &self.crawler.config;
-        Some((config.timeout?, config.timer.as_ref()?.clone()))
+        self.timeout.clone()
     }
 
     fn cancelled(&self) -> bool {
