@@ -1,7 +1,26 @@
-//! tracepool in the browser: the benchmark scenarios run on the page's event loop.
+//! tracepool in the browser: the benchmark plan's scenarios run on the page's event
+//! loop, with live and result charts, and `report.json` files shared with the native
+//! runner.
 //!
-//! The interactive app comes with its own issue; this crate already builds for
-//! `wasm32-unknown-unknown` against the shared core.
+//! Shaped like Yew's own examples: [`state`] holds the app's [`State`](state::State),
+//! changed only by [`Action`](state::Action)s (pure, tested natively); `components`
+//! draw it; `hooks` run a plan on the browser's event loop. The numbers, findings and
+//! charts all come from core's report layer (`tracepool::record`, `findings`,
+//! `chart`), so the browser and `tracepool-bench` show the same views of a report.
 #![forbid(unsafe_code)]
 
-pub use tracepool;
+pub mod form;
+pub mod measure;
+pub mod persist;
+pub mod plan;
+pub mod scenarios;
+pub mod state;
+pub mod views;
+
+use yew::prelude::*;
+
+/// The whole app.
+#[component]
+pub fn App() -> Html {
+    html! { <main><h1>{ "tracepool" }</h1></main> }
+}
