@@ -9,18 +9,16 @@
 //! `chart`), so the browser and `tracepool-bench` show the same views of a report.
 #![forbid(unsafe_code)]
 
+pub mod browser;
+mod components;
 pub mod form;
+mod hooks;
 pub mod measure;
 pub mod persist;
 pub mod plan;
+pub mod run;
 pub mod scenarios;
 pub mod state;
 pub mod views;
 
-use yew::prelude::*;
-
-/// The whole app.
-#[component]
-pub fn App() -> Html {
-    html! { <main><h1>{ "tracepool" }</h1></main> }
-}
+pub use components::App;

@@ -149,6 +149,51 @@ pub fn result_charts(report: &Report) -> Vec<NamedChart> {
         .collect()
 }
 
+/// The time series charts of one (scenario, limit) group of runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesGroup {
+    /// What the runs share, e.g. `high-load C=50`.
+    pub label: String,
+    /// Its charts: calls in flight, and memory and CPU where measured.
+    pub charts: Vec<NamedChart>,
+}
+
+/// [`result_charts`] split into the summary charts (against C, per run) and the time
+/// series, grouped by scenario and limit in report order.
+pub fn chart_groups(report: &Report) -> (Vec<NamedChart>, Vec<SeriesGroup>) {
+    let mut summary = Vec::new();
+    let mut groups: Vec<(String, SeriesGroup)> = Vec::new();
+    for chart in result_charts(report) {
+        let key = chart.id.strip_prefix("series-").and_then(|rest| {
+            ["in-flight-", "rss-", "cpu-"]
+                .iter()
+                .find_map(|kind| rest.strip_prefix(kind))
+                .map(str::to_owned)
+        });
+        let Some(key) = key else {
+            summary.push(chart);
+            continue;
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.charts.push(chart),
+            None => {
+                let label = chart
+                    .title
+                    .split_once(" \u{2014} ")
+                    .map_or_else(|| key.clone(), |(_, label)| label.to_owned());
+                groups.push((
+                    key,
+                    SeriesGroup {
+                        label,
+                        charts: vec![chart],
+                    },
+                ));
+            }
+        }
+    }
+    (summary, groups.into_iter().map(|(_, g)| g).collect())
+}
+
 /// The live chart of a run in progress: its calls in flight over time, with the line
 /// y = C. `series` is what was sampled so far.
 pub fn live_chart_svg(run: &ScenarioRun) -> String {
@@ -300,6 +345,40 @@ mod tests {
             all - 1,
             "only the CPU series goes"
         );
+    }
+
+    #[test]
+    fn time_series_are_grouped_by_scenario_and_limit() {
+        let native = Report::from_json(include_str!("../e2e/fixtures/report.json")).unwrap();
+        let (summary, groups) = chart_groups(&native);
+        let ids: Vec<&str> = summary.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "throughput-vs-concurrency",
+                "peak-in-flight-vs-limit",
+                "wall-time",
+                "peak-rss",
+                "cpu",
+                "error-rate"
+            ]
+        );
+        let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "high-load C=10",
+                "high-load C=20",
+                "high-load C=50",
+                "high-load C=100"
+            ]
+        );
+        for group in &groups {
+            assert_eq!(group.charts.len(), 3, "{}", group.label);
+            assert!(group.charts[0].id.starts_with("series-in-flight-"));
+        }
+        let total = summary.len() + groups.iter().map(|g| g.charts.len()).sum::<usize>();
+        assert_eq!(total, result_charts(&native).len());
     }
 
     #[test]
