@@ -50,6 +50,14 @@ pub fn memory_bytes() -> Option<u64> {
     Some((js_heap + wasm) as u64)
 }
 
+/// Adds a mark named `name` to the page's performance timeline (User Timing), for
+/// the browser's developer tools and the end-to-end test.
+pub fn mark(name: &str) {
+    if let Some(performance) = window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
 fn storage() -> Option<web_sys::Storage> {
     window()?.local_storage().ok()?
 }

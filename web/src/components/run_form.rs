@@ -155,7 +155,7 @@ pub(crate) fn RunForm(props: &RunFormProps) -> Html {
                     </p>
                 </div>
                 <TextField id="latency" label={Field::LatencyMs.label()}
-                    help="Mean simulated call latency, long-tailed (p99 = 10 \u{d7} mean); 0 means no sleep (0 to 1,000)."
+                    help="Mean simulated call latency, long-tailed (p99 = 10 \u{d7} mean), 0 to 1,000. At 0 no call sleeps; each waits one turn of the page's event loop instead."
                     value={form.latency_ms.clone()} error={error_of(Field::LatencyMs)}
                     inputmode="decimal" {disabled} on_input={edit(Field::LatencyMs)} />
                 <TextField id="failure-rate" label={Field::FailureRate.label()}

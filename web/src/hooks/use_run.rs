@@ -48,7 +48,8 @@ pub(crate) fn use_run(dispatcher: UseReducerDispatcher<State>) -> RunControls {
             let dispatcher = dispatcher.clone();
             yew::platform::spawn_local(async move {
                 let sink = dispatcher.clone();
-                let ended = run_plan(&plan, &handle, move |action| sink.dispatch(action)).await;
+                let sink: Rc<dyn Fn(Action)> = Rc::new(move |action| sink.dispatch(action));
+                let ended = run_plan(&plan, &handle, sink).await;
                 current.borrow_mut().take();
                 dispatcher.dispatch(match ended {
                     Ok(cancelled) => Action::Ended {

@@ -3,9 +3,10 @@
 //! A future spawned with `wasm-bindgen-futures` is polled in microtasks, and a future
 //! that wakes itself (as the pool's driver does to stay fair) is polled again in the
 //! next microtask: the browser renders no frame and handles no input until the chain
-//! ends. [`Sliced`] cuts such chains: it polls its future for at most a time budget
-//! per macrotask, then hands the event loop back until a message posted on a
-//! `MessageChannel` (a macrotask, not clamped like a nested `setTimeout`) arrives.
+//! ends. [`EventLoop`] marks the turns of the event loop with messages posted on a
+//! `MessageChannel` (a macrotask, not clamped like a nested `setTimeout`);
+//! [`Sliced`] polls a future for at most a time budget per turn, and [`NextTurn`]
+//! waits for the next turn.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -19,59 +20,92 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{MessageChannel, MessagePort};
 use web_time::Instant;
 
-/// What the message handler and the poller share.
+/// What the message handler and the futures share.
 #[derive(Debug, Default)]
-struct Shared {
+struct Turns {
     /// A message is on its way.
     posted: Cell<bool>,
-    /// The last message arrived: the event loop turned since the slice began.
-    turned: Cell<bool>,
-    /// The task to wake when the message arrives, if it yielded.
-    waker: RefCell<Option<Waker>>,
+    /// How many messages arrived: each one is a new turn of the event loop.
+    count: Cell<u64>,
+    /// Tasks to wake at the next turn.
+    waiting: RefCell<Vec<Waker>>,
 }
 
-/// A `MessageChannel` whose messages mark turns of the event loop.
-struct Channel {
+/// The turns of the page's event loop, as seen from a `MessageChannel`.
+pub struct EventLoop {
     sender: MessagePort,
     receiver: MessagePort,
-    shared: Rc<Shared>,
+    turns: Rc<Turns>,
     // Kept alive as long as the receiver may call it; unset in `drop`.
     _handler: Closure<dyn FnMut()>,
 }
 
-impl Channel {
-    fn new() -> Option<Channel> {
+impl std::fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("turns", &self.turns.count.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventLoop {
+    /// A channel of the page's event loop; `None` outside a browser.
+    pub fn new() -> Option<EventLoop> {
         let channel = MessageChannel::new().ok()?;
-        let shared = Rc::new(Shared::default());
+        let turns = Rc::new(Turns::default());
         let handler = {
-            let shared = Rc::clone(&shared);
+            let turns = Rc::clone(&turns);
             Closure::<dyn FnMut()>::new(move || {
-                shared.posted.set(false);
-                shared.turned.set(true);
-                if let Some(waker) = shared.waker.borrow_mut().take() {
+                turns.posted.set(false);
+                turns.count.set(turns.count.get() + 1);
+                let waiting = std::mem::take(&mut *turns.waiting.borrow_mut());
+                for waker in waiting {
                     waker.wake();
                 }
             })
         };
         let receiver = channel.port1();
         receiver.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-        Some(Channel {
+        Some(EventLoop {
             sender: channel.port2(),
             receiver,
-            shared,
+            turns,
             _handler: handler,
         })
     }
 
-    /// Posts a message unless one is already on its way.
+    /// How many turns were seen so far.
+    fn turn(&self) -> u64 {
+        self.turns.count.get()
+    }
+
+    /// Makes sure a message marks the next turn.
     fn post(&self) {
-        if !self.shared.posted.get() && self.sender.post_message(&0.into()).is_ok() {
-            self.shared.posted.set(true);
+        if !self.turns.posted.get() && self.sender.post_message(&0.into()).is_ok() {
+            self.turns.posted.set(true);
+        }
+    }
+
+    /// Wakes `waker` at the next turn.
+    fn wake_next_turn(&self, waker: &Waker) {
+        let mut waiting = self.turns.waiting.borrow_mut();
+        if !waiting.iter().any(|w| w.will_wake(waker)) {
+            waiting.push(waker.clone());
+        }
+        drop(waiting);
+        self.post();
+    }
+
+    /// A future that completes at the next turn of the event loop.
+    pub fn next_turn(self: &Rc<Self>) -> NextTurn {
+        NextTurn {
+            event_loop: Rc::clone(self),
+            after: None,
         }
     }
 }
 
-impl Drop for Channel {
+impl Drop for EventLoop {
     fn drop(&mut self) {
         self.receiver.set_onmessage(None);
         self.receiver.close();
@@ -79,16 +113,41 @@ impl Drop for Channel {
     }
 }
 
-/// A future polled in slices of at most a time budget per turn of the event loop.
+/// Completes at the next turn of the event loop: see [`EventLoop::next_turn`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct NextTurn {
+    event_loop: Rc<EventLoop>,
+    after: Option<u64>,
+}
+
+impl Future for NextTurn {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let now = self.event_loop.turn();
+        match self.after {
+            Some(start) if now > start => Poll::Ready(()),
+            _ => {
+                self.after.get_or_insert(now);
+                self.event_loop.wake_next_turn(cx.waker());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// A future polled for at most a time budget per turn of the event loop.
 ///
 /// Wrap the whole computation; between slices the browser renders and handles input.
-/// Where no `MessageChannel` exists (outside a browser) it polls the future as is.
+/// Without an [`EventLoop`] (outside a browser) it polls the future as is.
 #[must_use = "futures do nothing unless polled"]
 pub struct Sliced<F> {
     inner: Pin<Box<F>>,
     budget: Duration,
-    slice_start: Option<Instant>,
-    channel: Option<Channel>,
+    event_loop: Option<Rc<EventLoop>>,
+    /// When the current slice began, and in which turn.
+    slice: Option<(Instant, u64)>,
     yields: u64,
 }
 
@@ -102,13 +161,13 @@ impl<F> std::fmt::Debug for Sliced<F> {
 }
 
 impl<F: Future> Sliced<F> {
-    /// Polls `inner` for at most `budget` per turn of the event loop.
-    pub fn new(inner: F, budget: Duration) -> Self {
+    /// Polls `inner` for at most `budget` per turn of `event_loop`.
+    pub fn new(inner: F, budget: Duration, event_loop: Option<Rc<EventLoop>>) -> Self {
         Sliced {
             inner: Box::pin(inner),
             budget,
-            slice_start: None,
-            channel: Channel::new(),
+            event_loop,
+            slice: None,
             yields: 0,
         }
     }
@@ -124,24 +183,22 @@ impl<F: Future> Future for Sliced<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        if let Some(channel) = &this.channel {
+        if let Some(event_loop) = &this.event_loop {
             let now = Instant::now();
-            let shared = &channel.shared;
-            match this.slice_start {
-                Some(start) if !shared.turned.get() => {
+            let turn = event_loop.turn();
+            match this.slice {
+                Some((start, slice_turn)) if turn == slice_turn => {
                     if now.duration_since(start) >= this.budget {
-                        // Still in the chain of microtasks that began the slice: yield.
-                        *shared.waker.borrow_mut() = Some(cx.waker().clone());
-                        channel.post();
+                        // Still in the turn that began the slice: give the page a turn.
+                        event_loop.wake_next_turn(cx.waker());
                         this.yields += 1;
                         return Poll::Pending;
                     }
                 }
                 _ => {
-                    // A new slice: its message tells when the event loop has turned.
-                    this.slice_start = Some(now);
-                    shared.turned.set(false);
-                    channel.post();
+                    // A new slice; its message tells when the event loop has turned.
+                    this.slice = Some((now, turn));
+                    event_loop.post();
                 }
             }
         }
