@@ -180,14 +180,15 @@ impl Recorder {
 const LATENCY_BATCH: usize = 256;
 
 /// The driver's own counters: it is their single writer, so it updates them without
-/// atomics and publishes them to the [`Recorder`] with plain stores, once per batch of
-/// changes ([`publish`](Self::publish)) rather than at every change.
+/// atomics and publishes them to the [`Recorder`] with plain stores: a start at once,
+/// ends once per batch ([`publish`](Self::publish)) rather than at every change.
 #[derive(Debug, Default)]
 pub(crate) struct LocalRecorder {
     in_flight: u64,
     peak_in_flight: u64,
     outcomes: [u64; 5],
-    /// Whether a counter changed since the last [`publish`](Self::publish).
+    /// Whether a job ended since the last [`publish`](Self::publish) (starts are
+    /// published at once).
     dirty: bool,
     /// Buffered latencies as (microseconds, how many in a row): runs of equal values
     /// take one entry.
@@ -198,12 +199,21 @@ pub(crate) struct LocalRecorder {
 }
 
 impl LocalRecorder {
-    /// A job takes a slot. The caller guarantees the bound; this only counts.
+    /// A job takes a slot, and readers of `shared` see it in flight at once (with
+    /// every outcome counted before it). The caller guarantees the bound; this only
+    /// counts.
     #[inline]
-    pub(crate) fn started(&mut self) {
+    pub(crate) fn started(&mut self, shared: &Recorder) {
         self.in_flight += 1;
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
-        self.dirty = true;
+        if self.dirty {
+            // Jobs ended since the last publication: publish them with this start,
+            // so that no job is seen neither in flight nor finished.
+            self.publish(shared);
+        } else {
+            shared.in_flight.store(self.in_flight, Relaxed);
+            shared.peak_in_flight.store(self.peak_in_flight, Relaxed);
+        }
     }
 
     /// A job ends: `latency` is `Some` for a job that had started (and frees its
@@ -278,7 +288,7 @@ mod tests {
             Duration::ZERO,
             Duration::from_secs(10),
         ] {
-            local.started();
+            local.started(&recorder);
             local.finished(&recorder, OutcomeKind::Completed, Some(latency));
         }
         local.flush(&recorder);

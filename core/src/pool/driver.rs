@@ -288,7 +288,7 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
             started += self.pull(room - started, cx);
         }
         if started > 0 {
-            self.dequeued(started);
+            self.made_room();
         }
     }
 }
@@ -314,13 +314,19 @@ impl<F: TryFuture, S> Driver<F, S> {
         self.sink().finish(done, false);
     }
 
+    /// Starts a job that has left the queue (or the source).
     #[inline]
     pub(super) fn start(&mut self, entry: Entry<F>) {
+        // Its place in the queue is free before anything of it runs.
+        self.dequeued += 1;
+        self.shared.dequeued.store(self.dequeued, Ordering::Release);
         if entry.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
             self.cancel_queued(entry);
             return;
         }
-        self.out.local.started();
+        // And it is counted in flight: the gauge agrees with the queue at every
+        // instant the job can observe.
+        self.out.local.started(&self.shared.recorder);
         let deadline = self.timeout.as_ref().map(|(d, timer)| timer.sleep(*d));
         match &mut self.exec {
             Exec::Inline(slots) => {
@@ -340,12 +346,10 @@ impl<F: TryFuture, S> Driver<F, S> {
         }
     }
 
-    /// Publishes that `n` more jobs left the queue, and wakes waiting submitters once
-    /// it is half empty (not at every freed place: each wake-up then submits a batch).
-    pub(super) fn dequeued(&mut self, n: usize) {
-        self.dequeued += n as u64;
+    /// Wakes waiting submitters once the queue is half empty (not at every freed
+    /// place: each wake-up then submits a batch).
+    pub(super) fn made_room(&mut self) {
         let shared = &self.shared;
-        shared.dequeued.store(self.dequeued, Ordering::Release);
         if shared.space_wanted.load(Ordering::Acquire)
             && shared.queued() <= shared.queue_capacity as u64 / 2
         {

@@ -3,13 +3,17 @@
 //!
 //! An [`Executor`] runs a future to completion, spawns tasks and provides a
 //! [`Timer`]; [`Mode`] chooses between [`PoolBuilder::build`] (jobs polled inside the
-//! driver) and [`PoolBuilder::build_spawned`] (each job its own task). The
-//! [`pool_suite!`] macro turns every function of [`suite`] into one `#[test]` per mode.
+//! driver), [`PoolBuilder::build_spawned`] (each job its own task) and
+//! [`PoolBuilder::build_stream`] (jobs pulled from a stream). The [`pool_suite!`]
+//! macro turns every function of [`suite`] into one `#[test]` per mode (inline and
+//! spawned); [`edges_suite!`] does the same for [`edges`], in all three modes, whose
+//! pools are made by [`rig`].
 //!
 //! Nothing here asserts on wall time: sleeps only give jobs a reason to be pending,
 //! and timeouts are only ever raced against jobs that can never finish.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod edges;
 pub mod suite;
 
 use std::future::Future;
@@ -19,9 +23,11 @@ use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::channel::mpsc;
 use futures::future::{BoxFuture, FutureExt};
+use futures::stream::{BoxStream, FusedStream};
 use tracepool::timer::Sleep;
-use tracepool::{Driver, Pool, PoolBuilder, Timer};
+use tracepool::{Completion, Driver, Pool, PoolBuilder, Timer};
 
 /// The job type of every test: `Send`, so that both modes accept it.
 pub type Job = BoxFuture<'static, Result<u64, String>>;
@@ -59,9 +65,12 @@ pub enum Mode {
     Inline,
     /// [`PoolBuilder::build_spawned`]: each started job spawned on the executor.
     Spawned,
+    /// [`PoolBuilder::build_stream`]: jobs polled inside the driver, pulled from a
+    /// stream (see [`rig`]).
+    Stream,
 }
 
-/// Builds a pool in `mode`, with the executor's timer installed.
+/// Builds a pool in `mode` (inline or spawned), with the executor's timer installed.
 pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, Driver<Job>) {
     let builder = builder.shared_timer(exec.timer());
     match mode {
@@ -71,6 +80,79 @@ pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<J
             builder
                 .build_spawned(move |task| spawn(task))
                 .expect("valid configuration")
+        }
+        Mode::Stream => panic!("stream-fed pools are made by `rig`"),
+    }
+}
+
+/// A driver of any mode, boxed.
+pub type AnyDriver = std::pin::Pin<Box<dyn FusedStream<Item = Completion<u64, String>> + Send>>;
+
+/// A pool of any mode, with the way its jobs come in.
+pub struct Rig {
+    pub pool: Pool<Job>,
+    pub driver: AnyDriver,
+    /// The source stream's sender for [`Mode::Stream`]; `None` once closed.
+    feed: Option<mpsc::UnboundedSender<Job>>,
+    mode: Mode,
+}
+
+/// Builds a pool in any `mode`, with the executor's timer installed (unless the
+/// builder has one already: a later `timer` call wins). A stream-fed pool pulls its
+/// jobs from a channel that [`Rig::add`] feeds.
+pub fn rig<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> Rig {
+    rig_with_timer(exec, mode, builder.shared_timer(exec.timer()))
+}
+
+/// As [`rig`], leaving the builder's timer as it is.
+pub fn rig_with_timer<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> Rig {
+    let (pool, driver, feed): (_, AnyDriver, _) = match mode {
+        Mode::Inline => {
+            let (pool, driver) = builder.build().expect("valid configuration");
+            (pool, Box::pin(driver), None)
+        }
+        Mode::Spawned => {
+            let spawn = exec.spawner();
+            let (pool, driver) = builder
+                .build_spawned(move |task| spawn(task))
+                .expect("valid configuration");
+            (pool, Box::pin(driver), None)
+        }
+        Mode::Stream => {
+            let (tx, rx) = mpsc::unbounded::<Job>();
+            let source: BoxStream<'static, Job> = Box::pin(rx);
+            let (pool, driver) = builder.build_stream(source).expect("valid configuration");
+            (pool, Box::pin(driver), Some(tx))
+        }
+    };
+    Rig {
+        pool,
+        driver,
+        feed,
+        mode,
+    }
+}
+
+impl Rig {
+    /// Adds a job the way this mode's jobs come in: submitted (waiting for room), or
+    /// sent down the source stream.
+    pub async fn add(&self, job: Job) {
+        match &self.feed {
+            Some(feed) => feed.unbounded_send(job).expect("the driver is alive"),
+            None => {
+                assert!(self.mode != Mode::Stream, "the source has ended");
+                self.pool.submit(job).await.expect("the pool is open");
+            }
+        }
+    }
+
+    /// No more jobs: closes the pool, or ends the source stream (which closes it).
+    pub fn close(&mut self) {
+        match self.feed.take() {
+            Some(feed) => drop(feed),
+            None => {
+                self.pool.close();
+            }
         }
     }
 }
@@ -339,7 +421,35 @@ macro_rules! pool_suite {
     };
 }
 
-/// Every test of [`suite`], for one executor.
+/// Instantiates the functions `$crate::pool_common::edges::$name(&exec, mode)` as
+/// tests, one module per mode (inline, spawned, stream-fed).
+#[macro_export]
+macro_rules! edges_suite {
+    ($make:expr; $($name:ident),+ $(,)?) => {
+        mod edges {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::edges_suite!(@mode $make, inline, Inline; $($name),+);
+            $crate::edges_suite!(@mode $make, spawned, Spawned; $($name),+);
+            $crate::edges_suite!(@mode $make, stream, Stream; $($name),+);
+        }
+    };
+    (@mode $make:expr, $module:ident, $mode:ident; $($name:ident),+) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    $crate::pool_common::edges::$name(&exec, $crate::pool_common::Mode::$mode);
+                }
+            )+
+        }
+    };
+}
+
+/// Every test of [`suite`] and of [`edges`], for one executor.
 #[macro_export]
 macro_rules! common_suite {
     ($make:expr) => {
@@ -358,6 +468,11 @@ macro_rules! common_suite {
             stream_is_fused_after_its_end,
             ids_increase_in_submission_order,
             gauge_reports_queue_and_in_flight,
+        );
+        $crate::edges_suite!(
+            $make;
+            a_started_job_is_not_queued,
+            started_parents_make_room_for_their_children,
         );
     };
 }

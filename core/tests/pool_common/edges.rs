@@ -1,0 +1,103 @@
+//! The pool's promises at their edges, one function per promise, generic over the
+//! executor and the mode (inline, spawned, stream-fed). Instantiated by
+//! `common_suite!` in `pool_<executor>.rs`.
+//!
+//! Nothing here asserts on wall time except as a generous lower or upper bound that
+//! a loaded machine cannot break.
+
+use std::sync::{Arc, Mutex};
+
+use futures::stream::StreamExt;
+use tracepool::{Gauge, Pool, TrySubmitError};
+
+use super::{Executor, Job, Mode, job, rig};
+
+/// What a parent job saw in its first poll: the gauge, and whether its child was
+/// accepted.
+type Seen = Arc<Mutex<Vec<(Gauge, bool)>>>;
+
+/// A job that, in its first poll, reads the gauge and offers a child to the pool
+/// with `try_submit`.
+fn parent(pool: Pool<Job>, seen: Seen, i: u64) -> Job {
+    job(async move {
+        let gauge = pool.gauge();
+        let child = pool.try_submit(job(async move { Ok(100 + i) }));
+        let accepted = match child {
+            Ok(_) => true,
+            Err(TrySubmitError::Full(_)) => false,
+            Err(TrySubmitError::Closed(_)) => panic!("the pool closed early"),
+        };
+        seen.lock().unwrap().push((gauge, accepted));
+        Ok(i)
+    })
+}
+
+/// A started job is not queued: in its first poll, the gauge counts it in flight
+/// and not queued, and its place in the queue is free. With C = 1 and a queue of 1,
+/// a job that submits a child in its first poll finds room for it.
+pub fn a_started_job_is_not_queued<E: Executor>(exec: &E, mode: Mode) {
+    exec.block_on(async {
+        let builder = Pool::builder().max_concurrency(1).queue_capacity(1);
+        let mut rig = rig(exec, mode, builder);
+        let seen = Seen::default();
+        rig.add(parent(rig.pool.clone(), Arc::clone(&seen), 1))
+            .await;
+        let first = rig.driver.next().await.expect("the parent ends");
+        assert_eq!(first.outcome.completed(), Some(1));
+        rig.close();
+        let rest: Vec<_> = (&mut rig.driver).map(|c| c.outcome).collect().await;
+        let seen = seen.lock().unwrap().clone();
+        let (gauge, accepted) = seen[0];
+        assert_eq!(
+            (gauge.queued, gauge.in_flight),
+            (0, 1),
+            "{mode:?}: the gauge in the job's first poll"
+        );
+        assert!(
+            accepted,
+            "{mode:?}: the child was refused, the queue being empty"
+        );
+        assert_eq!(rest, [tracepool::Outcome::Completed(101)], "{mode:?}");
+        let m = rig.pool.metrics();
+        assert_eq!((m.submitted, m.completed), (2, 2), "{mode:?}");
+    });
+}
+
+/// With four parents queued at C = 4 and a queue of 4, every parent that starts
+/// frees its place: each child the parents submit in their first poll is accepted,
+/// and the gauge never counts more queued jobs than the queue holds.
+pub fn started_parents_make_room_for_their_children<E: Executor>(exec: &E, mode: Mode) {
+    const C: u64 = 4;
+    exec.block_on(async {
+        let builder = Pool::builder()
+            .max_concurrency(C as usize)
+            .queue_capacity(C as usize);
+        let mut rig = rig(exec, mode, builder);
+        let seen = Seen::default();
+        for i in 0..C {
+            rig.add(parent(rig.pool.clone(), Arc::clone(&seen), i))
+                .await;
+        }
+        let mut done = Vec::new();
+        while done.len() < C as usize {
+            let c = rig.driver.next().await.expect("the parents end");
+            done.push(c.outcome.completed().expect("parents complete"));
+        }
+        rig.close();
+        done.extend(
+            (&mut rig.driver)
+                .map(|c| c.outcome.completed().expect("children complete"))
+                .collect::<Vec<_>>()
+                .await,
+        );
+        done.sort_unstable();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), C as usize);
+        for (gauge, accepted) in &seen {
+            assert!(accepted, "{mode:?}: a child was refused: {seen:?}");
+            assert!(gauge.queued < C, "{mode:?}: {gauge:?}");
+            assert!(gauge.in_flight >= 1, "{mode:?}: {gauge:?}");
+        }
+        assert_eq!(done, [0, 1, 2, 3, 100, 101, 102, 103], "{mode:?}");
+    });
+}
