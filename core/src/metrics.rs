@@ -43,7 +43,11 @@ pub struct LatencySummary {
 ///
 /// Once the pool is drained, `submitted == completed + failed + timed_out + panicked +
 /// cancelled`. While it runs, `submitted` may be read a moment before or after the
-/// other counters; each counter is exact on its own.
+/// other counters; each counter is exact on its own, and counts a job's outcome by
+/// the time that outcome can be observed (its [`JobHandle`](crate::JobHandle)
+/// resolves, or the driver yields it). The latency percentiles are published in
+/// batches: while the driver is busy, the latest latencies may be missing from them
+/// (they are all there once it goes idle or its stream ends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Metrics {
     /// Jobs accepted.

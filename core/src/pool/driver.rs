@@ -138,10 +138,14 @@ impl<F: TryFuture> Sink<'_, F> {
             .finished(&self.shared.recorder, completion.outcome.kind(), latency);
         let completion = match reply {
             None => completion,
-            Some(reply) => match reply.send(completion) {
-                Ok(()) => return,
-                Err(completion) => completion,
-            },
+            Some(reply) => {
+                // Whoever awaits the handle sees this outcome counted.
+                self.out.local.publish(&self.shared.recorder);
+                match reply.send(completion) {
+                    Ok(()) => return,
+                    Err(completion) => completion,
+                }
+            }
         };
         self.out.ready.push_back(completion);
     }

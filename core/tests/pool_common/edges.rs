@@ -6,11 +6,13 @@
 //! a loaded machine cannot break.
 
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
+use futures::poll;
 use futures::stream::StreamExt;
-use tracepool::{Gauge, Pool, TrySubmitError};
+use tracepool::{Gauge, JobHandle, Metrics, Outcome, Pool, TrySubmitError};
 
-use super::{Executor, Job, Mode, job, rig};
+use super::{Executor, Job, Mode, job, rig, yield_now};
 
 /// What a parent job saw in its first poll: the gauge, and whether its child was
 /// accepted.
@@ -99,5 +101,59 @@ pub fn started_parents_make_room_for_their_children<E: Executor>(exec: &E, mode:
             assert!(gauge.in_flight >= 1, "{mode:?}: {gauge:?}");
         }
         assert_eq!(done, [0, 1, 2, 3, 100, 101, 102, 103], "{mode:?}");
+    });
+}
+
+/// Counters are current when an outcome is observable: once a job's handle has
+/// resolved, `metrics()` and `gauge()` count its outcome, even while the driver is
+/// still busy with other jobs (here: polling the very job that looks, in the round
+/// that ended the first one). Completions yielded by the stream are counted too when
+/// they come out.
+pub fn counters_are_current_when_an_outcome_is_observable<E: Executor>(exec: &E, mode: Mode) {
+    exec.block_on(async {
+        let builder = Pool::builder().max_concurrency(2);
+        let mut rig = rig(exec, mode, builder);
+        let first = Arc::new(Mutex::new(None::<JobHandle<u64, String>>));
+        let seen = Arc::new(Mutex::new(None::<(Metrics, Gauge)>));
+        let (pool, handle, record) = (rig.pool.clone(), Arc::clone(&first), Arc::clone(&seen));
+        // The observer runs until the first job's handle resolves, then reads the
+        // counters at once.
+        rig.add(job(async move {
+            let mut handle = loop {
+                if let Some(handle) = handle.lock().unwrap().take() {
+                    break handle;
+                }
+                yield_now().await;
+            };
+            loop {
+                if let Poll::Ready(done) = poll!(&mut handle) {
+                    assert_eq!(done.outcome, Outcome::Completed(1));
+                    *record.lock().unwrap() = Some((pool.metrics(), pool.gauge()));
+                    return Ok(2);
+                }
+                yield_now().await;
+            }
+        }))
+        .await;
+        let handle = rig
+            .pool
+            .submit_with_handle(job(async {
+                yield_now().await;
+                Ok(1)
+            }))
+            .await
+            .unwrap();
+        *first.lock().unwrap() = Some(handle);
+        let second = rig.driver.next().await.expect("the observer ends");
+        assert_eq!(second.outcome, Outcome::Completed(2));
+        let m = rig.pool.metrics();
+        assert_eq!(m.completed, 2, "{mode:?}: a yielded outcome is counted");
+        rig.close();
+        assert!(rig.driver.next().await.is_none());
+        let (m, gauge) = seen.lock().unwrap().take().expect("the handle resolved");
+        assert_eq!(m.completed, 1, "{mode:?}: {m:?}");
+        assert_eq!(m.finished(), 1, "{mode:?}: {m:?}");
+        assert_eq!(gauge.finished, 1, "{mode:?}: {gauge:?}");
+        assert_eq!(gauge.in_flight, 1, "{mode:?}: {gauge:?}");
     });
 }

@@ -473,6 +473,7 @@ macro_rules! common_suite {
             $make;
             a_started_job_is_not_queued,
             started_parents_make_room_for_their_children,
+            counters_are_current_when_an_outcome_is_observable,
         );
     };
 }
