@@ -180,13 +180,17 @@ impl Recorder {
     }
 }
 
-/// How many latencies the driver buffers before it takes the histogram's lock.
+/// How many runs of latencies the driver buffers before it takes the histogram's lock.
 const LATENCY_BATCH: usize = 256;
+
+/// Latencies below this many microseconds (jobs that end at once) are counted per
+/// value, without a buffer entry each.
+const SMALL_MICROS: usize = 64;
 
 /// The driver's own counters: it is their single writer, so it updates them without
 /// atomics and publishes them to the [`Recorder`] with plain stores: a start at once,
 /// ends once per batch ([`publish`](Self::publish)) rather than at every change.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LocalRecorder {
     in_flight: u64,
     peak_in_flight: u64,
@@ -197,9 +201,25 @@ pub(crate) struct LocalRecorder {
     /// Buffered latencies as (microseconds, how many in a row): runs of equal values
     /// take one entry.
     latencies: Vec<(u64, u64)>,
-    /// Buffered zero latencies (jobs that ended in the driver round that started
-    /// them), recorded as the histogram's lowest value.
-    zero_latencies: u64,
+    /// Buffered counts of small latencies, by whole microseconds (0 counts as 1,
+    /// the histogram's lowest value).
+    small: [u64; SMALL_MICROS],
+    /// Bit `i` set: `small[i]` is not zero.
+    small_used: u64,
+}
+
+impl Default for LocalRecorder {
+    fn default() -> Self {
+        LocalRecorder {
+            in_flight: 0,
+            peak_in_flight: 0,
+            outcomes: [0; 5],
+            dirty: false,
+            latencies: Vec::new(),
+            small: [0; SMALL_MICROS],
+            small_used: 0,
+        }
+    }
 }
 
 impl LocalRecorder {
@@ -229,22 +249,48 @@ impl LocalRecorder {
         kind: OutcomeKind,
         latency: Option<Duration>,
     ) {
+        match latency {
+            Some(latency) => {
+                self.ended(kind);
+                self.latencies(shared, latency, 1);
+            }
+            None => {
+                self.dirty = true;
+                self.outcomes[kind as usize] += 1;
+            }
+        }
+    }
+
+    /// A started job ends and frees its slot; its latency is recorded apart (see
+    /// [`latencies`](Self::latencies)).
+    #[inline]
+    pub(crate) fn ended(&mut self, kind: OutcomeKind) {
         self.dirty = true;
         self.outcomes[kind as usize] += 1;
-        if let Some(latency) = latency {
-            self.in_flight -= 1;
-            if latency.is_zero() {
-                self.zero_latencies += 1;
+        self.in_flight -= 1;
+    }
+
+    /// Records `count` latencies equal to `latency`.
+    #[inline]
+    pub(crate) fn latencies(&mut self, shared: &Recorder, latency: Duration, count: u64) {
+        if count == 0 {
+            return;
+        }
+        if latency.as_secs() == 0 {
+            let micros = (latency.subsec_micros() as usize).max(1);
+            if micros < SMALL_MICROS {
+                self.small[micros] += count;
+                self.small_used |= 1 << micros;
                 return;
             }
-            let micros = micros(latency);
-            match self.latencies.last_mut() {
-                Some((last, count)) if *last == micros => *count += 1,
-                _ => self.latencies.push((micros, 1)),
-            }
-            if self.latencies.len() >= LATENCY_BATCH {
-                self.flush(shared);
-            }
+        }
+        let micros = micros(latency);
+        match self.latencies.last_mut() {
+            Some((last, n)) if *last == micros => *n += count,
+            _ => self.latencies.push((micros, count)),
+        }
+        if self.latencies.len() >= LATENCY_BATCH {
+            self.flush(shared);
         }
     }
 
@@ -265,13 +311,15 @@ impl LocalRecorder {
     /// histogram.
     pub(crate) fn flush(&mut self, shared: &Recorder) {
         self.publish(shared);
-        if self.latencies.is_empty() && self.zero_latencies == 0 {
+        if self.latencies.is_empty() && self.small_used == 0 {
             return;
         }
         let mut histogram = shared.histogram();
-        if self.zero_latencies > 0 {
-            record_latency(&mut histogram, micros(Duration::ZERO), self.zero_latencies);
-            self.zero_latencies = 0;
+        while self.small_used != 0 {
+            let micros = self.small_used.trailing_zeros() as usize;
+            self.small_used &= self.small_used - 1;
+            record_latency(&mut histogram, micros as u64, self.small[micros]);
+            self.small[micros] = 0;
         }
         for (micros, count) in self.latencies.drain(..) {
             record_latency(&mut histogram, micros, count);
@@ -301,5 +349,34 @@ mod tests {
         let max = latency.max.as_secs_f64();
         assert!((9.99..=10.01).contains(&max), "max {max} s, expected 10 s");
         assert!(latency.p50 <= Duration::from_micros(4));
+    }
+
+    /// Small latencies, counted per microsecond without a buffer entry each, reach
+    /// the histogram with their values, in runs or one by one, with the large ones.
+    #[test]
+    fn small_latencies_are_counted_by_value() {
+        let recorder = Recorder::new();
+        let mut local = LocalRecorder::default();
+        for _ in 0..1_000 {
+            local.started(&recorder);
+        }
+        local.latencies(&recorder, Duration::from_nanos(300), 500);
+        for micros in [2, 2, 63, 64, 1_000] {
+            local.latencies(&recorder, Duration::from_micros(micros), 1);
+        }
+        local.latencies(&recorder, Duration::ZERO, 495);
+        for _ in 0..1_000 {
+            local.ended(OutcomeKind::Completed);
+        }
+        local.flush(&recorder);
+        let m = recorder.snapshot(1_000, 0);
+        assert_eq!((m.completed, m.running, m.latency.count), (1_000, 0, 1_000));
+        assert_eq!(m.latency.p50, Duration::from_micros(1));
+        assert_eq!(m.latency.max, Duration::from_micros(1_000));
+        let histogram = recorder.histogram();
+        assert_eq!(histogram.count_at(2), 2);
+        assert_eq!(histogram.count_at(63), 1);
+        assert_eq!(histogram.count_at(64), 1);
+        assert_eq!(histogram.count_at(1), 995);
     }
 }

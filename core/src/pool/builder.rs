@@ -13,7 +13,7 @@ use futures::future::TryFuture;
 use futures::stream::Stream;
 use futures::task::AtomicWaker;
 
-use crate::metrics::{LocalRecorder, Recorder};
+use crate::metrics::Recorder;
 use crate::timer::Timer;
 
 use super::driver::{Driver, Exec, Outbox};
@@ -231,11 +231,7 @@ pub(super) fn make<F: TryFuture, S>(
         shared,
         queue,
         exec,
-        out: Outbox {
-            local: LocalRecorder::default(),
-            ready: VecDeque::new(),
-            now: None,
-        },
+        out: Outbox::new(),
         taken: VecDeque::new(),
         source: source.map(Box::pin),
         source_ready: false,

@@ -29,13 +29,13 @@ use super::spawned::{Spawned, finish_orphan};
 /// other tasks.
 pub(super) const POLL_BUDGET: usize = 32;
 
-/// At most this many queued jobs are started in one round (which reads the clock once):
-/// starts and ends then alternate in groups, so a slot freed by a job that ended is
-/// reused by the next one while it is still in the cache.
+/// At most this many queued jobs are started in one round (they share one clock
+/// reading): starts and ends then alternate in groups, so a slot freed by a job that
+/// ended is reused by the next one while it is still in the cache.
 pub(super) const ADMIT_BATCH: usize = 32;
 
-/// At most this many finished jobs are collected in one round; they share one clock
-/// reading.
+/// At most this many finished jobs are collected in one round; they share the clock
+/// reading that closes it.
 pub(super) const ROUND_BATCH: usize = 64;
 
 pub(super) enum Exec<F: TryFuture> {
@@ -71,7 +71,7 @@ impl<F: TryFuture> Exec<F> {
                     // ends.
                     let done = done.expect("completion channel outlives the driver");
                     s.running.remove(&done.id);
-                    sink.finish(done, true);
+                    sink.ended(done);
                 }
                 (true, s.running.is_empty())
             }
@@ -79,18 +79,60 @@ impl<F: TryFuture> Exec<F> {
     }
 }
 
+/// An outcome for a handle, with the start of its job, waiting for the end of the
+/// round.
+pub(super) type PendingReply<T, E> = (Completion<T, E>, Reply<T, E>, Instant);
+
 /// The driver's accounting and the outcomes waiting to be yielded.
+///
+/// The clock is read at most twice per round: when the round starts its first job
+/// (unless the reading that closed the previous round is still fresh), and once
+/// after its polls if a job ended in it. A job's latency runs from the reading
+/// before its first poll to the one after its last: at least the time spent in its
+/// polls, at most its wall time plus the polls of the other jobs in its first and
+/// last rounds.
 pub(super) struct Outbox<T, E> {
     pub(super) local: LocalRecorder,
     pub(super) ready: VecDeque<Completion<T, E>>,
-    /// The clock reading of the current round, taken when first needed.
+    /// One entry for each outcome pushed on `ready` in the current round (they are
+    /// the last ones): the start of a job that ended in it, not accounted for yet
+    /// (its latency is set when the round closes), or `None` for one already
+    /// accounted for.
+    pub(super) starts: Vec<Option<Instant>>,
+    /// Whether `starts` holds a start.
+    pub(super) unstamped: bool,
+    /// Outcomes for handles that ended in the current round, with their start: sent
+    /// when the round closes.
+    pub(super) replies: Vec<PendingReply<T, E>>,
+    /// A clock reading taken after every poll so far and since the driver was last
+    /// polled: the start time of the jobs started now. `None` when stale.
     pub(super) now: Option<Instant>,
 }
 
 impl<T, E> Outbox<T, E> {
+    pub(super) fn new() -> Self {
+        Outbox {
+            local: LocalRecorder::default(),
+            ready: VecDeque::new(),
+            starts: Vec::new(),
+            unstamped: false,
+            replies: Vec::new(),
+            now: None,
+        }
+    }
+
+    /// The start time of a job started now.
     #[inline]
     pub(super) fn now(&mut self) -> Instant {
         *self.now.get_or_insert_with(Instant::now)
+    }
+
+    /// Queues an outcome for the stream; `start` as for [`starts`](Self::starts).
+    #[inline]
+    fn push_ready(&mut self, completion: Completion<T, E>, start: Option<Instant>) {
+        self.unstamped |= start.is_some();
+        self.starts.push(start);
+        self.ready.push_back(completion);
     }
 }
 
@@ -101,16 +143,11 @@ pub(super) struct Sink<'a, F: TryFuture> {
 }
 
 impl<F: TryFuture> Sink<'_, F> {
-    /// Accounts for an ended job and delivers it: to its handle if it has a live
-    /// one, else to the stream.
-    pub(super) fn finish(&mut self, done: Done<F::Ok, F::Error>, started: bool) {
-        let (completion, reply) = done.completion(self.out.now());
-        self.deliver(completion, reply, started);
-    }
-
-    /// Accounts for a job that ended at this round's clock reading.
+    /// A job polled by the driver ended in this round: it is accounted for and
+    /// delivered when the round closes (see [`close_round`](Self::close_round)), at
+    /// the clock reading that closes it.
     #[inline]
-    pub(super) fn ended_now(
+    pub(super) fn ended_in_round(
         &mut self,
         id: JobId,
         outcome: Outcome<F::Ok, F::Error>,
@@ -120,9 +157,92 @@ impl<F: TryFuture> Sink<'_, F> {
         let completion = Completion {
             id,
             outcome,
-            latency: latency(started, self.out.now()),
+            latency: Duration::ZERO,
         };
-        self.deliver(completion, reply, true);
+        match reply {
+            None => self.out.push_ready(completion, Some(started)),
+            Some(reply) => self.out.replies.push((completion, reply, started)),
+        }
+    }
+
+    /// A job that stamped its own end (a spawned one) ended: it is accounted for and
+    /// delivered now.
+    pub(super) fn ended(&mut self, done: Done<F::Ok, F::Error>) {
+        let ended = done.ended.unwrap_or_else(Instant::now);
+        let completion = Completion {
+            id: done.id,
+            outcome: done.outcome,
+            latency: latency(done.started, ended),
+        };
+        self.deliver(completion, done.reply, true);
+    }
+
+    /// Accounts for a job that ended in the queue, never started, and delivers it.
+    pub(super) fn cancelled_in_queue(&mut self, id: JobId, reply: Option<Reply<F::Ok, F::Error>>) {
+        let completion = Completion {
+            id,
+            outcome: Outcome::Cancelled,
+            latency: Duration::ZERO,
+        };
+        self.deliver(completion, reply, false);
+    }
+
+    /// Closes a round: reads the clock if a job ended in it, and accounts for and
+    /// delivers those jobs. `polled` tells whether a job was polled in the round
+    /// (the last reading is then stale).
+    pub(super) fn close_round(&mut self, polled: bool) {
+        let out = &mut *self.out;
+        if !out.unstamped && out.replies.is_empty() {
+            out.starts.clear();
+            if polled {
+                out.now = None;
+            }
+            return;
+        }
+        let end = Instant::now();
+        out.now = Some(end);
+        if out.unstamped {
+            out.unstamped = false;
+            let recorder = &self.shared.recorder;
+            // Jobs started in the same round and ended in this one share a latency:
+            // runs of them are recorded at once.
+            let mut run: Option<(Instant, Duration)> = None;
+            let mut count = 0;
+            let base = out.ready.len() - out.starts.len();
+            for (i, start) in out.starts.iter().enumerate() {
+                let Some(start) = *start else { continue };
+                let latency = match run {
+                    Some((s, latency)) if s == start => latency,
+                    _ => {
+                        if let Some((_, latency)) = run {
+                            out.local.latencies(recorder, latency, count);
+                        }
+                        count = 0;
+                        let latency = latency(start, end);
+                        run = Some((start, latency));
+                        latency
+                    }
+                };
+                let completion = &mut out.ready[base + i];
+                completion.latency = latency;
+                out.local.ended(completion.outcome.kind());
+                count += 1;
+            }
+            if let Some((_, latency)) = run {
+                out.local.latencies(recorder, latency, count);
+            }
+        }
+        out.starts.clear();
+        if !out.replies.is_empty() {
+            let mut replies = std::mem::take(&mut out.replies);
+            for (mut completion, reply, started) in replies.drain(..) {
+                completion.latency = latency(started, end);
+                self.deliver(completion, Some(reply), true);
+            }
+            self.out.replies = replies;
+            // Outcomes of dropped handles were pushed on `ready` accounted for.
+            self.out.starts.clear();
+        }
     }
 
     #[inline]
@@ -147,7 +267,7 @@ impl<F: TryFuture> Sink<'_, F> {
                 }
             }
         };
-        self.out.ready.push_back(completion);
+        self.out.push_ready(completion, None);
     }
 }
 
@@ -169,9 +289,11 @@ pub(super) enum QueueState {
 ///
 /// Outcomes of jobs submitted with a [`JobHandle`](super::JobHandle) go to the handle, not the stream.
 ///
-/// Latencies are read from the clock once per driver round (a round starts the
-/// queued jobs that fit and collects up to 64 finished ones), which keeps the
-/// per-job cost low; their error is the length of a round, microseconds.
+/// A job's latency runs from its start to its end, including the time spent in its
+/// own polls. The driver reads the clock once per round (a round starts the queued
+/// jobs that fit, up to 32, and collects up to 64 finished ones), plus once at the
+/// first start after it was idle, which keeps the per-job cost low: a latency may
+/// also count the polls of the other jobs started or ended in the same round.
 ///
 /// Dropping the driver cancels every accepted job that has not ended: handles receive
 /// [`Outcome::Cancelled`](crate::Outcome::Cancelled), and the metrics count them as cancelled.
@@ -259,11 +381,12 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
         started
     }
 
-    /// Starts queued jobs, then jobs of the source, while slots are free.
-    pub(super) fn admit(&mut self, cx: &mut Context<'_>) {
+    /// Starts queued jobs, then jobs of the source, while slots are free. Returns
+    /// whether it started any.
+    pub(super) fn admit(&mut self, cx: &mut Context<'_>) -> bool {
         let room = (self.shared.max_concurrency - self.exec.running()).min(ADMIT_BATCH);
         if room == 0 {
-            return;
+            return false;
         }
         if self.taken.is_empty() {
             // With a source, look in the queue only when something waits there.
@@ -294,6 +417,7 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
         if started > 0 {
             self.made_room();
         }
+        started > 0
     }
 }
 
@@ -307,15 +431,9 @@ impl<F: TryFuture, S> Driver<F, S> {
 
     /// Ends a queued job that never started.
     pub(super) fn cancel_queued(&mut self, entry: Entry<F>) {
-        let now = self.out.now();
-        let done = Done {
-            id: entry.id,
-            outcome: Outcome::Cancelled,
-            started: now,
-            ended: Some(now),
-            reply: entry.reply,
-        };
-        self.sink().finish(done, false);
+        let Entry { id, job, reply, .. } = entry;
+        drop(job);
+        self.sink().cancelled_in_queue(id, reply);
     }
 
     /// Starts a job that has left the queue (or the source).
@@ -416,6 +534,7 @@ impl<F: TryFuture, S> Driver<F, S> {
             // Spawned jobs notice their token at once and report back.
             Exec::Spawned(s) => s.running.values().for_each(|c| c.cancel()),
         }
+        self.sink().close_round(true);
     }
 
     /// Goes idle: publishes buffered latencies, and makes sure an abort from now on
@@ -436,7 +555,25 @@ impl<F: TryFuture, S: Stream<Item = F>> Stream for Driver<F, S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        let poll = this.poll_rounds(cx);
+        // What happens until the next poll is not the driver's: its last clock
+        // reading is no start time for the jobs it starts then.
+        this.out.now = None;
+        poll
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.out.ready.len(), None)
+    }
+}
+
+impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
+    /// Runs rounds until an outcome is ready, the stream ends, nothing can progress
+    /// or the budget is spent.
+    fn poll_rounds(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion<F::Ok, F::Error>>> {
+        let this = self;
         for _ in 0..POLL_BUDGET {
+            debug_assert!(this.out.starts.is_empty(), "a round was left open");
             if let Some(c) = this.out.ready.pop_front() {
                 // Readers of the metrics see this job counted once it is yielded.
                 this.out.local.publish(&this.shared.recorder);
@@ -447,13 +584,13 @@ impl<F: TryFuture, S: Stream<Item = F>> Stream for Driver<F, S> {
                 continue;
             }
             // One round: start what fits, collect what ended.
-            this.out.now = None;
-            this.admit(cx);
+            let started = this.admit(cx);
             let mut sink = Sink {
                 shared: &this.shared,
                 out: &mut this.out,
             };
             let (progressed, idle) = this.exec.collect(cx, &mut sink);
+            sink.close_round(started || progressed);
             if progressed || !this.out.ready.is_empty() {
                 continue;
             }
@@ -487,10 +624,6 @@ impl<F: TryFuture, S: Stream<Item = F>> Stream for Driver<F, S> {
         this.out.local.flush(&this.shared.recorder);
         cx.waker().wake_by_ref();
         Poll::Pending
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.out.ready.len(), None)
     }
 }
 

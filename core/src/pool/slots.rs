@@ -140,7 +140,7 @@ impl<F: TryFuture> Slots<F> {
         let mut cx = Context::from_waker(&slot.waker);
         if let Poll::Ready(outcome) = slot.task.as_mut().poll_outcome(&mut cx) {
             let task = slot.task.as_mut().project();
-            sink.ended_now(*task.id, outcome, *task.started, task.reply.take());
+            sink.ended_in_round(*task.id, outcome, *task.started, task.reply.take());
             self.running -= 1;
             self.free.push(index);
         }
@@ -193,7 +193,7 @@ impl<F: TryFuture> Slots<F> {
             if slot.task.is_running() {
                 let outcome = slot.task.as_mut().end_outcome(Outcome::Cancelled);
                 let task = slot.task.as_mut().project();
-                sink.ended_now(*task.id, outcome, *task.started, task.reply.take());
+                sink.ended_in_round(*task.id, outcome, *task.started, task.reply.take());
                 self.free.push(index);
             }
         }

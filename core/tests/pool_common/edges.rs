@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use futures::poll;
 use futures::stream::StreamExt;
@@ -155,5 +156,52 @@ pub fn counters_are_current_when_an_outcome_is_observable<E: Executor>(exec: &E,
         assert_eq!(m.finished(), 1, "{mode:?}: {m:?}");
         assert_eq!(gauge.finished, 1, "{mode:?}: {gauge:?}");
         assert_eq!(gauge.in_flight, 1, "{mode:?}: {gauge:?}");
+    });
+}
+
+/// Spins on the CPU for `d` (the pool cannot tell it from real work).
+fn spin(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// Latency is the job's real latency: at least the time spent in its own polls (40 ms
+/// of CPU in its first poll, or in a later one), at most the wall time from before it
+/// was submitted to after its outcome came out; the percentiles follow.
+pub fn latency_counts_the_time_spent_in_polls<E: Executor>(exec: &E, mode: Mode) {
+    const BUSY: Duration = Duration::from_millis(40);
+    exec.block_on(async {
+        let mut rig = rig(exec, mode, Pool::builder().max_concurrency(2));
+        for later in [false, true] {
+            let before = Instant::now();
+            rig.add(job(async move {
+                if later {
+                    yield_now().await;
+                }
+                spin(BUSY);
+                Ok(1)
+            }))
+            .await;
+            let done = rig.driver.next().await.expect("the job ends");
+            let wall = before.elapsed();
+            assert_eq!(done.outcome, Outcome::Completed(1));
+            assert!(
+                done.latency >= BUSY,
+                "{mode:?}, later = {later}: {:?} < {BUSY:?}",
+                done.latency
+            );
+            assert!(
+                done.latency <= wall,
+                "{mode:?}, later = {later}: {:?} > {wall:?}",
+                done.latency
+            );
+        }
+        rig.close();
+        assert!(rig.driver.next().await.is_none());
+        let latency = rig.pool.metrics().latency;
+        assert_eq!(latency.count, 2);
+        assert!(latency.p50 >= BUSY, "{mode:?}: {latency:?}");
     });
 }

@@ -474,6 +474,7 @@ macro_rules! common_suite {
             a_started_job_is_not_queued,
             started_parents_make_room_for_their_children,
             counters_are_current_when_an_outcome_is_observable,
+            latency_counts_the_time_spent_in_polls,
         );
     };
 }
