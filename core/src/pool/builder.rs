@@ -205,7 +205,8 @@ pub(super) fn make<F: TryFuture, S>(
     let shared = Arc::new(Shared {
         recorder: Recorder::new(),
         aborted: AtomicBool::new(false),
-        abort_waker: AtomicWaker::new(),
+        cancels: AtomicBool::new(false),
+        driver_waker: AtomicWaker::new(),
         space: event_listener::Event::new(),
         max_concurrency: config.max_concurrency,
         queue_capacity: config.queue_capacity,

@@ -537,12 +537,46 @@ impl<F: TryFuture, S> Driver<F, S> {
         self.sink().close_round(true);
     }
 
-    /// Goes idle: publishes buffered latencies, and makes sure an abort from now on
-    /// wakes this task. Returns `true` if an abort arrived meanwhile.
+    /// Ends at once the queued jobs whose handles were cancelled, if any was.
+    pub(super) fn end_cancelled(&mut self) {
+        let shared = &self.shared;
+        if !shared.cancels.load(Ordering::Relaxed) || !shared.cancels.swap(false, Ordering::AcqRel)
+        {
+            return;
+        }
+        let cancelled = |entry: &Entry<F>| entry.cancel.as_ref().is_some_and(|c| c.is_cancelled());
+        let mut ended = Vec::new();
+        let mut split = |from: &mut VecDeque<Entry<F>>| {
+            if from.iter().any(cancelled) {
+                for entry in std::mem::take(from) {
+                    if cancelled(&entry) {
+                        ended.push(entry);
+                    } else {
+                        from.push_back(entry);
+                    }
+                }
+            }
+        };
+        split(&mut self.taken);
+        split(&mut lock(&self.queue).items);
+        if ended.is_empty() {
+            return;
+        }
+        self.dequeued += ended.len() as u64;
+        self.shared.dequeued.store(self.dequeued, Ordering::Release);
+        for entry in ended {
+            self.cancel_queued(entry);
+        }
+        self.made_room();
+    }
+
+    /// Goes idle: publishes buffered latencies, and makes sure an abort or a cancel
+    /// from now on wakes this task. Returns `true` if one arrived meanwhile.
     pub(super) fn park(&mut self, cx: &mut Context<'_>) -> bool {
         self.out.local.flush(&self.shared.recorder);
-        self.shared.abort_waker.register(cx.waker());
-        !self.abort_handled && self.shared.aborted.load(Ordering::Acquire)
+        self.shared.driver_waker.register(cx.waker());
+        (!self.abort_handled && self.shared.aborted.load(Ordering::Acquire))
+            || self.shared.cancels.load(Ordering::Acquire)
     }
 }
 
@@ -583,6 +617,7 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
                 this.cancel_all();
                 continue;
             }
+            this.end_cancelled();
             // One round: start what fits, collect what ended.
             let started = this.admit(cx);
             let mut sink = Sink {

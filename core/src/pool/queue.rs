@@ -20,8 +20,13 @@ use super::handle::CancelToken;
 pub(crate) struct Shared {
     pub(super) recorder: Recorder,
     pub(super) aborted: AtomicBool,
-    /// The driver's waker for [`Pool::abort`](super::Pool::abort), registered whenever it goes idle.
-    pub(super) abort_waker: AtomicWaker,
+    /// A [`JobHandle`](super::JobHandle) was cancelled since the driver last looked:
+    /// its job may be waiting in the queue.
+    pub(super) cancels: AtomicBool,
+    /// The driver's waker for [`Pool::abort`](super::Pool::abort) and
+    /// [`JobHandle::cancel`](super::JobHandle::cancel), registered whenever it goes
+    /// idle.
+    pub(super) driver_waker: AtomicWaker,
     /// Submitters waiting for room in a full queue.
     pub(super) space: event_listener::Event,
     pub(super) max_concurrency: usize,

@@ -186,13 +186,14 @@ impl<F: TryFuture> Pool<F> {
         Entry::new(job)
     }
 
-    pub(super) fn entry_with_handle(job: F) -> (Entry<F>, JobHandle<F::Ok, F::Error>) {
+    pub(super) fn entry_with_handle(&self, job: F) -> (Entry<F>, JobHandle<F::Ok, F::Error>) {
         let (reply, rx) = oneshot::channel();
         let cancel = Arc::new(CancelToken::default());
         let handle = JobHandle {
             id: JobId(0),
             rx,
             cancel: Arc::clone(&cancel),
+            shared: Arc::clone(&self.shared),
         };
         let entry = Entry {
             id: JobId(0),
@@ -247,7 +248,7 @@ impl<F: TryFuture> Pool<F> {
         &self,
         job: F,
     ) -> Result<JobHandle<F::Ok, F::Error>, SubmitError<F>> {
-        let (entry, mut handle) = Self::entry_with_handle(job);
+        let (entry, mut handle) = self.entry_with_handle(job);
         handle.id = self.push_waiting(entry).await?;
         Ok(handle)
     }
@@ -261,7 +262,7 @@ impl<F: TryFuture> Pool<F> {
         &self,
         job: F,
     ) -> Result<JobHandle<F::Ok, F::Error>, TrySubmitError<F>> {
-        let (entry, mut handle) = Self::entry_with_handle(job);
+        let (entry, mut handle) = self.entry_with_handle(job);
         handle.id = self.try_push(entry)?;
         Ok(handle)
     }
@@ -291,7 +292,7 @@ impl<F: TryFuture> Pool<F> {
     pub fn abort(&self) {
         self.shared.aborted.store(true, Ordering::Release);
         self.close();
-        self.shared.abort_waker.wake();
+        self.shared.driver_waker.wake();
     }
 
     /// Whether the pool has stopped accepting jobs.

@@ -5,10 +5,14 @@
 //! Nothing here asserts on wall time except as a generous lower or upper bound that
 //! a loaded machine cannot break.
 
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use futures::channel::oneshot;
+use futures::future;
 use futures::poll;
 use futures::stream::StreamExt;
 use tracepool::{Gauge, JobHandle, Metrics, Outcome, Pool, TrySubmitError};
@@ -203,5 +207,79 @@ pub fn latency_counts_the_time_spent_in_polls<E: Executor>(exec: &E, mode: Mode)
         let latency = rig.pool.metrics().latency;
         assert_eq!(latency.count, 2);
         assert!(latency.p50 >= BUSY, "{mode:?}: {latency:?}");
+    });
+}
+
+/// Fails the test if `fut` does not finish within a generous bound: what it waits
+/// for should come at once, and a hang must be a failure, not a stuck run.
+async fn soon<E: Executor, T>(
+    exec: &E,
+    what: &str,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
+    let limit = exec.timer().sleep(Duration::from_secs(10));
+    match futures::future::select(pin!(fut), limit).await {
+        futures::future::Either::Left((value, _)) => value,
+        futures::future::Either::Right(((), _)) => panic!("{what}: still waiting after 10 s"),
+    }
+}
+
+/// Cancelling a queued job resolves its handle within one driver wake-up, even when
+/// every slot is busy with a job that never ends, and the queue gauge drops with
+/// it; the job is never polled.
+pub fn cancelling_a_queued_job_resolves_it_now<E: Executor>(exec: &E, mode: Mode) {
+    exec.block_on(async {
+        let builder = Pool::builder().max_concurrency(1).queue_capacity(4);
+        let rig = rig(exec, mode, builder);
+        let (started_tx, started_rx) = oneshot::channel::<()>();
+        rig.add(job(async move {
+            let _ = started_tx.send(());
+            future::pending::<()>().await;
+            Ok(0)
+        }))
+        .await;
+        let polled = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&polled);
+        let pool = rig.pool.clone();
+        let control = async move {
+            // The only slot is taken for good before the job to cancel is queued.
+            started_rx.await.unwrap();
+            let queued = pool
+                .submit_with_handle(job(async move {
+                    flag.store(true, Ordering::SeqCst);
+                    Ok(1)
+                }))
+                .await
+                .unwrap();
+            assert_eq!(pool.gauge().queued, 1);
+            queued.cancel();
+            let done = queued.await;
+            (done, pool.gauge(), pool.metrics())
+        };
+        let mut driver = rig.driver;
+        let (control, driving) = (pin!(control), driver.next());
+        let raced = soon(
+            exec,
+            "the cancelled handle",
+            future::select(control, driving),
+        );
+        let (done, gauge, m) = match raced.await {
+            future::Either::Left((result, _)) => result,
+            future::Either::Right((next, _)) => panic!("the driver yielded {next:?}"),
+        };
+        assert_eq!(done.outcome, Outcome::Cancelled, "{mode:?}");
+        assert_eq!(
+            (gauge.queued, gauge.in_flight),
+            (0, 1),
+            "{mode:?}: {gauge:?}"
+        );
+        assert_eq!((m.cancelled, m.submitted), (1, 2), "{mode:?}: {m:?}");
+        assert!(
+            !polled.load(Ordering::SeqCst),
+            "{mode:?}: the cancelled job ran"
+        );
+        rig.pool.abort();
+        let rest: Vec<_> = driver.map(|c| c.outcome).collect().await;
+        assert_eq!(rest, [Outcome::Cancelled], "{mode:?}");
     });
 }

@@ -475,6 +475,7 @@ macro_rules! common_suite {
             started_parents_make_room_for_their_children,
             counters_are_current_when_an_outcome_is_observable,
             latency_counts_the_time_spent_in_polls,
+            cancelling_a_queued_job_resolves_it_now,
         );
     };
 }
