@@ -32,6 +32,7 @@
 //! | `slots.rs` | the inline executor: reusable slots with one waker each |
 //! | `spawned.rs` | [`Spawn`] and the jobs [`PoolBuilder::build_spawned`] spawns |
 //! | `driver.rs` | [`Driver`]: starts jobs while fewer than `C` run, yields outcomes |
+//! | `unwind.rs` | catching panics in user code, and dropping what they leave behind |
 
 mod builder;
 mod driver;
@@ -42,11 +43,12 @@ mod running;
 mod slots;
 mod spawned;
 mod submit;
+mod unwind;
 
 pub use builder::{DEFAULT_QUEUE_CAPACITY, PoolBuilder};
 pub use driver::Driver;
 pub use error::{BuildError, SubmitError, TrySubmitError};
 pub use handle::JobHandle;
-pub(crate) use running::panic_message;
 pub use spawned::Spawn;
 pub use submit::Pool;
+pub(crate) use unwind::panic_message;

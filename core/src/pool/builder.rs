@@ -128,7 +128,8 @@ impl PoolBuilder {
     /// stream ends (the returned [`Pool`](super::Pool) can add jobs until then, and gives metrics
     /// and [`Pool::abort`](super::Pool::abort) throughout); dropping every `Pool` handle does not close it
     /// before. [`Pool::close`](super::Pool::close) and [`Pool::abort`](super::Pool::abort) drop the stream unread: jobs not
-    /// pulled by then were never accepted.
+    /// pulled by then were never accepted. A panic in the stream's `poll_next` ends
+    /// it there, as if it had ended.
     ///
     /// # Examples
     ///

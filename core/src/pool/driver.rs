@@ -23,6 +23,7 @@ use super::queue::{Entry, Queue, Reply, Shared, lock};
 use super::running::{Done, Running, latency};
 use super::slots::Slots;
 use super::spawned::{Spawned, finish_orphan};
+use super::unwind::{catch, drop_quietly};
 
 /// How many rounds (admit queued jobs, collect finished ones) the driver runs in one
 /// poll before it yields to the executor, so that a flood of ready jobs cannot starve
@@ -297,6 +298,16 @@ pub(super) enum QueueState {
 ///
 /// Dropping the driver cancels every accepted job that has not ended: handles receive
 /// [`Outcome::Cancelled`](crate::Outcome::Cancelled), and the metrics count them as cancelled.
+///
+/// # Panics
+///
+/// Never because of a panic in user code: a panic in a job's poll ends it as
+/// [`Outcome::Panicked`](crate::Outcome::Panicked); one in its drop (or in its
+/// timer's) turns a result into `Panicked` and leaves `TimedOut` and `Cancelled`
+/// as they are (a job dropped in the queue still ends `Cancelled`); one in the drop
+/// of an outcome the driver discards, or of a panic's payload, is caught; one in the
+/// source stream of [`PoolBuilder::build_stream`](super::PoolBuilder::build_stream)
+/// ends that stream there. The panic hook still reports each.
 #[must_use = "jobs only run while the driver is polled"]
 pub struct Driver<F: TryFuture, S = futures::stream::Empty<F>> {
     pub(super) shared: Arc<Shared>,
@@ -337,6 +348,8 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
     }
 
     /// Pulls up to `room` jobs from the source and starts them; returns how many.
+    ///
+    /// A panic in the source's `poll_next` ends it, as if it had ended there.
     pub(super) fn pull(&mut self, room: usize, cx: &mut Context<'_>) -> usize {
         let Some(mut source) = self.source.take() else {
             return 0;
@@ -344,13 +357,14 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
         self.source_ready = false;
         if self.shared.closed.load(Ordering::Acquire) {
             // Closed by `close` or `abort`: the source is not read any more.
+            drop_quietly(source);
             return 0;
         }
         let mut started = 0;
         let mut ended = false;
         while started < room {
-            match source.as_mut().poll_next(cx) {
-                Poll::Ready(Some(job)) => {
+            match catch(|| source.as_mut().poll_next(cx)) {
+                Ok(Poll::Ready(Some(job))) => {
                     let mut entry = Entry::new(job);
                     // Other submitters take their ids under the queue's lock, with
                     // the same counter.
@@ -358,14 +372,15 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
                     started += 1;
                     self.start(entry);
                 }
-                Poll::Ready(None) => {
+                Ok(Poll::Ready(None)) | Err(_) => {
                     ended = true;
                     break;
                 }
-                Poll::Pending => break,
+                Ok(Poll::Pending) => break,
             }
         }
         if ended {
+            drop_quietly(source);
             // The source's end closes the pool, like `close`.
             let mut queue = lock(&self.queue);
             queue.handles -= 1;
@@ -399,7 +414,7 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
                 drop(queue);
                 if self.queue_done {
                     // Closed by `close` or `abort`: the source is not read any more.
-                    self.source = None;
+                    self.drop_source();
                 }
             }
         }
@@ -429,11 +444,21 @@ impl<F: TryFuture, S> Driver<F, S> {
         }
     }
 
-    /// Ends a queued job that never started.
+    /// Ends a queued job that never started. A panic in its drop is caught: it ends
+    /// cancelled all the same.
     pub(super) fn cancel_queued(&mut self, entry: Entry<F>) {
         let Entry { id, job, reply, .. } = entry;
-        drop(job);
+        drop_quietly(job);
         self.sink().cancelled_in_queue(id, reply);
+    }
+
+    /// Drops the source stream, if any, with the jobs it may hold (a panic in their
+    /// drop is caught).
+    pub(super) fn drop_source(&mut self) {
+        self.source_ready = false;
+        if let Some(source) = self.source.take() {
+            drop_quietly(source);
+        }
     }
 
     /// Starts a job that has left the queue (or the source).
@@ -506,8 +531,7 @@ impl<F: TryFuture, S> Driver<F, S> {
     pub(super) fn cancel_all(&mut self) {
         self.abort_handled = true;
         self.out.now = None;
-        self.source = None;
-        self.source_ready = false;
+        self.drop_source();
         let mut queued = std::mem::take(&mut self.taken);
         {
             let mut queue = lock(&self.queue);
@@ -691,6 +715,8 @@ impl<F: TryFuture, S> Drop for Driver<F, S> {
         }
         // Outcomes meant for the stream cannot be delivered any more; they were
         // counted. Spawned jobs report to their handles themselves.
-        self.out.ready.clear();
+        for completion in self.out.ready.drain(..) {
+            drop_quietly(completion);
+        }
     }
 }

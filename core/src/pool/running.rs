@@ -2,7 +2,6 @@
 //! turns a panic into its outcome.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -16,6 +15,7 @@ use crate::timer::Sleep;
 
 use super::handle::CancelToken;
 use super::queue::{Entry, Reply};
+use super::unwind::{catch, drop_quietly};
 
 /// A job that ended, on its way to its handle or the outcome stream.
 pub(super) struct Done<T, E> {
@@ -102,19 +102,21 @@ impl<F: TryFuture> Running<F> {
     }
 
     /// Drops the job, its deadline and cancel token now, and returns the outcome to
-    /// report: a job whose drop panics reports the panic instead of a result.
+    /// report: a job whose drop (or its deadline's) panics reports the panic instead
+    /// of a result.
     #[inline]
     pub(super) fn end_outcome(
         self: Pin<&mut Self>,
         outcome: Outcome<F::Ok, F::Error>,
     ) -> Outcome<F::Ok, F::Error> {
         let mut this = self.project();
-        let dropped = catch_unwind(AssertUnwindSafe(|| this.job.set(None)));
-        *this.deadline = None;
+        let dropped = catch(|| this.job.set(None)).err();
+        let dropped = dropped.or_else(|| this.deadline.take().and_then(drop_quietly));
         *this.cancel = None;
         match (dropped, outcome) {
-            (Err(payload), Outcome::Completed(_) | Outcome::Failed(_)) => {
-                Outcome::Panicked(panic_message(payload.as_ref()))
+            (Some(message), outcome @ (Outcome::Completed(_) | Outcome::Failed(_))) => {
+                drop_quietly(outcome);
+                Outcome::Panicked(message)
             }
             (_, outcome) => outcome,
         }
@@ -159,37 +161,40 @@ impl<F: TryFuture> Running<F> {
         }
         assert!(this.job.is_some(), "a finished job was polled again");
         let mut job = this.job;
-        // One unwind guard for the poll and, once the job is done, its drop: a panic in
-        // either is the job's outcome.
-        let polled = catch_unwind(AssertUnwindSafe(|| {
-            let poll = job.as_mut().as_pin_mut().map(|job| job.try_poll(cx));
-            if matches!(poll, Some(Poll::Ready(_))) {
-                job.set(None);
-            }
-            poll
-        }));
+        // A panic in the poll, or once the job is done in its drop, is its outcome.
+        let polled = catch(|| job.as_mut().as_pin_mut().map(|job| job.try_poll(cx)));
         let outcome = match polled {
             Ok(Some(Poll::Ready(result))) => {
-                *this.deadline = None;
                 *this.cancel = None;
-                return Poll::Ready(match result {
+                let outcome = match result {
                     Ok(value) => Outcome::Completed(value),
                     Err(error) => Outcome::Failed(error),
-                });
+                };
+                // The result is out of the job before the job is dropped: a value
+                // whose drop panics too is then dropped on its own.
+                let dropped = catch(|| job.set(None)).err();
+                let dropped = dropped.or_else(|| this.deadline.take().and_then(drop_quietly));
+                if let Some(message) = dropped {
+                    drop_quietly(outcome);
+                    return Poll::Ready(Outcome::Panicked(message));
+                }
+                return Poll::Ready(outcome);
             }
             Ok(Some(Poll::Pending) | None) => {
-                let expired = this
-                    .deadline
-                    .as_mut()
-                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
-                if !expired {
-                    return Poll::Pending;
+                // The timer is user code too.
+                let expired = match this.deadline.as_mut() {
+                    None => Ok(false),
+                    Some(deadline) => catch(|| deadline.as_mut().poll(cx).is_ready()),
+                };
+                match expired {
+                    Ok(false) => return Poll::Pending,
+                    Ok(true) => Outcome::TimedOut,
+                    Err(message) => Outcome::Panicked(message),
                 }
-                Outcome::TimedOut
             }
             // The job may still be there (it panicked while polled): `end_outcome`
             // drops it.
-            Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
+            Err(message) => Outcome::Panicked(message),
         };
         Poll::Ready(self.end_outcome(outcome))
     }
@@ -201,15 +206,5 @@ impl<F: TryFuture> Future for Running<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let outcome = std::task::ready!(self.as_mut().poll_outcome(cx));
         Poll::Ready(self.done(outcome))
-    }
-}
-
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic payload>".to_owned()
     }
 }

@@ -17,7 +17,7 @@ use futures::poll;
 use futures::stream::StreamExt;
 use tracepool::{Gauge, JobHandle, Metrics, Outcome, Pool, TrySubmitError};
 
-use super::{Executor, Job, Mode, job, rig, yield_now};
+use super::{DELIBERATE, Executor, Job, Mode, job, quiet_deliberate_panics, rig, yield_now};
 
 /// What a parent job saw in its first poll: the gauge, and whether its child was
 /// accepted.
@@ -281,5 +281,160 @@ pub fn cancelling_a_queued_job_resolves_it_now<E: Executor>(exec: &E, mode: Mode
         rig.pool.abort();
         let rest: Vec<_> = driver.map(|c| c.outcome).collect().await;
         assert_eq!(rest, [Outcome::Cancelled], "{mode:?}");
+    });
+}
+
+/// The pool's metrics once every accepted job is counted: spawned jobs still
+/// running when their driver went away account for themselves, on their own
+/// threads. Gives up after 10 s (the assertions that follow then fail).
+fn settled(pool: &Pool<Job>) -> Metrics {
+    for _ in 0..10_000 {
+        let m = pool.metrics();
+        if m.finished() >= m.submitted {
+            return m;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    pool.metrics()
+}
+
+/// Panics in its drop, with a message that the test output keeps quiet.
+struct PanicOnDrop(&'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{DELIBERATE}: dropping {}", self.0);
+    }
+}
+
+/// A job that never ends and panics when dropped.
+fn bomb(name: &'static str) -> Job {
+    let bomb = PanicOnDrop(name);
+    job(async move {
+        let _bomb = bomb;
+        future::pending::<()>().await;
+        Ok(0)
+    })
+}
+
+/// A job that never ends and says when it starts.
+fn blocker(started: oneshot::Sender<()>) -> Job {
+    job(async move {
+        let _ = started.send(());
+        future::pending::<()>().await;
+        Ok(0)
+    })
+}
+
+/// A panic in the drop of a job that never started (cancelled in the queue through
+/// its handle, dropped by `abort`, or never pulled from the source stream) does not
+/// escape the driver: the job ends `Cancelled`, the pool goes on, the counters add
+/// up.
+pub fn panics_in_the_drop_of_unstarted_jobs_are_caught<E: Executor>(exec: &E, mode: Mode) {
+    quiet_deliberate_panics();
+    exec.block_on(async {
+        let builder = Pool::builder().max_concurrency(1).queue_capacity(8);
+        let mut rig = rig(exec, mode, builder);
+        let (started_tx, started_rx) = oneshot::channel::<()>();
+        rig.add(blocker(started_tx)).await;
+        let (pool, feeder) = (rig.pool.clone(), rig.feeder());
+        let driver = &mut rig.driver;
+        let control = async {
+            started_rx.await.unwrap();
+            let cancelled = pool.submit_with_handle(bomb("cancelled")).await.unwrap();
+            let aborted = pool.submit_with_handle(bomb("aborted")).await.unwrap();
+            pool.submit(bomb("queued")).await.unwrap();
+            if mode == Mode::Stream {
+                // Behind the blocker, never pulled: dropped with the source.
+                feeder.add(bomb("in the source")).await;
+            }
+            cancelled.cancel();
+            let first = cancelled.await;
+            pool.abort();
+            (first, aborted.await)
+        };
+        let (control, rest) = (pin!(control), driver.collect::<Vec<_>>());
+        let ((first, second), rest) =
+            soon(exec, "the cancelled jobs", future::join(control, rest)).await;
+        assert_eq!(first.outcome, Outcome::Cancelled, "{mode:?}");
+        assert_eq!(second.outcome, Outcome::Cancelled, "{mode:?}");
+        let rest: Vec<_> = rest.into_iter().map(|c| c.outcome).collect();
+        assert_eq!(rest, [Outcome::Cancelled, Outcome::Cancelled], "{mode:?}");
+        let m = rig.pool.metrics();
+        assert_eq!(
+            (m.submitted, m.cancelled, m.finished()),
+            (4, 4, 4),
+            "{mode:?}: {m:?}"
+        );
+        assert_eq!((m.running, m.queued), (0, 0), "{mode:?}: {m:?}");
+    });
+}
+
+/// Dropping the driver with queued (and, stream-fed, unpulled) jobs whose drop
+/// panics: no panic escapes the driver's drop, handles answer `Cancelled`, the
+/// counters add up.
+pub fn panics_in_the_drop_of_jobs_dropped_with_the_driver_are_caught<E: Executor>(
+    exec: &E,
+    mode: Mode,
+) {
+    quiet_deliberate_panics();
+    exec.block_on(async {
+        let builder = Pool::builder().max_concurrency(1).queue_capacity(8);
+        let mut rig = rig(exec, mode, builder);
+        let (started_tx, started_rx) = oneshot::channel::<()>();
+        rig.add(blocker(started_tx)).await;
+        let driver = &mut rig.driver;
+        let started = async {
+            let (started, next) = (started_rx, driver.next());
+            match future::select(started, next).await {
+                future::Either::Left((started, _)) => started.unwrap(),
+                future::Either::Right((next, _)) => panic!("{mode:?}: yielded {next:?}"),
+            }
+        };
+        soon(exec, "the blocker's start", started).await;
+        let handle = rig.pool.submit_with_handle(bomb("queued")).await.unwrap();
+        rig.pool.submit(bomb("queued too")).await.unwrap();
+        if mode == Mode::Stream {
+            rig.add(bomb("in the source")).await;
+        }
+        drop(rig.driver);
+        assert_eq!(handle.await.outcome, Outcome::Cancelled, "{mode:?}");
+        let m = settled(&rig.pool);
+        assert_eq!(
+            (m.submitted, m.cancelled, m.finished()),
+            (3, 3, 3),
+            "{mode:?}: {m:?}"
+        );
+        assert_eq!((m.running, m.queued), (0, 0), "{mode:?}: {m:?}");
+    });
+}
+
+/// A panic payload whose own drop panics: the job ends `Panicked`, the pool goes on.
+pub fn a_panic_payload_that_panics_when_dropped_is_caught<E: Executor>(exec: &E, mode: Mode) {
+    quiet_deliberate_panics();
+    exec.block_on(async {
+        let mut rig = rig(exec, mode, Pool::builder().max_concurrency(1));
+        rig.add(job(async {
+            std::panic::panic_any(PanicOnDrop("a payload"));
+        }))
+        .await;
+        rig.add(job(async { Ok(2) })).await;
+        rig.close();
+        let outcomes: Vec<_> = soon(
+            exec,
+            "the outcomes",
+            (&mut rig.driver).map(|c| c.outcome).collect::<Vec<_>>(),
+        )
+        .await;
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Panicked("<non-string panic payload>".to_owned()),
+                Outcome::Completed(2)
+            ],
+            "{mode:?}"
+        );
+        let m = rig.pool.metrics();
+        assert_eq!((m.panicked, m.completed), (1, 1), "{mode:?}");
     });
 }

@@ -133,16 +133,41 @@ pub fn rig_with_timer<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -
     }
 }
 
-impl Rig {
-    /// Adds a job the way this mode's jobs come in: submitted (waiting for room), or
-    /// sent down the source stream.
+/// Adds jobs to a [`Rig`]'s pool the way its mode's jobs come in, apart from the rig.
+#[derive(Clone)]
+pub struct Feeder {
+    pool: Pool<Job>,
+    feed: Option<mpsc::UnboundedSender<Job>>,
+}
+
+impl Feeder {
+    /// Adds a job: submitted (waiting for room), or sent down the source stream.
     pub async fn add(&self, job: Job) {
         match &self.feed {
             Some(feed) => feed.unbounded_send(job).expect("the driver is alive"),
             None => {
-                assert!(self.mode != Mode::Stream, "the source has ended");
                 self.pool.submit(job).await.expect("the pool is open");
             }
+        }
+    }
+}
+
+impl Rig {
+    /// Adds a job the way this mode's jobs come in: submitted (waiting for room), or
+    /// sent down the source stream.
+    pub async fn add(&self, job: Job) {
+        assert!(
+            self.mode != Mode::Stream || self.feed.is_some(),
+            "the source has ended"
+        );
+        self.feeder().add(job).await;
+    }
+
+    /// A [`Feeder`] for this rig's pool.
+    pub fn feeder(&self) -> Feeder {
+        Feeder {
+            pool: self.pool.clone(),
+            feed: self.feed.clone(),
         }
     }
 
@@ -476,6 +501,9 @@ macro_rules! common_suite {
             counters_are_current_when_an_outcome_is_observable,
             latency_counts_the_time_spent_in_polls,
             cancelling_a_queued_job_resolves_it_now,
+            panics_in_the_drop_of_unstarted_jobs_are_caught,
+            panics_in_the_drop_of_jobs_dropped_with_the_driver_are_caught,
+            a_panic_payload_that_panics_when_dropped_is_caught,
         );
     };
 }
