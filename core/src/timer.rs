@@ -102,7 +102,10 @@ impl Timer for FinishingTimer {
         let this = self.clone();
         Box::pin(async move {
             let start = std::time::Instant::now();
-            let deadline = start + duration;
+            let Some(deadline) = start.checked_add(duration) else {
+                // Past what the clock can tell: never.
+                return futures::future::pending().await;
+            };
             let margin = this.margin();
             if duration > margin {
                 let wake = deadline - margin;
@@ -125,6 +128,19 @@ impl Timer for FinishingTimer {
 #[cfg(all(test, feature = "async-io", not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    /// A sleep past what `Instant` can hold never ends, and nothing overflows.
+    #[test]
+    fn sleeps_past_the_clocks_range_never_end() {
+        let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+        for timer in [&FinishingTimer::new() as &dyn Timer, &AsyncIoTimer] {
+            for duration in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+                let mut sleep = timer.sleep(duration);
+                assert!(sleep.as_mut().poll(&mut cx).is_pending(), "{timer:?}");
+                assert!(sleep.as_mut().poll(&mut cx).is_pending(), "{timer:?}");
+            }
+        }
+    }
 
     /// Sleeps end no earlier than asked, whether shorter or longer than the margin,
     /// and the margin stays within its bound.

@@ -65,6 +65,9 @@ impl PoolBuilder {
 
     /// A job still running this long after it started is dropped and ends as
     /// [`Outcome::TimedOut`](crate::Outcome::TimedOut); its slot is freed at once. Needs a [`timer`](Self::timer).
+    ///
+    /// A timeout whose deadline lies past what the clock can hold (such as
+    /// [`Duration::MAX`]) is no deadline: the timer is not even asked.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

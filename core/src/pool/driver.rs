@@ -474,7 +474,13 @@ impl<F: TryFuture, S> Driver<F, S> {
         // And it is counted in flight: the gauge agrees with the queue at every
         // instant the job can observe.
         self.out.local.started(&self.shared.recorder);
-        let deadline = self.timeout.as_ref().map(|(d, timer)| timer.sleep(*d));
+        // A deadline past what the clock can hold is no deadline.
+        let deadline = match &self.timeout {
+            Some((timeout, timer)) if self.out.now().checked_add(*timeout).is_some() => {
+                Some(timer.sleep(*timeout))
+            }
+            _ => None,
+        };
         match &mut self.exec {
             Exec::Inline(slots) => {
                 let mut sink = Sink {

@@ -15,7 +15,7 @@ use futures::channel::oneshot;
 use futures::future;
 use futures::poll;
 use futures::stream::StreamExt;
-use tracepool::{Gauge, JobHandle, Metrics, Outcome, Pool, TrySubmitError};
+use tracepool::{Gauge, JobHandle, Metrics, Outcome, Pool, Timer, TrySubmitError};
 
 use super::{DELIBERATE, Executor, Job, Mode, job, quiet_deliberate_panics, rig, yield_now};
 
@@ -437,4 +437,64 @@ pub fn a_panic_payload_that_panics_when_dropped_is_caught<E: Executor>(exec: &E,
         let m = rig.pool.metrics();
         assert_eq!((m.panicked, m.completed), (1, 1), "{mode:?}");
     });
+}
+
+/// The timers of this crate, and the executor's own.
+fn every_timer<E: Executor>(exec: &E) -> Vec<(&'static str, Arc<dyn Timer>)> {
+    #[allow(unused_mut)]
+    let mut timers: Vec<(&'static str, Arc<dyn Timer>)> = vec![("the executor's", exec.timer())];
+    #[cfg(feature = "async-io")]
+    {
+        timers.push(("AsyncIoTimer", Arc::new(tracepool::timer::AsyncIoTimer)));
+        timers.push((
+            "FinishingTimer",
+            Arc::new(tracepool::timer::FinishingTimer::new()),
+        ));
+    }
+    timers
+}
+
+/// Deadlines past what `Instant` can hold are no deadline, with every timer: a job
+/// under `timeout(Duration::MAX)` (or 2^64 seconds) runs to its end, and nothing
+/// overflows.
+pub fn a_deadline_past_the_clocks_range_is_no_deadline<E: Executor>(exec: &E, mode: Mode) {
+    for (name, timer) in every_timer(exec) {
+        for timeout in [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX),
+            Duration::from_secs(u64::MAX / 2),
+        ] {
+            exec.block_on(async {
+                let builder = Pool::builder()
+                    .max_concurrency(2)
+                    .timeout(timeout)
+                    .shared_timer(Arc::clone(&timer));
+                let mut rig = super::rig_with_timer(exec, mode, builder);
+                let sleeper = Arc::clone(&timer);
+                rig.add(job(async move {
+                    sleeper.sleep(Duration::from_millis(2)).await;
+                    Ok(1)
+                }))
+                .await;
+                rig.add(job(async {
+                    yield_now().await;
+                    Ok(2)
+                }))
+                .await;
+                rig.close();
+                let mut outcomes: Vec<_> = soon(
+                    exec,
+                    name,
+                    (&mut rig.driver).map(|c| c.outcome).collect::<Vec<_>>(),
+                )
+                .await;
+                outcomes.sort_by_key(|o| o.clone().completed());
+                assert_eq!(
+                    outcomes,
+                    [Outcome::Completed(1), Outcome::Completed(2)],
+                    "{mode:?}, {name}, {timeout:?}"
+                );
+            });
+        }
+    }
 }
