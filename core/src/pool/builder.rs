@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
@@ -66,7 +67,10 @@ impl PoolBuilder {
     /// A job still running this long after it started is dropped and ends as
     /// [`Outcome::TimedOut`](crate::Outcome::TimedOut); its slot is freed at once. Needs a [`timer`](Self::timer).
     ///
-    /// A timeout whose deadline lies past what the clock can hold (such as
+    /// The deadline is fixed when the job starts: the pool asks the timer for the
+    /// sleep then and polls it once before the job's first poll, so that it counts
+    /// from the start even with a timer that reads the clock on a sleep's first
+    /// poll. A timeout whose deadline lies past what the clock can hold (such as
     /// [`Duration::MAX`]) is no deadline: the timer is not even asked.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -178,9 +182,9 @@ impl PoolBuilder {
     {
         let config = self.validate()?;
         let (done_tx, done_rx) = mpsc::unbounded::<Done<F::Ok, F::Error>>();
-        let launch = move |running: Running<F>, shared: Arc<Shared>| {
+        let launch = move |running: Pin<Box<Running<F>>>, shared: Arc<Shared>| {
             let task = SpawnedJob {
-                running: Some(Box::pin(running)),
+                running: Some(running),
                 done_tx: done_tx.clone(),
                 shared,
             };

@@ -492,8 +492,21 @@ impl<F: TryFuture, S> Driver<F, S> {
             Exec::Spawned(s) => {
                 let mut running = Running::new(entry, deadline, self.out.now());
                 running.stamp_end = true;
-                let cancel = running.cancel.get_or_insert_with(Default::default);
-                s.running.insert(running.id, Arc::clone(cancel));
+                let cancel = Arc::clone(running.cancel.get_or_insert_with(Default::default));
+                let id = running.id;
+                let mut running = Box::pin(running);
+                // The deadline counts from now, not from the task's first poll.
+                let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+                if let Some(outcome) = running.as_mut().arm(&mut cx) {
+                    let done = running.as_mut().done(outcome);
+                    Sink::<F> {
+                        shared: &self.shared,
+                        out: &mut self.out,
+                    }
+                    .ended(done);
+                    return;
+                }
+                s.running.insert(id, cancel);
                 (s.launch)(running, Arc::clone(&self.shared));
             }
         }

@@ -57,6 +57,9 @@ pin_project_lite::pin_project! {
         #[pin]
         pub(super) job: Option<F>,
         pub(super) deadline: Option<Sleep>,
+        // The deadline has been polled once (fixing it, for a timer that reads the
+        // clock on a sleep's first poll), or there is none.
+        pub(super) armed: bool,
         pub(super) started: Instant,
         pub(super) stamp_end: bool,
         pub(super) cancel: Option<Arc<CancelToken>>,
@@ -70,6 +73,7 @@ impl<F: TryFuture> Running<F> {
         Running {
             id: entry.id,
             job: Some(entry.job),
+            armed: deadline.is_none(),
             deadline,
             started,
             stamp_end: false,
@@ -89,6 +93,7 @@ impl<F: TryFuture> Running<F> {
         let mut this = self.project();
         this.job.set(Some(entry.job));
         *this.id = entry.id;
+        *this.armed = deadline.is_none();
         *this.deadline = deadline;
         *this.started = started;
         *this.cancel = entry.cancel;
@@ -146,6 +151,29 @@ impl<F: TryFuture> Running<F> {
         }
     }
 
+    /// Polls the deadline once, before the job's first poll, so that it counts from
+    /// the job's start whenever the timer reads the clock. Returns the job's outcome
+    /// if that ends it (the deadline has passed, or the timer panicked); it has then
+    /// been dropped.
+    #[inline]
+    pub(super) fn arm(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Option<Outcome<F::Ok, F::Error>> {
+        let this = self.as_mut().project();
+        if *this.armed {
+            return None;
+        }
+        *this.armed = true;
+        let deadline = this.deadline.as_mut()?;
+        let outcome = match catch(|| deadline.as_mut().poll(cx).is_ready()) {
+            Ok(false) => return None,
+            Ok(true) => Outcome::TimedOut,
+            Err(message) => Outcome::Panicked(message),
+        };
+        Some(self.end_outcome(outcome))
+    }
+
     /// Polls the job (and its cancel token and deadline); once it ends, it has been
     /// dropped and its outcome is returned.
     #[inline]
@@ -153,6 +181,9 @@ impl<F: TryFuture> Running<F> {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Outcome<F::Ok, F::Error>> {
+        if let Some(outcome) = self.as_mut().arm(cx) {
+            return Poll::Ready(outcome);
+        }
         let this = self.as_mut().project();
         if let Some(cancel) = this.cancel {
             if cancel.poll_cancelled(cx) {

@@ -97,7 +97,7 @@ impl<F: TryFuture> Drop for SpawnedJob<F> {
     }
 }
 
-pub(super) type Launch<F> = Box<dyn Fn(Running<F>, Arc<Shared>) + Send + Sync>;
+pub(super) type Launch<F> = Box<dyn Fn(Pin<Box<Running<F>>>, Arc<Shared>) + Send + Sync>;
 
 pub(super) struct Spawned<F: TryFuture> {
     pub(super) launch: Launch<F>,

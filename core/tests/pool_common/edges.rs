@@ -6,7 +6,7 @@
 //! a loaded machine cannot break.
 
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -496,5 +496,103 @@ pub fn a_deadline_past_the_clocks_range_is_no_deadline<E: Executor>(exec: &E, mo
                 );
             });
         }
+    }
+}
+/// A virtual clock in milliseconds, and a timer on it that reads it lazily: a
+/// sleep's deadline is taken at its first poll, as an `async` block would.
+#[derive(Debug, Clone, Default)]
+struct LazyTimer(Arc<AtomicU64>);
+
+struct LazySleep {
+    clock: Arc<AtomicU64>,
+    millis: u64,
+    deadline: Option<u64>,
+}
+
+impl std::future::Future for LazySleep {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<()> {
+        let now = self.clock.load(Ordering::SeqCst);
+        let millis = self.millis;
+        let deadline = *self.deadline.get_or_insert(now + millis);
+        // Nothing wakes it: the jobs here wake themselves, and the pool polls the
+        // deadline after every pending poll of its job.
+        if now >= deadline {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Timer for LazyTimer {
+    fn sleep(&self, duration: Duration) -> tracepool::timer::Sleep {
+        Box::pin(LazySleep {
+            clock: Arc::clone(&self.0),
+            millis: duration.as_millis() as u64,
+            deadline: None,
+        })
+    }
+}
+
+/// A timeout counts from the job's start, whenever its timer reads the clock: a job
+/// whose first poll takes 300 ms under a 100 ms timeout times out right after that
+/// poll (polled once), not 100 ms after it. On a virtual clock with a timer that
+/// reads it lazily, then with the real timers (150 ms of CPU under 50 ms).
+pub fn a_timeout_counts_from_the_jobs_start<E: Executor>(exec: &E, mode: Mode) {
+    let lazy = LazyTimer::default();
+    let clock = Arc::clone(&lazy.0);
+    let mut timers: Vec<(&'static str, Arc<dyn Timer>)> = vec![("a lazy timer", Arc::new(lazy))];
+    timers.extend(every_timer(exec));
+    for (name, timer) in timers {
+        let is_virtual = name == "a lazy timer";
+        let (first, then, timeout) = if is_virtual {
+            (300, 50, Duration::from_millis(100))
+        } else {
+            (150, 1, Duration::from_millis(50))
+        };
+        exec.block_on(async {
+            let builder = Pool::builder()
+                .max_concurrency(1)
+                .timeout(timeout)
+                .shared_timer(Arc::clone(&timer));
+            let mut rig = super::rig_with_timer(exec, mode, builder);
+            let polls = Arc::new(AtomicU64::new(0));
+            let (counter, clock) = (Arc::clone(&polls), Arc::clone(&clock));
+            rig.add(job(async move {
+                // 300 (virtual) or 150 (real) ms in the first poll, then 50 or 1 ms
+                // per poll; 2 s of virtual time in all.
+                let mut spent = 0;
+                loop {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let step = if spent == 0 { first } else { then };
+                    if is_virtual {
+                        clock.fetch_add(step, Ordering::SeqCst);
+                    } else {
+                        spin(Duration::from_millis(step));
+                    }
+                    spent += step;
+                    if is_virtual && spent >= 2_000 {
+                        return Ok(spent);
+                    }
+                    yield_now().await;
+                }
+            }))
+            .await;
+            rig.close();
+            let outcomes: Vec<_> = soon(
+                exec,
+                name,
+                (&mut rig.driver).map(|c| c.outcome).collect::<Vec<_>>(),
+            )
+            .await;
+            assert_eq!(outcomes, [Outcome::TimedOut], "{mode:?}, {name}");
+            assert_eq!(
+                polls.load(Ordering::SeqCst),
+                1,
+                "{mode:?}, {name}: the deadline was taken after the first poll"
+            );
+        });
     }
 }

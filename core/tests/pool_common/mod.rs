@@ -505,6 +505,7 @@ macro_rules! common_suite {
             panics_in_the_drop_of_jobs_dropped_with_the_driver_are_caught,
             a_panic_payload_that_panics_when_dropped_is_caught,
             a_deadline_past_the_clocks_range_is_no_deadline,
+            a_timeout_counts_from_the_jobs_start,
         );
     };
 }
