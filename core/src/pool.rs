@@ -28,7 +28,7 @@
 //! | `submit.rs` | [`Pool`]: the submitting half (submit, close, abort, metrics) |
 //! | `queue.rs` | the state both halves share: the queue of accepted jobs and its counters |
 //! | `handle.rs` | [`JobHandle`] and the cancel token it shares with its job |
-//! | `running.rs` | a started job: its deadline, cancellation and panic capture |
+//! | `running.rs` | a started job: its deadline, cancellation and panic capture (the guard the crawl engine's other models use too) |
 //! | `slots.rs` | the inline executor: reusable slots with one waker each |
 //! | `spawned.rs` | [`Spawn`] and the jobs [`PoolBuilder::build_spawned`] spawns |
 //! | `driver.rs` | [`Driver`]: starts jobs while fewer than `C` run, yields outcomes |
@@ -49,6 +49,6 @@ pub use builder::{DEFAULT_QUEUE_CAPACITY, PoolBuilder};
 pub use driver::Driver;
 pub use error::{BuildError, SubmitError, TrySubmitError};
 pub use handle::JobHandle;
+pub(crate) use running::GuardedCall;
 pub use spawned::Spawn;
 pub use submit::Pool;
-pub(crate) use unwind::panic_message;

@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::{Future, poll_fn};
 use std::hash::{BuildHasher, RandomState};
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -11,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::channel::mpsc;
-use futures::future::{BoxFuture, Either, FutureExt, select};
+use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{self, FuturesUnordered, StreamExt};
 use hashbrown::HashTable;
 use hdrhistogram::Histogram;
@@ -21,7 +20,7 @@ use super::{CancelState, CrawlEvent, CrawlReport, Crawler, Discovery, Model, Plu
 use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plugin::{Plugin, PluginError};
-use crate::pool::{Pool, TrySubmitError, panic_message};
+use crate::pool::{GuardedCall, Pool, TrySubmitError};
 use crate::timer::Timer;
 use crate::trace::{Trace, TraceKind};
 
@@ -114,25 +113,11 @@ fn reset(probe: &Probe) {
     }
 }
 
-/// Runs a call with the crawl's semantics outside the pool: panics caught, the
-/// timeout enforced; returns the outcome and the latency from the first poll.
-async fn guarded(job: Job, timeout: Option<(Duration, Arc<dyn Timer>)>) -> (CallOutcome, Duration) {
-    let start = Instant::now();
-    let call = AssertUnwindSafe(job).catch_unwind();
-    let result = match timeout {
-        None => Some(call.await),
-        Some((limit, timer)) => match select(call, timer.sleep(limit)).await {
-            Either::Left((result, _)) => Some(result),
-            Either::Right(_) => None,
-        },
-    };
-    let outcome = match result {
-        None => Outcome::TimedOut,
-        Some(Ok(Ok(traces))) => Outcome::Completed(traces),
-        Some(Ok(Err(error))) => Outcome::Failed(error),
-        Some(Err(payload)) => Outcome::Panicked(panic_message(payload.as_ref())),
-    };
-    (outcome, start.elapsed())
+/// Runs a call with the crawl's semantics outside the pool, under the pool's own
+/// guard: panics in its poll and drop caught, the timeout counted from its start
+/// (its first poll); resolves to the outcome and the latency from the start.
+fn guarded(job: Job, timeout: Option<(Duration, Arc<dyn Timer>)>) -> GuardedCall<Job> {
+    GuardedCall::new(job, timeout)
 }
 
 /// A call tagged with its trace and plugin, for the models that poll calls directly.

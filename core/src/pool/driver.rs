@@ -17,10 +17,9 @@ use web_time::Instant;
 
 use crate::metrics::LocalRecorder;
 use crate::outcome::{Completion, JobId, Outcome};
-use crate::timer::Timer;
 
 use super::queue::{Entry, Queue, Reply, Shared, lock};
-use super::running::{Done, Running, latency};
+use super::running::{Done, Running, Timeout, deadline, latency};
 use super::slots::Slots;
 use super::spawned::{Spawned, finish_orphan};
 use super::unwind::{catch, drop_quietly};
@@ -325,7 +324,7 @@ pub struct Driver<F: TryFuture, S = futures::stream::Empty<F>> {
     pub(super) dequeued: u64,
     pub(super) queue_done: bool,
     pub(super) abort_handled: bool,
-    pub(super) timeout: Option<(Duration, Arc<dyn Timer>)>,
+    pub(super) timeout: Option<Timeout>,
 }
 
 impl<F: TryFuture, S> fmt::Debug for Driver<F, S> {
@@ -474,13 +473,7 @@ impl<F: TryFuture, S> Driver<F, S> {
         // And it is counted in flight: the gauge agrees with the queue at every
         // instant the job can observe.
         self.out.local.started(&self.shared.recorder);
-        // A deadline past what the clock can hold is no deadline.
-        let deadline = match &self.timeout {
-            Some((timeout, timer)) if self.out.now().checked_add(*timeout).is_some() => {
-                Some(timer.sleep(*timeout))
-            }
-            _ => None,
-        };
+        let deadline = deadline(self.timeout.as_ref(), self.out.now());
         match &mut self.exec {
             Exec::Inline(slots) => {
                 let mut sink = Sink {

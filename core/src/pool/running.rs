@@ -1,5 +1,8 @@
-//! A started job: the job, its deadline and cancel token, and the unwind guard that
-//! turns a panic into its outcome.
+//! A started job: the guard that runs it (its deadline, and the unwind guard that
+//! turns a panic into its outcome), and what the pool adds to it (its id, cancel
+//! token and reply). The guard is the crate's one way to run a call with a timeout
+//! and panic capture: the crawl engine's other models use it too, through
+//! [`GuardedCall`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +14,7 @@ use futures::future::TryFuture;
 use web_time::Instant;
 
 use crate::outcome::{Completion, JobId, Outcome};
-use crate::timer::Sleep;
+use crate::timer::{Sleep, Timer};
 
 use super::handle::CancelToken;
 use super::queue::{Entry, Reply};
@@ -51,104 +54,55 @@ pub(super) fn latency(started: Instant, ended: Instant) -> Duration {
 }
 
 pin_project_lite::pin_project! {
-    /// A started job: the job itself, its deadline, its cancel token.
-    pub(super) struct Running<F: TryFuture> {
-        pub(super) id: JobId,
+    /// A started job under guard: the job and its deadline. Panics in the job's poll
+    /// and drop, and in its timer, become its outcome; the deadline is polled once
+    /// before the job's first poll, so it counts from the start. Dropped before the
+    /// job ended, it drops the job catching a panic there too.
+    pub(crate) struct Guarded<F: TryFuture> {
         #[pin]
-        pub(super) job: Option<F>,
-        pub(super) deadline: Option<Sleep>,
+        job: Option<F>,
+        deadline: Option<Sleep>,
         // The deadline has been polled once (fixing it, for a timer that reads the
         // clock on a sleep's first poll), or there is none.
-        pub(super) armed: bool,
-        pub(super) started: Instant,
-        pub(super) stamp_end: bool,
-        pub(super) cancel: Option<Arc<CancelToken>>,
-        pub(super) reply: Option<Reply<F::Ok, F::Error>>,
+        armed: bool,
+    }
+
+    impl<F: TryFuture> PinnedDrop for Guarded<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if this.job.is_some() {
+                let _ = catch(|| this.job.set(None));
+            }
+            if let Some(deadline) = this.deadline.take() {
+                drop_quietly(deadline);
+            }
+        }
     }
 }
 
-impl<F: TryFuture> Running<F> {
-    /// A running job made of a queued one.
-    pub(super) fn new(entry: Entry<F>, deadline: Option<Sleep>, started: Instant) -> Self {
-        Running {
-            id: entry.id,
-            job: Some(entry.job),
+impl<F: TryFuture> Guarded<F> {
+    /// Guards `job`, with its deadline if any.
+    pub(crate) fn new(job: F, deadline: Option<Sleep>) -> Self {
+        Guarded {
+            job: Some(job),
             armed: deadline.is_none(),
             deadline,
-            started,
-            stamp_end: false,
-            cancel: entry.cancel,
-            reply: entry.reply,
         }
     }
 
-    /// Reuses an ended job's place for a queued job.
+    /// Guards `job` in the place of an ended one.
     #[inline]
-    pub(super) fn restart(
-        self: Pin<&mut Self>,
-        entry: Entry<F>,
-        deadline: Option<Sleep>,
-        started: Instant,
-    ) {
+    fn restart(self: Pin<&mut Self>, job: F, deadline: Option<Sleep>) {
         let mut this = self.project();
-        this.job.set(Some(entry.job));
-        *this.id = entry.id;
+        this.job.set(Some(job));
         *this.armed = deadline.is_none();
         *this.deadline = deadline;
-        *this.started = started;
-        *this.cancel = entry.cancel;
-        *this.reply = entry.reply;
     }
 
     /// Whether the job is still there (it has not ended).
     #[inline]
-    pub(super) fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         self.job.is_some()
-    }
-
-    /// Drops the job, its deadline and cancel token now, and returns the outcome to
-    /// report: a job whose drop (or its deadline's) panics reports the panic instead
-    /// of a result.
-    #[inline]
-    pub(super) fn end_outcome(
-        self: Pin<&mut Self>,
-        outcome: Outcome<F::Ok, F::Error>,
-    ) -> Outcome<F::Ok, F::Error> {
-        let mut this = self.project();
-        let dropped = catch(|| this.job.set(None)).err();
-        let dropped = dropped.or_else(|| this.deadline.take().and_then(drop_quietly));
-        *this.cancel = None;
-        match (dropped, outcome) {
-            (Some(message), outcome @ (Outcome::Completed(_) | Outcome::Failed(_))) => {
-                drop_quietly(outcome);
-                Outcome::Panicked(message)
-            }
-            (_, outcome) => outcome,
-        }
-    }
-
-    /// Ends the job now, dropping it, and returns its completion.
-    pub(super) fn end(
-        mut self: Pin<&mut Self>,
-        outcome: Outcome<F::Ok, F::Error>,
-    ) -> Done<F::Ok, F::Error> {
-        let outcome = self.as_mut().end_outcome(outcome);
-        self.done(outcome)
-    }
-
-    /// The completion of a job that has ended with `outcome`.
-    pub(super) fn done(
-        self: Pin<&mut Self>,
-        outcome: Outcome<F::Ok, F::Error>,
-    ) -> Done<F::Ok, F::Error> {
-        let this = self.project();
-        Done {
-            id: *this.id,
-            outcome,
-            started: *this.started,
-            ended: this.stamp_end.then(Instant::now),
-            reply: this.reply.take(),
-        }
     }
 
     /// Polls the deadline once, before the job's first poll, so that it counts from
@@ -156,7 +110,7 @@ impl<F: TryFuture> Running<F> {
     /// if that ends it (the deadline has passed, or the timer panicked); it has then
     /// been dropped.
     #[inline]
-    pub(super) fn arm(
+    pub(crate) fn arm(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Option<Outcome<F::Ok, F::Error>> {
@@ -174,10 +128,29 @@ impl<F: TryFuture> Running<F> {
         Some(self.end_outcome(outcome))
     }
 
-    /// Polls the job (and its cancel token and deadline); once it ends, it has been
-    /// dropped and its outcome is returned.
+    /// Drops the job and its deadline now, and returns the outcome to report: a job
+    /// whose drop (or its deadline's) panics reports the panic instead of a result.
     #[inline]
-    pub(super) fn poll_outcome(
+    pub(crate) fn end_outcome(
+        self: Pin<&mut Self>,
+        outcome: Outcome<F::Ok, F::Error>,
+    ) -> Outcome<F::Ok, F::Error> {
+        let mut this = self.project();
+        let dropped = catch(|| this.job.set(None)).err();
+        let dropped = dropped.or_else(|| this.deadline.take().and_then(drop_quietly));
+        match (dropped, outcome) {
+            (Some(message), outcome @ (Outcome::Completed(_) | Outcome::Failed(_))) => {
+                drop_quietly(outcome);
+                Outcome::Panicked(message)
+            }
+            (_, outcome) => outcome,
+        }
+    }
+
+    /// Arms the deadline if not done yet, polls the job and then its deadline; once
+    /// the job ends, it has been dropped and its outcome is returned.
+    #[inline]
+    pub(crate) fn poll_outcome(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Outcome<F::Ok, F::Error>> {
@@ -185,18 +158,12 @@ impl<F: TryFuture> Running<F> {
             return Poll::Ready(outcome);
         }
         let this = self.as_mut().project();
-        if let Some(cancel) = this.cancel {
-            if cancel.poll_cancelled(cx) {
-                return Poll::Ready(self.end_outcome(Outcome::Cancelled));
-            }
-        }
         assert!(this.job.is_some(), "a finished job was polled again");
         let mut job = this.job;
         // A panic in the poll, or once the job is done in its drop, is its outcome.
         let polled = catch(|| job.as_mut().as_pin_mut().map(|job| job.try_poll(cx)));
         let outcome = match polled {
             Ok(Some(Poll::Ready(result))) => {
-                *this.cancel = None;
                 let outcome = match result {
                     Ok(value) => Outcome::Completed(value),
                     Err(error) => Outcome::Failed(error),
@@ -228,6 +195,189 @@ impl<F: TryFuture> Running<F> {
             Err(message) => Outcome::Panicked(message),
         };
         Poll::Ready(self.end_outcome(outcome))
+    }
+}
+
+/// A timeout and the timer that enforces it.
+pub(crate) type Timeout = (Duration, std::sync::Arc<dyn Timer>);
+
+/// The sleep that enforces `timeout` for a job started at `started`, if any: none
+/// when the deadline lies past what the clock can hold. A panic in the timer becomes
+/// a sleep that panics again (quietly) when first polled: the job's outcome.
+#[inline]
+pub(crate) fn deadline(timeout: Option<&Timeout>, started: Instant) -> Option<Sleep> {
+    match timeout {
+        Some((limit, timer)) if started.checked_add(*limit).is_some() => {
+            Some(catch(|| timer.sleep(*limit)).unwrap_or_else(|message| {
+                Box::pin(async move { std::panic::resume_unwind(Box::new(message)) })
+            }))
+        }
+        _ => None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One call run under [`Guarded`] outside a pool: its timeout counts from its
+    /// first poll (its start), panics in its poll and drop are its outcome. Resolves
+    /// to the outcome and the latency from the start. Dropped before it ends, it
+    /// drops the call, catching a panic there.
+    pub(crate) struct GuardedCall<F: TryFuture> {
+        #[pin]
+        guard: Guarded<F>,
+        timeout: Option<Timeout>,
+        started: Option<Instant>,
+    }
+}
+
+impl<F: TryFuture> GuardedCall<F> {
+    /// Guards `call`, to be timed out after `timeout` if given.
+    pub(crate) fn new(call: F, timeout: Option<Timeout>) -> Self {
+        GuardedCall {
+            guard: Guarded::new(call, None),
+            timeout,
+            started: None,
+        }
+    }
+}
+
+impl<F: TryFuture> Future for GuardedCall<F> {
+    type Output = (Outcome<F::Ok, F::Error>, Duration);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let started = match *this.started {
+            Some(started) => started,
+            None => {
+                let started = Instant::now();
+                *this.started = Some(started);
+                let timeout = this.timeout.take();
+                if let Some(sleep) = deadline(timeout.as_ref(), started) {
+                    let guard = this.guard.as_mut().project();
+                    *guard.deadline = Some(sleep);
+                    *guard.armed = false;
+                }
+                started
+            }
+        };
+        let outcome = std::task::ready!(this.guard.poll_outcome(cx));
+        Poll::Ready((outcome, started.elapsed()))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A started job of a pool: its guard, id, cancel token and reply.
+    pub(super) struct Running<F: TryFuture> {
+        pub(super) id: JobId,
+        #[pin]
+        pub(super) guard: Guarded<F>,
+        pub(super) started: Instant,
+        pub(super) stamp_end: bool,
+        pub(super) cancel: Option<Arc<CancelToken>>,
+        pub(super) reply: Option<Reply<F::Ok, F::Error>>,
+    }
+}
+
+impl<F: TryFuture> Running<F> {
+    /// A running job made of a queued one.
+    pub(super) fn new(entry: Entry<F>, deadline: Option<Sleep>, started: Instant) -> Self {
+        Running {
+            id: entry.id,
+            guard: Guarded::new(entry.job, deadline),
+            started,
+            stamp_end: false,
+            cancel: entry.cancel,
+            reply: entry.reply,
+        }
+    }
+
+    /// Reuses an ended job's place for a queued job.
+    #[inline]
+    pub(super) fn restart(
+        self: Pin<&mut Self>,
+        entry: Entry<F>,
+        deadline: Option<Sleep>,
+        started: Instant,
+    ) {
+        let this = self.project();
+        this.guard.restart(entry.job, deadline);
+        *this.id = entry.id;
+        *this.started = started;
+        *this.cancel = entry.cancel;
+        *this.reply = entry.reply;
+    }
+
+    /// Whether the job is still there (it has not ended).
+    #[inline]
+    pub(super) fn is_running(&self) -> bool {
+        self.guard.is_running()
+    }
+
+    /// See [`Guarded::arm`].
+    #[inline]
+    pub(super) fn arm(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Option<Outcome<F::Ok, F::Error>> {
+        let this = self.project();
+        let outcome = this.guard.arm(cx);
+        if outcome.is_some() {
+            *this.cancel = None;
+        }
+        outcome
+    }
+
+    /// Drops the job, its deadline and cancel token now, and returns the outcome to
+    /// report (see [`Guarded::end_outcome`]).
+    #[inline]
+    pub(super) fn end_outcome(
+        self: Pin<&mut Self>,
+        outcome: Outcome<F::Ok, F::Error>,
+    ) -> Outcome<F::Ok, F::Error> {
+        let this = self.project();
+        *this.cancel = None;
+        this.guard.end_outcome(outcome)
+    }
+
+    /// Ends the job now, dropping it, and returns its completion.
+    pub(super) fn end(
+        mut self: Pin<&mut Self>,
+        outcome: Outcome<F::Ok, F::Error>,
+    ) -> Done<F::Ok, F::Error> {
+        let outcome = self.as_mut().end_outcome(outcome);
+        self.done(outcome)
+    }
+
+    /// The completion of a job that has ended with `outcome`.
+    pub(super) fn done(
+        self: Pin<&mut Self>,
+        outcome: Outcome<F::Ok, F::Error>,
+    ) -> Done<F::Ok, F::Error> {
+        let this = self.project();
+        Done {
+            id: *this.id,
+            outcome,
+            started: *this.started,
+            ended: this.stamp_end.then(Instant::now),
+            reply: this.reply.take(),
+        }
+    }
+
+    /// Polls the job (and its cancel token and deadline); once it ends, it has been
+    /// dropped and its outcome is returned.
+    #[inline]
+    pub(super) fn poll_outcome(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Outcome<F::Ok, F::Error>> {
+        let this = self.as_mut().project();
+        if let Some(cancel) = this.cancel {
+            if cancel.poll_cancelled(cx) {
+                return Poll::Ready(self.end_outcome(Outcome::Cancelled));
+            }
+        }
+        let outcome = std::task::ready!(this.guard.poll_outcome(cx));
+        *this.cancel = None;
+        Poll::Ready(outcome)
     }
 }
 

@@ -33,7 +33,7 @@ pub(crate) fn into_message(payload: Box<dyn Any + Send>) -> String {
 
 /// The message of a panic payload: a `&str` or a `String`, or
 /// `"<non-string panic payload>"`.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {
