@@ -1,7 +1,6 @@
 //! Counters, gauges and latency percentiles of a pool.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use crate::pool::sync::{AtomicU64, Mutex, MutexGuard, Ordering::Relaxed};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -137,7 +136,7 @@ impl Recorder {
         }
     }
 
-    fn histogram(&self) -> std::sync::MutexGuard<'_, Histogram<u64>> {
+    fn histogram(&self) -> MutexGuard<'_, Histogram<u64>> {
         // A poisoned lock only means a thread panicked while recording: the histogram
         // itself is still consistent.
         self.latency.lock().unwrap_or_else(|e| e.into_inner())

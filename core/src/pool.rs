@@ -32,6 +32,7 @@
 //! | `slots.rs` | the inline executor: reusable slots with one waker each |
 //! | `spawned.rs` | [`Spawn`] and the jobs [`PoolBuilder::build_spawned`] spawns |
 //! | `driver.rs` | [`Driver`]: starts jobs while fewer than `C` run, yields outcomes |
+//! | `sync.rs` | the shared state's atomics and locks: std's, or loom's under `--cfg tracepool_loom` |
 //! | `unwind.rs` | catching panics in user code, and dropping what they leave behind |
 
 mod builder;
@@ -43,6 +44,7 @@ mod running;
 mod slots;
 mod spawned;
 mod submit;
+pub(crate) mod sync;
 mod unwind;
 
 pub use builder::{DEFAULT_QUEUE_CAPACITY, PoolBuilder};

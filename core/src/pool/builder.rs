@@ -5,14 +5,11 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::time::Duration;
 
 use futures::channel::mpsc;
 use futures::future::TryFuture;
 use futures::stream::Stream;
-use futures::task::AtomicWaker;
 
 use crate::metrics::Recorder;
 use crate::timer::Timer;
@@ -24,6 +21,7 @@ use super::running::{Done, Running};
 use super::slots::Slots;
 use super::spawned::{Spawn, Spawned, SpawnedJob};
 use super::submit::Pool;
+use super::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicWaker, Mutex};
 
 /// Queue capacity used when [`PoolBuilder::queue_capacity`](super::PoolBuilder::queue_capacity) is not called.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;

@@ -5,8 +5,6 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,6 +20,7 @@ use super::queue::{Entry, Queue, Reply, Shared, lock};
 use super::running::{Done, Running, Timeout, deadline, latency};
 use super::slots::Slots;
 use super::spawned::{Spawned, finish_orphan};
+use super::sync::{Mutex, Ordering, spin_loop};
 use super::unwind::{catch, drop_quietly};
 
 /// How many rounds (admit queued jobs, collect finished ones) the driver runs in one
@@ -721,7 +720,7 @@ impl<F: TryFuture, S> Drop for Driver<F, S> {
                     Ok(done) => finish_orphan(&self.shared, done),
                     Err(mpsc::TryRecvError::Closed) => break,
                     // A job is between counting its message in and queueing it.
-                    Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+                    Err(mpsc::TryRecvError::Empty) => spin_loop(),
                 }
             }
         }

@@ -5,16 +5,15 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use futures::task::AtomicWaker;
 
 use crate::outcome::{Completion, JobId, Outcome};
 
 use super::queue::Shared;
+use super::sync::{AtomicBool, AtomicWaker, Ordering};
 
 /// Cancellation of one job, shared by its [`JobHandle`](super::JobHandle) and the job while it runs.
 #[derive(Debug, Default)]

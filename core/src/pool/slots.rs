@@ -11,16 +11,15 @@
 //! is then polled once for nothing, which futures must tolerate.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::future::TryFuture;
-use futures::task::AtomicWaker;
 
 use super::driver::Sink;
 use super::queue::{Entry, lock};
 use super::running::Running;
+use super::sync::{AtomicBool, AtomicWaker, Mutex, Ordering};
 use crate::outcome::Outcome;
 use crate::timer::Sleep;
 

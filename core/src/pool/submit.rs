@@ -5,8 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 use futures::channel::oneshot;
@@ -19,6 +17,7 @@ use super::builder::PoolBuilder;
 use super::error::{SubmitError, TrySubmitError};
 use super::handle::{CancelToken, JobHandle};
 use super::queue::{Entry, Push, Queue, Shared, lock, release};
+use super::sync::{AtomicU32, Mutex, Ordering};
 
 /// [`Pool::submit`](super::Pool::submit) yields to the executor once every this many calls, so that a
 /// producer looping on a queue with room cannot starve the driver (and the timers)
