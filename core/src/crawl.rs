@@ -13,6 +13,13 @@
 //! models the pool replaced, with the same crawl semantics: same dedup, limits,
 //! timeouts and panic capture, so the three discover the same traces.
 //!
+//! A [`Crawler`] runs [`Plugin`](crate::Plugin)s (a [`Registry`]) with a sendable
+//! [`Timer`]: its future is `Send` (given a `Send` observer), so it can be spawned on a
+//! multi-thread runtime. A [`LocalCrawler`] runs [`LocalPlugin`](crate::plugin::LocalPlugin)s
+//! (a [`LocalRegistry`]) with a [`LocalTimer`]: for the browser and single-threaded
+//! executors, where calls and sleeps need not be `Send`. Both share one engine; the
+//! [`timer`](crate::timer) module says why they are two types.
+//!
 //! # Examples
 //!
 //! ```
@@ -48,6 +55,7 @@ mod model;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -56,16 +64,22 @@ use futures::task::AtomicWaker;
 
 use crate::OutcomeKind;
 use crate::metrics::LatencySummary;
-use crate::plugin::Registry;
-use crate::timer::Timer;
+use crate::plugin::{LocalRegistry, Registry};
+use crate::timer::{LocalTimer, Timer};
 use crate::trace::Trace;
 
 pub use model::{Model, UnknownModelError};
 
 /// How a crawl runs. [`CrawlConfig::default`]: the pool model, `C = 10`, no timeout, no
 /// limits.
+///
+/// `T` is how the timer enforcing `timeout` is held: `Arc<dyn Timer>` for a
+/// [`Crawler`], `Rc<dyn LocalTimer>` for a [`LocalCrawler`] ([`LocalCrawlConfig`]).
+/// The default applies where the type is named, not to inference: a config built
+/// apart, in a `let`, with `timer: Some(Arc::new(MyTimer))` is a
+/// `CrawlConfig<Arc<MyTimer>>`, so name it (`let config: CrawlConfig = ...`).
 #[derive(Clone)]
-pub struct CrawlConfig {
+pub struct CrawlConfig<T = Arc<dyn Timer>> {
     /// The scheduling model.
     pub model: Model,
     /// The concurrency setting `C` (at least 1). What it bounds depends on the model:
@@ -73,10 +87,12 @@ pub struct CrawlConfig {
     /// `previous`, nothing for `unbounded`.
     pub max_concurrency: usize,
     /// A call still running this long after it started is dropped and counted as
-    /// timed out (every model). Needs [`timer`](Self::timer).
+    /// timed out (every model). Needs [`timer`](Self::timer). A timeout so long that
+    /// a deadline would fall past the clock's range (`Duration::MAX`, say) is no
+    /// timeout: the timer is never asked for such a sleep.
     pub timeout: Option<Duration>,
     /// The timer enforcing `timeout`.
-    pub timer: Option<Arc<dyn Timer>>,
+    pub timer: Option<T>,
     /// Traces at this depth (seeds are at depth 0) are recorded but not followed.
     pub max_depth: Option<u32>,
     /// At most this many traces are recorded (at least 1); later new traces are
@@ -84,7 +100,10 @@ pub struct CrawlConfig {
     pub max_traces: Option<usize>,
 }
 
-impl Default for CrawlConfig {
+/// The configuration of a [`LocalCrawler`]: its timer is a [`LocalTimer`].
+pub type LocalCrawlConfig = CrawlConfig<Rc<dyn LocalTimer>>;
+
+impl<T> Default for CrawlConfig<T> {
     fn default() -> Self {
         CrawlConfig {
             model: Model::Pool,
@@ -97,7 +116,7 @@ impl Default for CrawlConfig {
     }
 }
 
-impl fmt::Debug for CrawlConfig {
+impl<T: fmt::Debug> fmt::Debug for CrawlConfig<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CrawlConfig")
             .field("model", &self.model)
@@ -132,7 +151,7 @@ impl fmt::Display for CrawlConfigError {
 
 impl std::error::Error for CrawlConfigError {}
 
-impl CrawlConfig {
+impl<T> CrawlConfig<T> {
     /// Checks every field.
     ///
     /// # Errors
@@ -393,6 +412,10 @@ impl GaugeReader {
 }
 
 /// Runs crawls over a plugin [`Registry`] with a [`CrawlConfig`].
+///
+/// Its plugins and timer are `Send`, and so is the future of [`run`](Crawler::run)
+/// (when the seeds and the observer are): it can be spawned on a multi-thread runtime.
+/// For plugins or a timer that are not `Send`, use a [`LocalCrawler`].
 pub struct Crawler {
     registry: Arc<Registry>,
     config: CrawlConfig,
@@ -448,11 +471,148 @@ impl Crawler {
     /// caller's task, on any executor; the calls are polled inside it.
     ///
     /// Counters of [`gauge`](Self::gauge) start from zero at each run.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is not cancel safe: if its future is dropped before it completes
+    /// (a `select!` branch that loses, a timeout around it, an aborted task, a runtime
+    /// shut down), the report is lost, with everything the crawl found. To stop a
+    /// crawl and keep what it found, use [`canceller`](Self::canceller) and await the
+    /// report.
+    ///
+    /// Dropping the future mid-crawl is nevertheless safe, on every executor and under
+    /// every [`Model`]: the calls in flight, queued or waiting to be scheduled are
+    /// dropped with it, on the spot. Nothing of the crawl keeps running (it spawns
+    /// no task), none of its calls is polled again, and the crawler keeps no waker of
+    /// the task that polled it. A panic in the `Drop` of a plugin's future is caught
+    /// there (the panic hook still reports it) and does not escape the drop.
+    /// Afterwards the [`gauge`](Self::gauge) shows no call in flight or queued: the
+    /// dropped calls count as finished.
     pub async fn run<I, O>(&self, seeds: I, observer: O) -> CrawlReport
     where
         I: IntoIterator<Item = Trace>,
         O: FnMut(&CrawlEvent<'_>),
     {
-        engine::run(self, seeds.into_iter(), observer).await
+        let parts = engine::Parts {
+            config: self.config.clone(),
+            cancel: &self.cancel,
+            probe: &self.probe,
+        };
+        engine::run(&self.registry.plugins, parts, seeds.into_iter(), observer).await
+    }
+}
+
+/// Runs crawls over a [`LocalRegistry`] with a [`LocalCrawlConfig`], on one thread.
+///
+/// The local flavour of [`Crawler`], for the browser and single-threaded executors:
+/// its plugins, their calls and its timer need not be `Send`, and neither is the
+/// future of [`run`](LocalCrawler::run). Same engine, same models, same report. Its
+/// [`Canceller`] and [`GaugeReader`] are still `Send`, for another thread or a worker.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use std::time::Duration;
+/// use tracepool::crawl::{LocalCrawlConfig, LocalCrawler, Model};
+/// use tracepool::sim::{SimConfig, SimWorkload};
+/// use tracepool::timer::{LocalSleep, LocalTimer};
+///
+/// /// Lets every simulated latency pass at once; local, as the browser's timer is.
+/// #[derive(Debug)]
+/// struct NoWait;
+/// impl LocalTimer for NoWait {
+///     fn sleep(&self, _: Duration) -> LocalSleep {
+///         Box::pin(async {})
+///     }
+/// }
+///
+/// let sim = SimWorkload::new(SimConfig { traces: 200, failure_prob: 0.0, ..SimConfig::default() })?;
+/// let timer: Rc<dyn LocalTimer> = Rc::new(NoWait);
+/// let crawler = LocalCrawler::new(
+///     sim.local_registry(Rc::clone(&timer)),
+///     LocalCrawlConfig { model: Model::Pool, max_concurrency: 4, ..LocalCrawlConfig::default() },
+/// )?;
+/// let mut pool = futures::executor::LocalPool::new();
+/// let report = pool.run_until(crawler.run(sim.seeds(), |_event| {}));
+/// assert_eq!(report.discovered.len(), 200);
+/// assert!(report.peak_in_flight <= 4);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LocalCrawler {
+    registry: Rc<LocalRegistry>,
+    config: LocalCrawlConfig,
+    cancel: Arc<CancelState>,
+    probe: Arc<Probe>,
+}
+
+impl fmt::Debug for LocalCrawler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalCrawler")
+            .field("registry", &self.registry)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalCrawler {
+    /// A crawler for `registry`'s plugins.
+    ///
+    /// # Errors
+    ///
+    /// A [`CrawlConfigError`] naming the invalid field of `config`.
+    pub fn new(
+        registry: impl Into<Rc<LocalRegistry>>,
+        config: LocalCrawlConfig,
+    ) -> Result<Self, CrawlConfigError> {
+        config.validate()?;
+        Ok(LocalCrawler {
+            registry: registry.into(),
+            config,
+            cancel: Arc::default(),
+            probe: Arc::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LocalCrawlConfig {
+        &self.config
+    }
+
+    /// A handle that cancels the crawl this crawler runs.
+    pub fn canceller(&self) -> Canceller {
+        Canceller(Arc::clone(&self.cancel))
+    }
+
+    /// A handle that reads the live counters of the crawl this crawler runs.
+    pub fn gauge(&self) -> GaugeReader {
+        GaugeReader(Arc::clone(&self.probe))
+    }
+
+    /// Crawls from `seeds` until nothing new turns up, a limit stops it or it is
+    /// cancelled, calling `observer` with every [`CrawlEvent`] on the way. Runs on the
+    /// caller's task, on any executor; the calls are polled inside it.
+    ///
+    /// Counters of [`gauge`](Self::gauge) start from zero at each run.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`Crawler::run`]: this method is not cancel safe (dropping its future
+    /// loses the report; use [`canceller`](Self::canceller) to stop a crawl and keep
+    /// what it found), but dropping its future mid-crawl is safe: every call is
+    /// dropped with it, nothing keeps running, no waker is kept, a panic in the `Drop`
+    /// of a plugin's future does not escape, and the [`gauge`](Self::gauge) shows no
+    /// call in flight or queued afterwards.
+    pub async fn run<I, O>(&self, seeds: I, observer: O) -> CrawlReport
+    where
+        I: IntoIterator<Item = Trace>,
+        O: FnMut(&CrawlEvent<'_>),
+    {
+        let parts = engine::Parts {
+            config: self.config.clone(),
+            cancel: &self.cancel,
+            probe: &self.probe,
+        };
+        engine::run(&self.registry.plugins, parts, seeds.into_iter(), observer).await
     }
 }

@@ -17,6 +17,23 @@
 //!   the verdicts drawn from them, and SVG charts, shared by the native runner and
 //!   the browser.
 //!
+//! # Sendable or local
+//!
+//! Plugins, timers and the crawler come in two flavours. [`Plugin`], [`Timer`] and
+//! [`Crawler`](crawl::Crawler) are `Send`, for multi-thread runtimes: a crawl's future
+//! can be spawned with `tokio::spawn`. [`LocalPlugin`], [`LocalTimer`] and
+//! [`LocalCrawler`](crawl::LocalCrawler) need not be, for the browser (where a `fetch`
+//! or a `setTimeout` is not `Send`) and single-threaded executors. The pool runs jobs
+//! of either kind and takes either timer ([`PoolBuilder::local_timer`]). The
+//! [`timer`] module says why the flavours are two traits each.
+//!
+//! # Features
+//!
+//! - `async-io` (native only): `timer::AsyncIoTimer` and `timer::FinishingTimer`,
+//!   precise timers on async-io's reactor.
+//! - `browser` (`wasm32` only; absent natively, even with `--all-features`):
+//!   `timer::BrowserTimer`, the browser's `setTimeout` through `gloo-timers`.
+//!
 //! # Using more than one core
 //!
 //! [`PoolBuilder::build`] polls every job inside the driver's task: one core, the least
@@ -71,10 +88,10 @@ pub mod trace;
 
 pub use metrics::{Gauge, LatencySummary, Metrics};
 pub use outcome::{Completion, JobId, Outcome, OutcomeKind};
-pub use plugin::{Plugin, PluginError, PluginErrorKind, Registry};
+pub use plugin::{LocalPlugin, LocalRegistry, Plugin, PluginError, PluginErrorKind, Registry};
 pub use pool::{
     BuildError, Driver, JobHandle, Pool, PoolBuilder, Spawn, SubmitError, TrySubmitError,
 };
 pub use sim::{FlatWorkload, SimConfig, SimWorkload};
-pub use timer::Timer;
+pub use timer::{LocalTimer, Timer};
 pub use trace::{Trace, TraceKind};

@@ -6,6 +6,17 @@
 //! a plugin clones what the call needs (an HTTP client, a resolver handle, the trace
 //! value) into the future instead of borrowing `self`.
 //!
+//! # Sendable and local plugins
+//!
+//! A [`Plugin`] is `Send + Sync` and its calls are `Send` futures: a crawl of such
+//! plugins can run on a multi-thread runtime (the [`Crawler`](crate::crawl::Crawler)'s
+//! future is `Send`). A [`LocalPlugin`] asks neither: its calls may hold an `Rc`, a
+//! `fetch` promise or any other JavaScript value, for the browser and single-threaded
+//! executors; a [`LocalRegistry`] holds them and a
+//! [`LocalCrawler`](crate::crawl::LocalCrawler) runs them. Every `Plugin` is a
+//! `LocalPlugin` too, and a [`Registry`] converts into a [`LocalRegistry`]. The
+//! [`timer`](crate::timer) module says why the two flavours are two traits.
+//!
 //! # Examples
 //!
 //! A DNS lookup plugin. `Resolver` stands in for the client of your runtime
@@ -71,9 +82,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
 use crate::trace::{Trace, TraceKind};
@@ -97,6 +110,138 @@ pub trait Plugin: Send + Sync + 'static {
     /// Return an empty list when nothing was found; return an error when the lookup
     /// itself failed, so reports can count failures by [`PluginErrorKind`].
     fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+}
+
+/// Something that follows a trace of one kind to new traces, on one thread: neither
+/// the plugin nor its calls need be `Send`.
+///
+/// The local flavour of [`Plugin`], for the browser (a call awaiting `fetch`) and
+/// single-threaded executors; every `Plugin` is a `LocalPlugin` too. Register it in a
+/// [`LocalRegistry`] and crawl with a [`LocalCrawler`](crate::crawl::LocalCrawler).
+/// The same contract holds: each call is one independent `'static` future, which the
+/// crawl may drop at its timeout, so it should be cancel safe.
+///
+/// # Examples
+///
+/// A plugin that counts its calls in an `Rc<Cell<_>>`, so neither it nor its calls are
+/// `Send`.
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use futures::future::{FutureExt, LocalBoxFuture};
+/// use tracepool::plugin::{LocalPlugin, LocalRegistry, PluginError};
+/// use tracepool::trace::{Trace, TraceKind};
+///
+/// struct Mirror {
+///     calls: Rc<Cell<u32>>,
+/// }
+///
+/// impl LocalPlugin for Mirror {
+///     fn name(&self) -> &str {
+///         "mirror"
+///     }
+///
+///     fn accepts(&self) -> TraceKind {
+///         TraceKind::Domain
+///     }
+///
+///     fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>> {
+///         let calls = Rc::clone(&self.calls);
+///         let url = format!("https://{}/", trace.value());
+///         async move {
+///             calls.set(calls.get() + 1);
+///             Ok(vec![Trace::new(TraceKind::Url, url)])
+///         }
+///         .boxed_local()
+///     }
+/// }
+///
+/// let calls = Rc::new(Cell::new(0));
+/// let mut registry = LocalRegistry::new();
+/// registry.register(Mirror { calls: Rc::clone(&calls) });
+/// let plugin = &registry.plugins_for(&TraceKind::Domain)[0];
+/// let found = futures::executor::block_on(
+///     plugin.follow(&Trace::new(TraceKind::Domain, "example.org")),
+/// )?;
+/// assert_eq!(found, [Trace::new(TraceKind::Url, "https://example.org/")]);
+/// assert_eq!(calls.get(), 1);
+/// # Ok::<(), PluginError>(())
+/// ```
+pub trait LocalPlugin: 'static {
+    /// A short name, unique within a registry (used in reports and logs).
+    fn name(&self) -> &str;
+
+    /// The one kind of trace this plugin takes.
+    fn accepts(&self) -> TraceKind;
+
+    /// Starts following `trace`; the future resolves to the traces found.
+    ///
+    /// Return an empty list when nothing was found; return an error when the lookup
+    /// itself failed, so reports can count failures by [`PluginErrorKind`].
+    fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+}
+
+impl<P: Plugin + ?Sized> LocalPlugin for P {
+    fn name(&self) -> &str {
+        Plugin::name(self)
+    }
+
+    fn accepts(&self) -> TraceKind {
+        Plugin::accepts(self)
+    }
+
+    fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>> {
+        Plugin::follow(self, trace)
+    }
+}
+
+/// A plugin as a registry holds it (`Arc<dyn Plugin>` or `Rc<dyn LocalPlugin>`): what
+/// the crawl engine is generic over.
+///
+/// Implemented for every lifetime of the trait object, not only `'static`: the
+/// compiler checks whether the engine's future is `Send` with its lifetimes erased.
+pub(crate) trait SharedPlugin: Clone {
+    /// A call: `Send` for a [`Plugin`].
+    type Call: Future<Output = Result<Vec<Trace>, PluginError>> + Unpin + 'static;
+
+    fn name(&self) -> &str;
+
+    fn accepts(&self) -> TraceKind;
+
+    fn follow(&self, trace: &Trace) -> Self::Call;
+}
+
+impl SharedPlugin for Arc<dyn Plugin + '_> {
+    type Call = BoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+
+    fn name(&self) -> &str {
+        Plugin::name(&**self)
+    }
+
+    fn accepts(&self) -> TraceKind {
+        Plugin::accepts(&**self)
+    }
+
+    fn follow(&self, trace: &Trace) -> Self::Call {
+        Plugin::follow(&**self, trace)
+    }
+}
+
+impl SharedPlugin for Rc<dyn LocalPlugin + '_> {
+    type Call = LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+
+    fn name(&self) -> &str {
+        LocalPlugin::name(&**self)
+    }
+
+    fn accepts(&self) -> TraceKind {
+        LocalPlugin::accepts(&**self)
+    }
+
+    fn follow(&self, trace: &Trace) -> Self::Call {
+        LocalPlugin::follow(&**self, trace)
+    }
 }
 
 /// The class of a plugin failure, used to count errors by kind.
@@ -210,13 +355,73 @@ impl fmt::Display for PluginError {
 
 impl std::error::Error for PluginError {}
 
+/// Plugins grouped by the kind they accept, in registration order: the storage of
+/// [`Registry`] and [`LocalRegistry`].
+#[derive(Clone)]
+pub(crate) struct ByKind<P> {
+    by_kind: BTreeMap<TraceKind, Vec<P>>,
+}
+
+impl<P> Default for ByKind<P> {
+    fn default() -> Self {
+        ByKind {
+            by_kind: BTreeMap::new(),
+        }
+    }
+}
+
+impl<P: SharedPlugin> ByKind<P> {
+    fn register(&mut self, plugin: P) {
+        self.by_kind
+            .entry(plugin.accepts())
+            .or_default()
+            .push(plugin);
+    }
+
+    /// The plugins registered for `kind`, in registration order.
+    pub(crate) fn plugins_for(&self, kind: &TraceKind) -> &[P] {
+        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    fn len(&self) -> usize {
+        self.by_kind.values().map(Vec::len).sum()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_kind.is_empty()
+    }
+
+    /// The kinds that have at least one plugin, in order.
+    pub(crate) fn kinds(&self) -> impl Iterator<Item = &TraceKind> + '_ {
+        self.by_kind.keys()
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.by_kind.values().flatten().map(|p| p.name())
+    }
+}
+
+impl<P: SharedPlugin> fmt::Debug for ByKind<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.by_kind.iter().map(|(kind, plugins)| {
+                (
+                    kind.as_str(),
+                    plugins.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                )
+            }))
+            .finish()
+    }
+}
+
 /// The plugins of a crawl, grouped by the kind they accept.
 ///
 /// Plugins of one kind keep their registration order, which is the order in which
-/// [`plugins_for`](Registry::plugins_for) returns them.
+/// [`plugins_for`](Registry::plugins_for) returns them. For plugins that are not
+/// `Send`, use a [`LocalRegistry`].
 #[derive(Clone, Default)]
 pub struct Registry {
-    by_kind: BTreeMap<TraceKind, Vec<Arc<dyn Plugin>>>,
+    pub(crate) plugins: ByKind<Arc<dyn Plugin>>,
 }
 
 impl Registry {
@@ -232,48 +437,127 @@ impl Registry {
 
     /// Adds an already shared plugin under the kind it accepts.
     pub fn register_arc(&mut self, plugin: Arc<dyn Plugin>) -> &mut Self {
-        self.by_kind
-            .entry(plugin.accepts())
-            .or_default()
-            .push(plugin);
+        self.plugins.register(plugin);
         self
     }
 
     /// The plugins registered for `kind`, in registration order (empty for a dead end).
     pub fn plugins_for(&self, kind: &TraceKind) -> &[Arc<dyn Plugin>] {
-        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+        self.plugins.plugins_for(kind)
     }
 
     /// The number of registered plugins.
     pub fn len(&self) -> usize {
-        self.by_kind.values().map(Vec::len).sum()
+        self.plugins.len()
     }
 
     /// Whether no plugin is registered.
     pub fn is_empty(&self) -> bool {
-        self.by_kind.is_empty()
+        self.plugins.is_empty()
     }
 
     /// The kinds that have at least one plugin, in order.
     pub fn kinds(&self) -> impl Iterator<Item = &TraceKind> + '_ {
-        self.by_kind.keys()
+        self.plugins.kinds()
     }
 
     /// The names of all plugins, by kind then registration order.
     pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.by_kind.values().flatten().map(|p| p.name())
+        self.plugins.names()
     }
 }
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.by_kind.iter().map(|(kind, plugins)| {
-                (
-                    kind.as_str(),
-                    plugins.iter().map(|p| p.name()).collect::<Vec<_>>(),
-                )
-            }))
-            .finish()
+        self.plugins.fmt(f)
+    }
+}
+
+/// The plugins of a crawl on one thread, grouped by the kind they accept: the local
+/// flavour of [`Registry`], for [`LocalPlugin`]s (and plugins of both flavours mixed).
+///
+/// Plugins of one kind keep their registration order, which is the order in which
+/// [`plugins_for`](LocalRegistry::plugins_for) returns them.
+#[derive(Clone, Default)]
+pub struct LocalRegistry {
+    pub(crate) plugins: ByKind<Rc<dyn LocalPlugin>>,
+}
+
+impl LocalRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        LocalRegistry::default()
+    }
+
+    /// Adds `plugin` under the kind it accepts.
+    pub fn register(&mut self, plugin: impl LocalPlugin) -> &mut Self {
+        self.register_rc(Rc::new(plugin))
+    }
+
+    /// Adds an already shared plugin under the kind it accepts.
+    pub fn register_rc(&mut self, plugin: Rc<dyn LocalPlugin>) -> &mut Self {
+        self.plugins.register(plugin);
+        self
+    }
+
+    /// The plugins registered for `kind`, in registration order (empty for a dead end).
+    pub fn plugins_for(&self, kind: &TraceKind) -> &[Rc<dyn LocalPlugin>] {
+        self.plugins.plugins_for(kind)
+    }
+
+    /// The number of registered plugins.
+    pub fn len(&self) -> usize {
+        self.plugins.len()
+    }
+
+    /// Whether no plugin is registered.
+    pub fn is_empty(&self) -> bool {
+        self.plugins.is_empty()
+    }
+
+    /// The kinds that have at least one plugin, in order.
+    pub fn kinds(&self) -> impl Iterator<Item = &TraceKind> + '_ {
+        self.plugins.kinds()
+    }
+
+    /// The names of all plugins, by kind then registration order.
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.plugins.names()
+    }
+}
+
+impl fmt::Debug for LocalRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.plugins.fmt(f)
+    }
+}
+
+/// Every plugin of a [`Registry`], in the same order, as local plugins.
+impl From<Registry> for LocalRegistry {
+    fn from(registry: Registry) -> Self {
+        let mut local = LocalRegistry::new();
+        for plugins in registry.plugins.by_kind.into_values() {
+            for plugin in plugins {
+                local.register(Shared(plugin));
+            }
+        }
+        local
+    }
+}
+
+/// A shared [`Plugin`] registered in a [`LocalRegistry`].
+struct Shared(Arc<dyn Plugin>);
+
+impl LocalPlugin for Shared {
+    fn name(&self) -> &str {
+        Plugin::name(&*self.0)
+    }
+
+    fn accepts(&self) -> TraceKind {
+        Plugin::accepts(&*self.0)
+    }
+
+    fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>> {
+        Plugin::follow(&*self.0, trace)
     }
 }

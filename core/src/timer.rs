@@ -1,25 +1,183 @@
 //! The sleep abstraction shared by the pool (job timeouts) and the simulated workload.
 //!
 //! tracepool never depends on one async runtime: whatever needs to wait for a duration
-//! goes through a [`Timer`], injected by the user. Natively the `async-io` feature gives
-//! `AsyncIoTimer`; in the browser a timer built on `setTimeout` fits.
+//! goes through a timer, injected by the user. Natively the `async-io` feature gives
+//! `AsyncIoTimer` and `FinishingTimer`; in the browser the `browser` feature gives
+//! `BrowserTimer`, on `setTimeout`.
+//!
+//! # Sendable and local timers
+//!
+//! A timer comes in two flavours, as futures do (`BoxFuture` and `LocalBoxFuture`) and
+//! spawners do (`Spawn` and `LocalSpawn`):
+//!
+//! - [`Timer`] is `Send + Sync` and its sleeps are `Send` ([`Sleep`]). A multi-thread
+//!   runtime needs it: [`PoolBuilder::build_spawned`](crate::PoolBuilder::build_spawned)
+//!   moves each job, deadline included, to the worker that runs it, and a crawl spawned
+//!   with `tokio::spawn` must be `Send`, timer and all. `tokio::time::sleep`,
+//!   `async_io::Timer` and `futures-timer` fit.
+//! - [`LocalTimer`] asks nothing of the sort: its sleeps ([`LocalSleep`]) may hold an
+//!   `Rc` or a JavaScript callback. The browser's `setTimeout`, a virtual clock in an
+//!   `Rc<RefCell<_>>`, the timer of a single-threaded executor fit.
+//!
+//! Every [`Timer`] is a [`LocalTimer`] (a blanket implementation), so whatever takes a
+//! local timer takes both. The pool and the crawl engine hold their timer as a
+//! [`SharedTimer`]: an `Arc<dyn Timer>` or an `Rc<dyn LocalTimer>`. They are written
+//! once, generic over it, so their futures stay `Send` whenever the timer (and the
+//! jobs or plugins) are, and become local only when something in them is. The cost is
+//! one type parameter on [`PoolBuilder`](crate::PoolBuilder),
+//! [`Driver`](crate::Driver) and [`CrawlConfig`](crate::crawl::CrawlConfig),
+//! defaulted to the sendable flavour, so code written for it keeps its types.
+//!
+//! The same split runs through the plugins ([`Plugin`](crate::Plugin) and
+//! [`LocalPlugin`](crate::plugin::LocalPlugin)) and the crawler
+//! ([`Crawler`](crate::crawl::Crawler) and [`LocalCrawler`](crate::crawl::LocalCrawler)).
+//! It is the pattern of the `trait-variant` crate: one trait, and a variant of it whose
+//! futures are `Send`. The alternatives were weighed and set aside:
+//!
+//! - A `MaybeSend` bound that means `Send` natively and nothing on `wasm32`: the same
+//!   code would have different bounds on each target (a plugin written for the browser
+//!   would not compile natively, a native single-threaded executor would still need a
+//!   local variant, and `wasm32` with threads exists).
+//! - One set of traits generic over a "sendness" parameter: every user would name the
+//!   parameter, and defaults of type parameters do not guide inference in expressions,
+//!   so `Registry::new()` or `Crawler::new(..)` would need annotations.
+//! - Dropping `Send` altogether: no crawl or spawned pool on a multi-thread runtime.
+//!
+//! When both traits are in scope, a concrete timer's `sleep` is ambiguous: call
+//! `Timer::sleep(&timer, d)` (or `LocalTimer::sleep`). Through `dyn Timer`,
+//! `Arc<dyn Timer>` or `Rc<dyn LocalTimer>` it is not.
+//!
+//! # Examples
+//!
+//! A local timer: its sleeps hold an `Rc` (here a count of sleeps), so they are not
+//! `Send`.
+//!
+//! ```
+//! use std::cell::Cell;
+//! use std::rc::Rc;
+//! use std::time::Duration;
+//! use tracepool::timer::{LocalSleep, LocalTimer};
+//!
+//! /// Ends every sleep at once, and counts them.
+//! #[derive(Debug, Default)]
+//! struct Counting(Rc<Cell<u32>>);
+//!
+//! impl LocalTimer for Counting {
+//!     fn sleep(&self, _: Duration) -> LocalSleep {
+//!         let count = Rc::clone(&self.0);
+//!         Box::pin(async move { count.set(count.get() + 1) })
+//!     }
+//! }
+//!
+//! let counting = Counting::default();
+//! let sleeps = Rc::clone(&counting.0);
+//! let timer: Rc<dyn LocalTimer> = Rc::new(counting);
+//! futures::executor::block_on(timer.sleep(Duration::from_millis(5)));
+//! assert_eq!(sleeps.get(), 1);
+//! ```
 
 use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// A boxed sleep future, as returned by [`Timer::sleep`].
+#[cfg(any(test, all(feature = "browser", target_arch = "wasm32")))]
+mod browser;
+
+#[cfg(all(feature = "browser", target_arch = "wasm32"))]
+pub use browser::BrowserTimer;
+
+/// A boxed sleep future that is `Send`, as returned by [`Timer::sleep`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// Something that can sleep for a duration without blocking a thread.
+/// A boxed sleep future that need not be `Send`, as returned by [`LocalTimer::sleep`].
+pub type LocalSleep = Pin<Box<dyn Future<Output = ()> + 'static>>;
+
+/// Something that can sleep for a duration without blocking a thread, shareable
+/// between threads, with sleeps that are `Send`.
 ///
 /// Implement it for the timer of your runtime (`tokio::time::sleep`, `async_io::Timer`,
-/// `gloo_timers`, ...). The future must complete no earlier than `duration` after the
-/// call; how much later is the timer's accuracy, which benchmarks report.
+/// ...). The future must complete no earlier than `duration` after the call; how much
+/// later is the timer's accuracy, which benchmarks report. A timer whose sleeps cannot
+/// be `Send` (the browser's `setTimeout`) implements [`LocalTimer`] instead.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tracepool::timer::{Sleep, Timer};
+///
+/// /// Sleeps on async-io's reactor.
+/// #[derive(Debug)]
+/// struct Reactor;
+///
+/// impl Timer for Reactor {
+///     fn sleep(&self, duration: Duration) -> Sleep {
+///         Box::pin(async move {
+///             async_io::Timer::after(duration).await;
+///         })
+///     }
+/// }
+/// ```
 pub trait Timer: Debug + Send + Sync + 'static {
     /// Returns a future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> Sleep;
+}
+
+/// Something that can sleep for a duration without blocking a thread, on one thread:
+/// neither the timer nor its sleeps need be `Send`.
+///
+/// For single-threaded executors and the browser. Every [`Timer`] is a `LocalTimer`
+/// too. The future must complete no earlier than `duration` after the call.
+pub trait LocalTimer: Debug + 'static {
+    /// Returns a future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> LocalSleep;
+}
+
+impl<T: Timer + ?Sized> LocalTimer for T {
+    fn sleep(&self, duration: Duration) -> LocalSleep {
+        Timer::sleep(self, duration)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for std::sync::Arc<dyn super::Timer + '_> {}
+    impl Sealed for std::rc::Rc<dyn super::LocalTimer + '_> {}
+}
+
+/// A timer as the pool and the crawl engine hold it: an `Arc<dyn Timer>` (its sleeps
+/// are `Send`) or an `Rc<dyn LocalTimer>` (they need not be).
+///
+/// Sealed: it only exists so that the pool and the crawl engine can be generic over
+/// the two, and be `Send` exactly when the timer is.
+// Implemented for every lifetime of the trait object, and without a `'static` bound:
+// the compiler checks whether a future holding one is `Send` with every lifetime
+// erased, the trait object's included, and could not prove it `'static` there.
+pub trait SharedTimer: sealed::Sealed + Clone + Debug {
+    /// The sleep future: [`Sleep`] or [`LocalSleep`].
+    type Sleep: Future<Output = ()> + Unpin + 'static;
+
+    /// Returns a future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Self::Sleep;
+}
+
+impl SharedTimer for Arc<dyn Timer + '_> {
+    type Sleep = Sleep;
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Timer::sleep(&**self, duration)
+    }
+}
+
+impl SharedTimer for Rc<dyn LocalTimer + '_> {
+    type Sleep = LocalSleep;
+
+    fn sleep(&self, duration: Duration) -> LocalSleep {
+        LocalTimer::sleep(&**self, duration)
+    }
 }
 
 /// A precise native timer on async-io's reactor (timerfd on Linux).
@@ -165,7 +323,7 @@ mod tests {
             for micros in [0, 50, 300, 800, 2_000, 5_000] {
                 let duration = Duration::from_micros(micros);
                 let start = std::time::Instant::now();
-                timer.sleep(duration).await;
+                Timer::sleep(&timer, duration).await;
                 assert!(start.elapsed() >= duration, "{micros} µs");
                 assert!(timer.margin() <= FinishingTimer::MAX_MARGIN);
             }

@@ -1,16 +1,18 @@
-//! Depth and trace limits, the events an observer sees, the dedup key and the
-//! configuration errors.
+//! Depth and trace limits, the events an observer sees, the dedup key, the
+//! configuration errors and the longest timeouts.
 
 mod crawl_common;
 
 use std::collections::{BTreeSet, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
-use tracepool::crawl::{CrawlConfig, Crawler, Model};
+use tracepool::crawl::{CrawlConfig, Crawler, LocalCrawlConfig, LocalCrawler, Model};
 use tracepool::plugin::{Plugin, PluginError, Registry};
 use tracepool::sim::{SimConfig, SimOutcome, SimWorkload};
+use tracepool::timer::{LocalTimer, Sleep, Timer};
 use tracepool::{OutcomeKind, Trace, TraceKind};
 
 use crawl_common::{
@@ -390,4 +392,120 @@ fn invalid_configs_name_their_field() {
     let report = futures::executor::block_on(crawler.run([seed], |_| {}));
     assert_eq!(report.discovered.len(), 1);
     assert_eq!(report.jobs, 0);
+}
+
+/// A timeout timer that takes its deadline as `Instant::now() + duration`, as a naive
+/// timer does (it panics past the clock's range), and never fires.
+#[derive(Debug)]
+struct NaiveDeadline;
+
+impl Timer for NaiveDeadline {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        let _deadline = std::time::Instant::now() + duration;
+        Box::pin(futures::future::pending())
+    }
+}
+
+/// Timeouts so long that a deadline would fall past the clock's range.
+const ENDLESS: [Duration; 3] = [
+    Duration::MAX,
+    Duration::from_secs(u64::MAX / 2),
+    Duration::from_secs(u64::MAX / 4),
+];
+
+#[test]
+fn a_timeout_past_the_clock_range_is_no_timeout() {
+    let sim = graph();
+    let exp = expected(&sim);
+    for timeout in ENDLESS {
+        for model in Model::ALL {
+            for c in [1, 4] {
+                let crawler = Crawler::new(
+                    sim.registry(Arc::new(Yield(1))),
+                    CrawlConfig {
+                        timeout: Some(timeout),
+                        timer: Some(Arc::new(NaiveDeadline)),
+                        ..config(model, c)
+                    },
+                )
+                .unwrap();
+                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    futures::executor::block_on(crawler.run(sim.seeds(), |_| {}))
+                }))
+                .unwrap_or_else(|_| panic!("{model} at C = {c}: timeout {timeout:?} panicked"));
+                check_complete(&sim, &report, &exp);
+            }
+        }
+    }
+    // The local crawler shares the engine, and its timeouts.
+    for model in Model::ALL {
+        let config = LocalCrawlConfig {
+            timeout: Some(Duration::MAX),
+            timer: Some(Rc::new(NaiveDeadline) as Rc<dyn LocalTimer>),
+            model,
+            max_concurrency: 4,
+            ..LocalCrawlConfig::default()
+        };
+        let crawler = LocalCrawler::new(sim.local_registry(Rc::new(Yield(1))), config).unwrap();
+        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            futures::executor::LocalPool::new().run_until(crawler.run(sim.seeds(), |_| {}))
+        }))
+        .unwrap_or_else(|_| panic!("local {model}: a timeout of Duration::MAX panicked"));
+        check_complete(&sim, &report, &exp);
+    }
+}
+
+/// The crate's own timers, with real (short) sleeps.
+#[cfg(feature = "async-io")]
+#[test]
+fn the_crate_timers_take_a_timeout_past_the_clock_range() {
+    use tracepool::timer::{AsyncIoTimer, FinishingTimer};
+
+    let sim = sim(SimConfig {
+        traces: 120,
+        latency_mean: Duration::from_micros(200),
+        latency_p99: Duration::from_millis(1),
+        ..SimConfig::default()
+    });
+    let exp = expected(&sim);
+    let timers: [Arc<dyn Timer>; 2] = [Arc::new(AsyncIoTimer), Arc::new(FinishingTimer::new())];
+    for timer in timers {
+        for model in Model::ALL {
+            let crawler = Crawler::new(
+                sim.registry(Arc::clone(&timer)),
+                CrawlConfig {
+                    timeout: Some(Duration::MAX),
+                    timer: Some(Arc::clone(&timer)),
+                    ..config(model, 4)
+                },
+            )
+            .unwrap();
+            let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                async_io::block_on(crawler.run(sim.seeds(), |_| {}))
+            }))
+            .unwrap_or_else(|_| {
+                panic!("{model} with {timer:?}: a timeout of Duration::MAX panicked")
+            });
+            check_complete(&sim, &report, &exp);
+        }
+    }
+}
+
+#[test]
+fn the_largest_concurrency_is_accepted() {
+    let sim = graph();
+    let exp = expected(&sim);
+    for model in Model::ALL {
+        let crawler =
+            Crawler::new(sim.registry(Arc::new(Yield(1))), config(model, usize::MAX)).unwrap();
+        let report = futures::executor::block_on(crawler.run(sim.seeds(), |_| {}));
+        check_complete(&sim, &report, &exp);
+        let ideal = tracepool::crawl::ideal::simulate(
+            &sim,
+            model,
+            usize::MAX,
+            &tracepool::crawl::ideal::IdealLimits::default(),
+        );
+        assert_eq!(ideal.discovered, report.discovered.len(), "{model}");
+    }
 }

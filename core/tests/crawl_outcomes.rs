@@ -228,3 +228,88 @@ fn timeouts_are_counted_once_under_every_model() {
         }
     }
 }
+
+/// `username:n` finds `username:n+1` below 10.
+struct Step;
+
+impl Plugin for Step {
+    fn name(&self) -> &str {
+        "step"
+    }
+
+    fn accepts(&self) -> TraceKind {
+        TraceKind::Username
+    }
+
+    fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>> {
+        let n: u64 = trace.value().parse().expect("a number");
+        let found = (n + 1 < 10).then(|| Trace::new(TraceKind::Username, (n + 1).to_string()));
+        futures::future::ready(Ok(found.into_iter().collect())).boxed()
+    }
+}
+
+/// Returns a trace of its own, then panics in its `Drop`: a cleanup that fails.
+struct PanicsWhenDropped;
+
+/// The future of [`PanicsWhenDropped`].
+struct EndsThenPanics(Option<Trace>);
+
+impl std::future::Future for EndsThenPanics {
+    type Output = Result<Vec<Trace>, PluginError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Ok(self.0.take().into_iter().collect()))
+    }
+}
+
+impl Drop for EndsThenPanics {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("simulated panic in the drop of an ended call");
+        }
+    }
+}
+
+impl Plugin for PanicsWhenDropped {
+    fn name(&self) -> &str {
+        "panics_when_dropped"
+    }
+
+    fn accepts(&self) -> TraceKind {
+        TraceKind::Username
+    }
+
+    fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>> {
+        let found = Trace::new(TraceKind::Email, format!("{}@example.org", trace.value()));
+        EndsThenPanics(Some(found)).boxed()
+    }
+}
+
+#[test]
+fn a_panic_in_the_drop_of_an_ended_call_is_its_outcome() {
+    quiet_simulated_panics();
+    let mut registry = Registry::new();
+    registry.register(Step);
+    registry.register(PanicsWhenDropped);
+    let registry = Arc::new(registry);
+    for model in Model::ALL {
+        for c in [1, 4] {
+            let ctx = format!("{model} at C = {c}");
+            let crawler = Crawler::new(Arc::clone(&registry), config(model, c)).unwrap();
+            let seed = Trace::new(TraceKind::Username, "0");
+            let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                futures::executor::block_on(crawler.run([seed], |_| {}))
+            }))
+            .unwrap_or_else(|_| panic!("{ctx}: a panic in a plugin future's drop escaped"));
+            check_invariants(&report);
+            // The panicking calls' results are not followed: ten usernames, no email.
+            assert_eq!(report.discovered.len(), 10, "{ctx}");
+            assert_eq!(report.plugins["step"].completed, 10, "{ctx}");
+            assert_eq!(report.plugins["panics_when_dropped"].panicked, 10, "{ctx}");
+            assert_eq!(report.panicked, 10, "{ctx}");
+        }
+    }
+}

@@ -1,9 +1,18 @@
-//! The pool's public types can cross threads whenever its jobs can.
+//! The pool's public types can cross threads whenever its jobs can; the crawl's and
+//! the timers' sendable flavours are `Send`, and a local crawl's handles are too.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::{BoxFuture, LocalBoxFuture};
+use tracepool::crawl::{
+    Canceller, CrawlConfig, CrawlReport, Crawler, GaugeReader, LocalCrawlConfig, LocalCrawler,
+};
+use tracepool::plugin::{LocalPlugin, LocalRegistry, Registry};
+use tracepool::timer::{LocalTimer, Sleep, Timer};
 use tracepool::{
-    BuildError, Completion, Driver, Gauge, JobHandle, JobId, Metrics, Outcome, OutcomeKind, Pool,
-    PoolBuilder, SubmitError, TrySubmitError,
+    BuildError, Completion, Driver, Gauge, JobHandle, JobId, Metrics, Outcome, OutcomeKind, Plugin,
+    Pool, PoolBuilder, SubmitError, TrySubmitError,
 };
 
 type Job = BoxFuture<'static, Result<u64, String>>;
@@ -78,4 +87,74 @@ fn inline_pool_runs_jobs_that_are_not_send() {
     pool.close();
     let values: Vec<_> = futures::executor::block_on(driver.map(|c| c.outcome).collect());
     assert_eq!(values, vec![Outcome::Completed(5); 3]);
+}
+
+#[derive(Debug)]
+struct NoWait;
+
+impl Timer for NoWait {
+    fn sleep(&self, _: Duration) -> Sleep {
+        Box::pin(async {})
+    }
+}
+
+/// A pool with a sendable timer keeps every promise above: its builder, and the
+/// driver of a spawned pool, whose jobs carry their deadline to other threads.
+#[test]
+fn pools_with_a_sendable_timer_are_send() {
+    let builder = Pool::builder()
+        .max_concurrency(2)
+        .timeout(Duration::from_secs(1))
+        .timer(NoWait);
+    send_value(&builder);
+    let (pool, driver) = builder.build_spawned::<Job>(drop).unwrap();
+    send_value(&pool);
+    send_value(&driver);
+    send_value(&driver.run());
+}
+
+/// The sendable flavour of the crawl is `Send + Sync`, and so is the future of a
+/// crawl (with a `Send` observer): it can be spawned on a multi-thread runtime.
+#[test]
+fn crawl_types_and_futures_are_send() {
+    send_sync::<Registry>();
+    send_sync::<CrawlConfig>();
+    send_sync::<Crawler>();
+    send_sync::<CrawlReport>();
+    send_sync::<Canceller>();
+    send_sync::<GaugeReader>();
+    let config: CrawlConfig = CrawlConfig {
+        timeout: Some(Duration::from_secs(1)),
+        timer: Some(Arc::new(NoWait)),
+        ..CrawlConfig::default()
+    };
+    let crawler = Crawler::new(Registry::new(), config).unwrap();
+    send_value(&crawler.run(Vec::new(), |_| {}));
+}
+
+/// A local crawl's canceller and gauge can still go to another thread.
+#[test]
+fn local_crawl_handles_are_send_and_sync() {
+    let crawler = LocalCrawler::new(LocalRegistry::new(), LocalCrawlConfig::default()).unwrap();
+    fn send_sync_value<T: Send + Sync>(_: &T) {}
+    send_sync_value(&crawler.canceller());
+    send_sync_value(&crawler.gauge());
+}
+
+/// Sendable timers and plugins are local ones too; their sleeps are `Send`.
+#[test]
+fn sendable_timers_and_plugins_are_local_ones_too() {
+    fn local_timer<T: LocalTimer + ?Sized>() {}
+    fn local_plugin<P: LocalPlugin + ?Sized>() {}
+    send::<Sleep>();
+    send_sync::<Arc<dyn Timer>>();
+    local_timer::<dyn Timer>();
+    local_timer::<NoWait>();
+    local_plugin::<dyn Plugin>();
+    #[cfg(feature = "async-io")]
+    {
+        send_sync::<tracepool::timer::AsyncIoTimer>();
+        send_sync::<tracepool::timer::FinishingTimer>();
+        local_timer::<tracepool::timer::FinishingTimer>();
+    }
 }

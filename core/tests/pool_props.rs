@@ -443,12 +443,12 @@ fn run_with<S: Stream<Item = Job>>(
     Ok(())
 }
 
-/// 64 cases, unless `PROPTEST_CASES` says otherwise.
+/// 64 cases, or `PROPTEST_CASES` when it is set (`scripts/soak` runs 10,000).
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(64)
+    std::env::var("PROPTEST_CASES").map_or(64, |value| match value.trim().parse() {
+        Ok(cases) if cases >= 1 => cases,
+        _ => panic!("PROPTEST_CASES must be a whole number from 1 to 4294967295, not `{value}`"),
+    })
 }
 
 proptest! {

@@ -18,14 +18,18 @@ use futures::StreamExt;
 use tracepool::Pool;
 use tracepool::sim::{FlatWorkload, SleepStats};
 
-fn arg<T: std::str::FromStr>(n: usize, default: T) -> T {
-    std::env::args()
-        .nth(n)
-        .map(|a| {
-            a.parse()
-                .unwrap_or_else(|_| panic!("argument {n} is not a number"))
-        })
-        .unwrap_or(default)
+/// Argument `n`, or `default` when it is missing; ends the process with a message when
+/// it is not a `what`.
+fn arg<T: std::str::FromStr>(n: usize, default: T, what: &str) -> T {
+    std::env::args().nth(n).map_or(default, |a| {
+        a.parse()
+            .unwrap_or_else(|_| usage(&format!("argument {n} must be {what}, got `{a}`")))
+    })
+}
+
+fn usage(message: &str) -> ! {
+    eprintln!("flat_pool: {message}");
+    std::process::exit(2)
 }
 
 /// One job of the flat workload: sleeps `duration` on async-io's timer and records how
@@ -43,9 +47,21 @@ fn cpu_time() -> Duration {
 }
 
 fn main() {
-    let jobs: usize = arg(1, 100_000);
-    let c: usize = arg(2, 10_000);
-    let mean_ms: f64 = arg(3, 10.0);
+    let jobs: usize = arg(1, 100_000, "a number of jobs");
+    let c: usize = arg(2, 10_000, "a concurrency of at least 1");
+    let mean_ms: f64 = arg(3, 10.0, "a number of milliseconds");
+    if c == 0 {
+        usage("argument 2 must be a concurrency of at least 1");
+    }
+    // The runner's own range: every duration derived from it stays far from overflow.
+    let range = tracepool_bench::runner::LATENCY_MS;
+    if !(mean_ms.is_finite() && range.contains(&mean_ms)) {
+        usage(&format!(
+            "argument 3 must be a number of milliseconds from {} to {}, got {mean_ms}",
+            range.start(),
+            range.end()
+        ));
+    }
     let _ = tracepool_bench::os::set_precise_timer_slack();
     let flat = FlatWorkload::new(jobs, Duration::from_secs_f64(mean_ms / 1e3));
     let ideal = flat.ideal_makespan(c);

@@ -1,16 +1,27 @@
-//! The tracepool benchmark runner's native side: OS metrics, the environment probe and
-//! the written report.
+//! The tracepool benchmark runner's library: runs, OS metrics, the environment probe,
+//! reports and output files, shared by the `tracepool-bench` command line, the
+//! criterion benches and the examples.
 //!
+//! - [`runner`] runs one workload under one model ([`RunSpec`](runner::RunSpec)) and
+//!   measures it from the inside (the crawl's report) and the outside (the OS sampler),
+//!   as a [`RunRecord`](tracepool::record::RunRecord) with its time series.
+//! - [`scenarios`] defines the benchmarking plan's scenarios once.
 //! - [`os`] reads process metrics (CPU time, RSS, peak RSS, threads, open file
 //!   descriptors) from the operating system and samples them, with the application's
 //!   own gauges, into the [`Sample`](tracepool::record::Sample) time series of a run.
 //! - [`env`](mod@env) describes the machine and the build a report was measured on, as an
 //!   [`Environment`](tracepool::record::Environment).
 //! - [`report`] renders a [`Report`](tracepool::record::Report) as a summary table,
-//!   Markdown and self-contained HTML, and writes a report directory atomically.
+//!   Markdown and self-contained HTML, and writes a report directory whole.
+//! - [`output`] checks output files before the work and writes them without replacing
+//!   what stands at their path.
+//! - [`interrupt`] stops runs on request (Ctrl-C): the crawl is cancelled and its
+//!   partial record returned.
+//! - [`overhead`] holds the no-op workloads that measure the pool's own cost.
 //!
-//! Both are made for Linux, where every metric is available; on other Unix systems the
-//! metrics the OS does not expose cheaply read as 0, and elsewhere most of them do.
+//! The OS metrics are made for Linux, where every one is available; on other Unix
+//! systems the metrics the OS does not expose cheaply read as 0, and elsewhere most of
+//! them do.
 //!
 //! # Examples
 //!
@@ -29,7 +40,9 @@
 //! ```
 
 pub mod env;
+pub mod interrupt;
 pub mod os;
+pub mod output;
 pub mod overhead;
 pub mod report;
 pub mod runner;

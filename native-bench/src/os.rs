@@ -466,7 +466,7 @@ mod unix {
     /// User plus system CPU time of the whole process; zero if unavailable.
     pub(super) fn cpu_time() -> Duration {
         getrusage(UsageWho::RUSAGE_SELF).map_or(Duration::ZERO, |usage| {
-            to_duration(usage.user_time()) + to_duration(usage.system_time())
+            to_duration(usage.user_time()).saturating_add(to_duration(usage.system_time()))
         })
     }
 
@@ -479,7 +479,7 @@ mod unix {
     fn to_duration(tv: TimeVal) -> Duration {
         let secs = u64::try_from(tv.tv_sec()).unwrap_or(0);
         let micros = u64::try_from(tv.tv_usec()).unwrap_or(0);
-        Duration::from_secs(secs) + Duration::from_micros(micros)
+        Duration::from_secs(secs).saturating_add(Duration::from_micros(micros))
     }
 }
 

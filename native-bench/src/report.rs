@@ -20,11 +20,7 @@
 //! assert!(render_html(&report, None).starts_with("<!DOCTYPE html>"));
 //! ```
 
-use std::fmt::{self, Write as _};
-use std::fs;
-use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fmt::Write as _;
 
 use tracepool::chart::report_charts;
 use tracepool::findings::{
@@ -34,6 +30,10 @@ use tracepool::record::{
     ChangeStatus, Finding, Metric, MetricChange, Recommendation, Report, RunKey, ScenarioRun,
     Verdict,
 };
+
+mod dir;
+
+pub use dir::{REPORT_FILES, ReportDir, ReportWriteError, write_report};
 
 /// Column headers of the summary table, in order.
 const HEADERS: [&str; 15] = [
@@ -610,154 +610,4 @@ pub fn render_html(report: &Report, changes: Option<&[MetricChange]>) -> String 
     }
     out.push_str("</main>\n</body>\n</html>\n");
     out
-}
-
-// ---------------------------------------------------------------------------------
-// Files.
-
-/// Why a report directory could not be written.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ReportWriteError {
-    /// The output path has no final component to name a directory by (e.g. `/` or `..`).
-    InvalidPath(PathBuf),
-    /// The output path exists and is not a directory; it is left as it is.
-    NotADirectory(PathBuf),
-    /// A file system operation failed.
-    Io {
-        /// What was being done, e.g. `create directory` or `write`.
-        action: &'static str,
-        /// The path it was done to.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
-}
-
-impl fmt::Display for ReportWriteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidPath(p) => write!(f, "invalid report directory {}", p.display()),
-            Self::NotADirectory(p) => {
-                write!(
-                    f,
-                    "report path {} exists and is not a directory",
-                    p.display()
-                )
-            }
-            Self::Io {
-                action,
-                path,
-                source,
-            } => write!(f, "cannot {action} {}: {source}", path.display()),
-        }
-    }
-}
-
-impl std::error::Error for ReportWriteError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ReportWriteError {
-    let path = path.to_path_buf();
-    move |source| ReportWriteError::Io {
-        action,
-        path,
-        source,
-    }
-}
-
-/// Distinguishes the temporary directories of concurrent writes in one process.
-static WRITE_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Writes `report.json` ([`Report::to_json_pretty`]), `report.md` ([`render_markdown`])
-/// and `report.html` ([`render_html`]) into the directory `out_dir`, all or nothing.
-///
-/// The files are written and synced into a temporary sibling directory
-/// (`.{name}.tmp-{pid}-{n}` beside `out_dir`), which is then renamed to `out_dir`. An
-/// existing `out_dir` is first renamed aside and removed only once the new directory is
-/// in place, so an interrupted or failed write never leaves a half-written report and
-/// never loses the previous one. Missing parent directories are created.
-///
-/// # Errors
-///
-/// [`ReportWriteError::InvalidPath`] when `out_dir` has no final component,
-/// [`ReportWriteError::NotADirectory`] when it names an existing non-directory, and
-/// [`ReportWriteError::Io`], naming the path and the cause, when creating, writing or
-/// renaming fails (e.g. a parent that is a regular file or not writable). On error the
-/// temporary directory is removed and an existing `out_dir` is left as it was.
-pub fn write_report(
-    report: &Report,
-    changes: Option<&[MetricChange]>,
-    out_dir: &Path,
-) -> Result<(), ReportWriteError> {
-    let name = out_dir
-        .file_name()
-        .ok_or_else(|| ReportWriteError::InvalidPath(out_dir.to_path_buf()))?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match out_dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let exists = match fs::symlink_metadata(out_dir) {
-        Ok(meta) if meta.is_dir() => true,
-        Ok(_) => return Err(ReportWriteError::NotADirectory(out_dir.to_path_buf())),
-        // Missing, or unreachable (e.g. under a regular file): creating the parent below
-        // reports the cause with the path that caused it.
-        Err(_) => false,
-    };
-    fs::create_dir_all(&parent).map_err(io_error("create directory", &parent))?;
-
-    let unique = format!(
-        "{}-{}",
-        std::process::id(),
-        WRITE_COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let tmp = parent.join(format!(".{name}.tmp-{unique}"));
-    fs::create_dir(&tmp).map_err(io_error("create directory", &tmp))?;
-
-    let files = [
-        ("report.json", report.to_json_pretty()),
-        ("report.md", render_markdown(report, changes)),
-        ("report.html", render_html(report, changes)),
-    ];
-    for (file, content) in &files {
-        let path = tmp.join(file);
-        if let Err(e) = write_synced(&path, content.as_bytes()) {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(io_error("write", &path)(e));
-        }
-    }
-
-    let aside = parent.join(format!(".{name}.old-{unique}"));
-    if exists {
-        if let Err(e) = fs::rename(out_dir, &aside) {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(io_error("move aside", out_dir)(e));
-        }
-    }
-    if let Err(e) = fs::rename(&tmp, out_dir) {
-        if exists {
-            let _ = fs::rename(&aside, out_dir);
-        }
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(io_error("move into place", out_dir)(e));
-    }
-    if exists {
-        // The new report is complete and in place; a leftover old copy is only clutter.
-        let _ = fs::remove_dir_all(&aside);
-    }
-    Ok(())
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }

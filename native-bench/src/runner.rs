@@ -2,17 +2,19 @@
 //! inside (the crawl report) and the outside (the OS sampler).
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
-use tracepool::crawl::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Model};
+use tracepool::crawl::{CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, Model};
 use tracepool::record::{RunRecord, Sample};
-use tracepool::sim::{FlatWorkload, SimConfig, SimWorkload, SleepStats};
+use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
 
-use crate::os::{self, AppGauges, Sampler};
+use crate::interrupt::Interrupt;
+use crate::os::{self, AppGauges, Sampler, SamplerError};
 
 /// The simulated latency's 99th percentile, as a multiple of its mean: a long tail, as
 /// network calls have.
@@ -126,15 +128,94 @@ impl Default for RunSpec {
 }
 
 impl RunSpec {
-    /// The mean latency as a duration, time scale applied.
+    /// Checks every field against its range ([`TRACES`], [`CONCURRENCY`],
+    /// [`LATENCY_MS`], [`TIME_SCALE`], [`RATE`], [`TIMEOUT_MS`], [`CPU_US`], and the
+    /// sampler's interval bounds); `failure_rate + panic_rate` is at most 1.
+    ///
+    /// # Errors
+    ///
+    /// The first field out of its range, as a [`SpecError`] naming it.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        fn whole(
+            field: &'static str,
+            value: usize,
+            range: &RangeInclusive<usize>,
+        ) -> Result<(), SpecError> {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(SpecError {
+                    field,
+                    value: value.to_string(),
+                    accepted: format!("a whole number from {} to {}", range.start(), range.end()),
+                })
+            }
+        }
+        fn number(
+            field: &'static str,
+            value: f64,
+            range: &RangeInclusive<f64>,
+        ) -> Result<(), SpecError> {
+            if value.is_finite() && range.contains(&value) {
+                Ok(())
+            } else {
+                Err(SpecError {
+                    field,
+                    value: value.to_string(),
+                    accepted: format!(
+                        "a number from {} to {}",
+                        rounded(*range.start()),
+                        rounded(*range.end())
+                    ),
+                })
+            }
+        }
+        whole("traces", self.traces, &TRACES)?;
+        whole("concurrency", self.concurrency, &CONCURRENCY)?;
+        number("latency_ms", self.latency_ms, &LATENCY_MS)?;
+        number("time_scale", self.time_scale, &TIME_SCALE)?;
+        number("failure_rate", self.failure_rate, &RATE)?;
+        number(
+            "panic_rate",
+            self.panic_rate,
+            &(0.0..=RATE.end() - self.failure_rate),
+        )
+        .map_err(|e| SpecError {
+            accepted: format!("{} (1 minus `failure_rate`)", e.accepted),
+            ..e
+        })?;
+        if let Some(timeout) = self.timeout_ms {
+            number("timeout_ms", timeout, &TIMEOUT_MS)?;
+        }
+        number("cpu_us", self.cpu_us, &CPU_US)?;
+        if !(Sampler::MIN_INTERVAL..=Sampler::MAX_INTERVAL).contains(&self.sample_interval) {
+            return Err(SpecError {
+                field: "sample_interval",
+                value: format!("{:?}", self.sample_interval),
+                accepted: format!(
+                    "from {:?} to {:?}",
+                    Sampler::MIN_INTERVAL,
+                    Sampler::MAX_INTERVAL
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The mean latency as a duration, time scale applied; the spec is valid.
     fn scaled_latency(&self) -> Duration {
         Duration::from_secs_f64(self.latency_ms * self.time_scale / 1e3)
     }
 
     /// The simulated workload's configuration for a crawl run.
-    pub fn sim_config(&self) -> SimConfig {
+    ///
+    /// # Errors
+    ///
+    /// A [`SpecError`] when the spec is not [valid](Self::validate).
+    pub fn sim_config(&self) -> Result<SimConfig, SpecError> {
+        self.validate()?;
         let mean = Duration::from_secs_f64(self.latency_ms / 1e3);
-        SimConfig {
+        Ok(SimConfig {
             seed: self.seed,
             traces: self.traces,
             latency_mean: mean,
@@ -144,25 +225,119 @@ impl RunSpec {
             cpu_per_call: Duration::from_secs_f64(self.cpu_us / 1e6),
             time_scale: self.time_scale,
             ..SimConfig::default()
-        }
+        })
     }
 
+    /// The per-call timeout; the spec is valid.
     fn timeout(&self) -> Option<Duration> {
         self.timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1e3))
     }
 }
 
-/// A run that could not start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunError(pub String);
+/// The values [`RunSpec::traces`] accepts.
+pub const TRACES: RangeInclusive<usize> = 1..=10_000_000;
+/// The values [`RunSpec::concurrency`] accepts.
+pub const CONCURRENCY: RangeInclusive<usize> = 1..=1_000_000;
+/// The values [`RunSpec::latency_ms`] accepts.
+pub const LATENCY_MS: RangeInclusive<f64> = 0.0..=60_000.0;
+/// The values [`RunSpec::time_scale`] accepts.
+pub const TIME_SCALE: RangeInclusive<f64> = 0.0..=1_000.0;
+/// The values [`RunSpec::failure_rate`] and [`RunSpec::panic_rate`] accept (their sum
+/// is at most 1 too).
+pub const RATE: RangeInclusive<f64> = 0.0..=1.0;
+/// The values [`RunSpec::timeout_ms`] accepts.
+pub const TIMEOUT_MS: RangeInclusive<f64> = 0.001..=3_600_000.0;
+/// The values [`RunSpec::cpu_us`] accepts.
+pub const CPU_US: RangeInclusive<f64> = 0.0..=1_000_000.0;
 
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// `x` rounded to 12 decimals, so that a bound computed as `1 - 0.7` reads `0.3`.
+fn rounded(x: f64) -> f64 {
+    (x * 1e12).round() / 1e12
+}
+
+/// A [`RunSpec`] field outside its range: the field, the rejected value and what the
+/// field accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    field: &'static str,
+    value: String,
+    accepted: String,
+}
+
+impl SpecError {
+    /// The field of [`RunSpec`] at fault (`latency_ms`).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The rejected value, as text.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// What the field accepts (`a number from 0 to 60000`).
+    pub fn accepted(&self) -> &str {
+        &self.accepted
     }
 }
 
-impl std::error::Error for RunError {}
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` must be {}, got {}",
+            self.field, self.accepted, self.value
+        )
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A run that could not be set up.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A field of the [`RunSpec`] is outside its range.
+    Spec(SpecError),
+    /// Seed traces were given to the flat workload, whose jobs are its own.
+    SeedsForFlat,
+    /// The simulated workload rejected its configuration.
+    Workload(SimConfigError),
+    /// The crawl engine rejected its configuration.
+    Crawl(CrawlConfigError),
+    /// The OS sampler could not start.
+    Sampler(SamplerError),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Spec(e) => write!(f, "invalid run: {e}"),
+            Self::SeedsForFlat => f.write_str("the flat workload takes no seed traces"),
+            Self::Workload(_) => f.write_str("invalid simulated workload"),
+            Self::Crawl(_) => f.write_str("invalid crawl configuration"),
+            Self::Sampler(_) => f.write_str("cannot sample the process"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Spec(e) => Some(e),
+            Self::SeedsForFlat => None,
+            Self::Workload(e) => Some(e),
+            Self::Crawl(e) => Some(e),
+            Self::Sampler(e) => Some(e),
+        }
+    }
+}
+
+impl From<SpecError> for RunError {
+    fn from(e: SpecError) -> Self {
+        Self::Spec(e)
+    }
+}
 
 /// A finished run: its record, its time series and the crawl's own report.
 #[derive(Debug)]
@@ -190,7 +365,7 @@ fn prepare(
 ) -> Result<Prepared, RunError> {
     match spec.workload {
         Workload::Crawl => {
-            let sim = SimWorkload::new(spec.sim_config()).map_err(|e| RunError(e.to_string()))?;
+            let sim = SimWorkload::new(spec.sim_config()?).map_err(RunError::Workload)?;
             // The ideal is the model's own schedule of the generated seeds in virtual
             // time; seeds from a file crawl another graph, whose ideal is not known.
             let ideal = match &seeds {
@@ -211,24 +386,70 @@ fn prepare(
             })
         }
         Workload::Flat => {
+            if seeds.is_some() {
+                return Err(RunError::SeedsForFlat);
+            }
             let flat = FlatWorkload::new(spec.traces, spec.scaled_latency()).with_seed(spec.seed);
-            let ideal = match spec.timeout() {
-                None => flat.ideal_makespan(spec.concurrency),
-                Some(limit) => tracepool::sim::ideal_makespan(
-                    flat.durations().map(|d| d.min(limit)),
-                    spec.concurrency,
-                ),
-            };
-            let ideal = match &seeds {
-                Some(custom) if *custom != flat.seeds() => Duration::ZERO,
-                _ => ideal,
-            };
+            let limit = spec.timeout().unwrap_or(Duration::MAX);
+            let ideal = flat_ideal(
+                spec.model,
+                flat.durations().map(|d| d.min(limit)),
+                spec.concurrency,
+            );
             Ok(Prepared {
                 registry: flat.registry(timer),
-                seeds: seeds.unwrap_or_else(|| flat.seeds()),
+                seeds: flat.seeds(),
                 ideal,
                 stats: Arc::clone(flat.sleep_stats()),
             })
+        }
+    }
+}
+
+/// The makespan of independent jobs of known `durations`, in submission order, under a
+/// perfect implementation of `model` at concurrency `c`: the model's own schedule.
+///
+/// - [`Model::Pool`]: list-scheduled on `c` slots ([`tracepool::sim::ideal_makespan`]).
+/// - [`Model::Previous`]: batches of `c` jobs with a barrier after each: the sum of each
+///   batch's longest job.
+/// - [`Model::Unbounded`]: every job at once: the longest job.
+///
+/// A `c` of 0 is treated as 1.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tracepool::crawl::Model;
+/// use tracepool_bench::runner::flat_ideal;
+///
+/// let ms = Duration::from_millis;
+/// let jobs = [ms(3), ms(2), ms(1), ms(2)];
+/// assert_eq!(flat_ideal(Model::Pool, jobs, 2), ms(5));
+/// assert_eq!(flat_ideal(Model::Previous, jobs, 2), ms(5));
+/// assert_eq!(flat_ideal(Model::Unbounded, jobs, 2), ms(3));
+/// assert_eq!(flat_ideal(Model::Previous, [ms(1), ms(4), ms(4), ms(1)], 2), ms(8));
+/// ```
+pub fn flat_ideal(
+    model: Model,
+    durations: impl IntoIterator<Item = Duration>,
+    c: usize,
+) -> Duration {
+    let c = c.max(1);
+    match model {
+        Model::Pool => tracepool::sim::ideal_makespan(durations, c),
+        Model::Unbounded => durations.into_iter().max().unwrap_or_default(),
+        Model::Previous => {
+            let mut total = Duration::ZERO;
+            let mut batch = (0, Duration::ZERO);
+            for d in durations {
+                batch = (batch.0 + 1, batch.1.max(d));
+                if batch.0 == c {
+                    total = total.saturating_add(batch.1);
+                    batch = (0, Duration::ZERO);
+                }
+            }
+            total.saturating_add(batch.1)
         }
     }
 }
@@ -237,14 +458,25 @@ fn prepare(
 /// reactor drives the precise timer), sampling the process meanwhile.
 ///
 /// `seeds` replaces the workload's own seed traces; `observer` sees every crawl event.
+/// A stop requested through `interrupt` (before or during the run) cancels the crawl:
+/// the run returns its partial record, every accepted call counted in one outcome, with
+/// [`CrawlReport::was_cancelled`] set.
 ///
 /// # Errors
 ///
-/// When the workload or the crawl cannot be configured as asked.
-pub fn run<O>(spec: &RunSpec, seeds: Option<Vec<Trace>>, observer: O) -> Result<RunOutput, RunError>
+/// [`RunError::Spec`] when `spec` is not [valid](RunSpec::validate),
+/// [`RunError::Workload`] or [`RunError::Crawl`] when the workload or the crawl cannot be
+/// configured as asked, and [`RunError::Sampler`] when the OS sampler cannot start.
+pub fn run<O>(
+    spec: &RunSpec,
+    seeds: Option<Vec<Trace>>,
+    observer: O,
+    interrupt: &Interrupt,
+) -> Result<RunOutput, RunError>
 where
     O: FnMut(&CrawlEvent<'_>),
 {
+    spec.validate()?;
     let timer = spec.timer.make();
     let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
     let config = CrawlConfig {
@@ -254,7 +486,7 @@ where
         timer: spec.timeout().map(|_| timer),
         ..CrawlConfig::default()
     };
-    let crawler = Crawler::new(prepared.registry, config).map_err(|e| RunError(e.to_string()))?;
+    let crawler = Crawler::new(prepared.registry, config).map_err(RunError::Crawl)?;
     let gauge = crawler.gauge();
     // Each run reports its own peak: forget the previous runs' high-water mark. Where
     // the OS cannot reset it, the peak is the process's so far.
@@ -268,14 +500,21 @@ where
             completed: g.finished,
         }
     })
-    .map_err(|e| RunError(e.to_string()))?;
+    .map_err(RunError::Sampler)?;
+    let watch = interrupt.watch(crawler.canceller());
     let started = Instant::now();
     let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
+    drop(watch);
     let wall = started.elapsed();
     let sampled = sampler.stop();
     let wall_s = wall.as_secs_f64();
     let sleeps = prepared.stats.snapshot();
-    let ideal_s = prepared.ideal.as_secs_f64();
+    // The ideal is that of the whole crawl: an interrupted one has none.
+    let ideal_s = if crawl.was_cancelled {
+        0.0
+    } else {
+        prepared.ideal.as_secs_f64()
+    };
     let record = RunRecord {
         model: spec.model.to_string(),
         workload: spec.workload.to_string(),
@@ -307,7 +546,10 @@ where
         timer_overshoot_us: prepared.stats.mean_overshoot_us(),
         timer_sleeps: sleeps.count,
         timer_requested_ms: mean_ms(sleeps.requested, sleeps.count),
-        timer_actual_ms: mean_ms(sleeps.requested + sleeps.overshoot, sleeps.count),
+        timer_actual_ms: mean_ms(
+            sleeps.requested.saturating_add(sleeps.overshoot),
+            sleeps.count,
+        ),
         timer: spec.timer.name().to_owned(),
     };
     Ok(RunOutput {

@@ -4,16 +4,14 @@
 
 use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use tracepool::record::Report;
+use tracepool::sim::{FlatWorkload, ideal_makespan};
 
-fn bench() -> Command {
-    let mut cmd = Command::cargo_bin("tracepool-bench").expect("binary built");
-    cmd.env_remove("DEEPER_MAX_CONCURRENCY");
-    cmd
-}
+mod common;
+use common::bench;
 
 fn run_json(args: &[&str]) -> Value {
     let output = bench()
@@ -144,6 +142,46 @@ fn json_record_contract_for_every_model_and_workload() {
     }
 }
 
+/// The flat workload's ideal is each model's own schedule of the same jobs: the pool
+/// list-schedules them on C slots, the previous model runs batches of C with a barrier
+/// after each, the unbounded model runs them all at once.
+#[test]
+fn flat_ideal_is_each_models_own_schedule() {
+    let (jobs, c, mean) = (200, 8, Duration::from_millis(2));
+    let durations: Vec<Duration> = FlatWorkload::new(jobs, mean)
+        .with_seed(42)
+        .durations()
+        .collect();
+    let longest = |batch: &[Duration]| batch.iter().copied().max().unwrap();
+    for (model, ideal) in [
+        ("pool", ideal_makespan(durations.iter().copied(), c)),
+        ("previous", durations.chunks(c).map(longest).sum()),
+        ("unbounded", longest(&durations)),
+    ] {
+        let record = run_json(&[
+            "--workload",
+            "flat",
+            "--model",
+            model,
+            "--traces",
+            &jobs.to_string(),
+            "--concurrency",
+            &c.to_string(),
+            "--latency-ms",
+            "2",
+            "--seed",
+            "42",
+            "--failure-rate",
+            "0",
+        ]);
+        let got = record["ideal_s"].as_f64().unwrap();
+        assert!(
+            (got - ideal.as_secs_f64()).abs() < 1e-9,
+            "{model}: ideal_s {got}, expected {ideal:?}"
+        );
+    }
+}
+
 #[test]
 fn same_discoveries_under_every_model() {
     let discovered: Vec<Value> = ["pool", "previous", "unbounded"]
@@ -239,60 +277,151 @@ fn assert_usage_error(output: &Output, names: &str) {
 
 #[test]
 fn bad_environment_variable() {
-    for bad in ["abc", "0", "-3", "1.5", ""] {
+    // Values are taken as written: surrounding whitespace is rejected, as by every flag.
+    for bad in ["abc", "0", "-3", "1.5", "", " 7", "7 "] {
         let output = bench()
             .env("DEEPER_MAX_CONCURRENCY", bad)
             .args(["run", "--traces", "10", "--json"])
             .output()
             .unwrap();
         assert_usage_error(&output, "DEEPER_MAX_CONCURRENCY");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("1 to 1000000"), "names the range: {stderr}");
     }
 }
 
+/// Internal names and parser jargon that a user's error message never shows.
+const JARGON: [&str; 6] = [
+    "invalid digit",
+    "invalid float literal",
+    "panic_prob",
+    "failure_prob",
+    "unexpected argument",
+    "number too large",
+];
+
 #[test]
 fn bad_flags() {
-    let cases: &[(&[&str], &str)] = &[
-        (&["run", "--traces", "0"], "--traces"),
-        (&["run", "--traces", "10", "--timer", "tokio"], "--timer"),
-        (&["report", "--timer", "fast"], "--timer"),
-        (&["run", "--traces", "abc"], "--traces"),
-        (&["run", "--traces", "99999999999"], "--traces"),
+    // (arguments, what the message names, the accepted range it states or "")
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["run", "--traces", "0"], "--traces", "1 to 10000000"),
+        (
+            &["run", "--traces", "10", "--timer", "tokio"],
+            "--timer",
+            "",
+        ),
+        (&["report", "--timer", "fast"], "--timer", ""),
+        (&["run", "--traces", "abc"], "--traces", "1 to 10000000"),
+        (
+            &["run", "--traces", "99999999999"],
+            "--traces",
+            "1 to 10000000",
+        ),
+        (&["run", "--traces", "-5"], "--traces", "1 to 10000000"),
+        (&["run", "--traces", " 5"], "--traces", "1 to 10000000"),
+        (&["run", "--traces", "5 "], "--traces", "1 to 10000000"),
         (
             &["run", "--traces", "10", "--concurrency", "0"],
             "--concurrency",
+            "1 to 1000000",
+        ),
+        (
+            &["run", "--traces", "10", "--concurrency", "many"],
+            "--concurrency",
+            "1 to 1000000",
         ),
         (
             &["run", "--traces", "10", "--latency-ms", "-1"],
             "--latency-ms",
+            "0 to 60000",
+        ),
+        (
+            &["run", "--traces", "10", "--latency-ms", "-inf"],
+            "--latency-ms",
+            "0 to 60000",
         ),
         (
             &["run", "--traces", "10", "--latency-ms", "NaN"],
             "--latency-ms",
+            "0 to 60000",
+        ),
+        (
+            &["run", "--traces", "10", "--latency-ms", " 5"],
+            "--latency-ms",
+            "0 to 60000",
         ),
         (
             &["run", "--traces", "10", "--failure-rate", "1.5"],
             "--failure-rate",
+            "0 to 1",
+        ),
+        (
+            &["run", "--traces", "10", "--failure-rate", "-.5"],
+            "--failure-rate",
+            "0 to 1",
         ),
         (
             &["run", "--traces", "10", "--panic-rate", "-0.1"],
             "--panic-rate",
+            "0 to 1",
+        ),
+        (
+            &["run", "--traces", "10", "--panic-rate", "1"],
+            "--panic-rate",
+            "0 to 0.95",
         ),
         (
             &["run", "--traces", "10", "--timeout-ms", "0"],
             "--timeout-ms",
+            "0.001 to 3600000",
         ),
-        (&["run", "--traces", "10", "--cpu-us", "1e9"], "--cpu-us"),
+        (
+            &["run", "--traces", "10", "--timeout-ms", "-.5"],
+            "--timeout-ms",
+            "0.001 to 3600000",
+        ),
+        (
+            &["run", "--traces", "10", "--cpu-us", "1e9"],
+            "--cpu-us",
+            "0 to 1000000",
+        ),
+        (
+            &["run", "--traces", "10", "--cpu-us", "-inf"],
+            "--cpu-us",
+            "0 to 1000000",
+        ),
         (
             &["run", "--traces", "10", "--time-scale", "inf"],
             "--time-scale",
+            "0 to 1000",
         ),
-        (&["run", "--traces", "10", "--model", "fifo"], "--model"),
+        (
+            &["run", "--traces", "10", "--time-scale", "-.5"],
+            "--time-scale",
+            "0 to 1000",
+        ),
+        (&["run", "--traces", "10", "--model", "fifo"], "--model", ""),
+        (
+            &["run", "--traces", "10", "--model", " pool"],
+            "--model",
+            "",
+        ),
         (
             &["run", "--traces", "10", "--workload", "mesh"],
             "--workload",
+            "",
         ),
-        (&["run", "--traces", "10", "--seed", "-1"], "--seed"),
-        (&["run"], "--traces"),
+        (
+            &["run", "--traces", "10", "--seed", "-1"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
+        (
+            &["run", "--traces", "10", "--seed", "abc"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
+        (&["run"], "--traces", ""),
         (
             &[
                 "run",
@@ -302,6 +431,7 @@ fn bad_flags() {
                 "/nonexistent/seeds.txt",
             ],
             "--traces-file",
+            "",
         ),
         (
             &[
@@ -314,19 +444,67 @@ fn bad_flags() {
                 "0.5",
             ],
             "--panic-rate",
+            "",
         ),
-        (&["report", "--scenario", "huge"], "--scenario"),
-        (&["report", "--time-scale", "-2"], "--time-scale"),
+        (
+            &[
+                "run",
+                "--workload",
+                "flat",
+                "--traces",
+                "10",
+                "--traces-file",
+                "/nonexistent/seeds.txt",
+            ],
+            "--traces-file",
+            "--workload flat",
+        ),
+        (&["report", "--scenario", "huge"], "--scenario", ""),
+        (
+            &["report", "--time-scale", "-2"],
+            "--time-scale",
+            "0 to 1000",
+        ),
+        (
+            &["report", "--time-scale", "-inf"],
+            "--time-scale",
+            "0 to 1000",
+        ),
+        (
+            &["report", "--latency-ms", "-.5"],
+            "--latency-ms",
+            "0 to 60000",
+        ),
+        (
+            &["report", "--seed", "x"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
         (
             &["report", "--compare", "/nonexistent/report.json"],
             "--compare",
+            "",
         ),
-        (&["gen", "--traces", "0"], "--traces"),
-        (&["frobnicate"], "frobnicate"),
+        (&["gen", "--traces", "0"], "--traces", "1 to 10000000"),
+        (&["gen", "--traces", "abc"], "--traces", "1 to 10000000"),
+        (
+            &["gen", "--traces", "10", "--seed", "-.5"],
+            "--seed",
+            "0 to 18446744073709551615",
+        ),
+        (&["frobnicate"], "frobnicate", ""),
     ];
-    for (args, names) in cases {
+    for (args, names, range) in cases {
         let output = bench().args(*args).output().unwrap();
         assert_usage_error(&output, names);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(range),
+            "{args:?}: states `{range}`: {stderr}"
+        );
+        for word in JARGON {
+            assert!(!stderr.contains(word), "{args:?}: says `{word}`: {stderr}");
+        }
     }
 }
 
@@ -547,6 +725,28 @@ fn profile_writes_a_flamegraph() {
     assert!(text.contains("<svg"), "flamegraph is an SVG");
 }
 
+/// A run too short for a single CPU sample still gets a valid SVG, not an empty file.
+#[test]
+fn a_profile_without_samples_is_still_an_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("cpu.svg");
+    bench()
+        .args([
+            "run",
+            "--traces",
+            "1",
+            "--latency-ms",
+            "0",
+            "--json",
+            "--profile",
+        ])
+        .arg(&svg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("<svg"), "an SVG: {text:?}");
+}
+
 #[test]
 fn help_lists_the_commands() {
     let output = bench().arg("--help").output().unwrap();
@@ -575,4 +775,75 @@ fn help_lists_the_commands() {
     ] {
         assert!(help.contains(flag), "run --help mentions {flag}");
     }
+}
+
+/// `report --out` pointed at a folder that is not a report: refused before any run,
+/// and nothing in it is touched.
+#[test]
+fn report_never_replaces_a_folder_that_is_not_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::write(project.join("src/main.rs"), "fn main() {}").unwrap();
+    std::fs::write(project.join(".git/HEAD"), "ref: refs/heads/main").unwrap();
+    let output = bench()
+        .args(["report", "--scenario", "stress", "--out"])
+        .arg(&project)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--out");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a report file"));
+    assert_eq!(
+        std::fs::read_to_string(project.join("src/main.rs")).unwrap(),
+        "fn main() {}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join(".git/HEAD")).unwrap(),
+        "ref: refs/heads/main"
+    );
+    let mut left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["project"], "nothing created beside it");
+}
+
+/// A profile inside the report directory would make it more than a report.
+#[test]
+fn report_profile_inside_out_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    std::fs::create_dir(&out).unwrap();
+    let output = bench()
+        .args(["report", "--scenario", "stress", "--out"])
+        .arg(&out)
+        .arg("--profile")
+        .arg(out.join("cpu.svg"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--profile");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// An `--out` whose parent takes no new entry fails before any run.
+#[cfg(target_os = "linux")]
+#[test]
+fn report_out_in_a_directory_that_takes_no_entry_fails_at_once() {
+    let output = bench()
+        .args([
+            "report",
+            "--scenario",
+            "stress",
+            "--out",
+            "/proc/self/report",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "--out");
 }

@@ -72,11 +72,24 @@ fn busy_spin_shows_cpu_use() {
 
 #[test]
 fn stop_returns_with_a_long_interval() {
-    // Would wait up to a second if stopping waited for the next tick; only that it
-    // returns is asserted.
-    let sampler = Sampler::start(Sampler::MAX_INTERVAL, AppGauges::default).unwrap();
+    // Stopping must not wait for the next tick, a whole interval away. A stop that
+    // waited would take at least the interval and take its one sample at t >= 1 s;
+    // the bound below leaves most of that second to a busy machine.
+    let interval = Sampler::MAX_INTERVAL;
+    let sampler = Sampler::start(interval, AppGauges::default).unwrap();
+    let stopping = Instant::now();
     let report = sampler.stop();
-    assert!(!report.samples.is_empty());
+    let took = stopping.elapsed();
+    assert!(
+        took < interval,
+        "stop took {took:?} with a {interval:?} interval"
+    );
+    assert_eq!(report.samples.len(), 1, "only the sample taken at stop");
+    assert!(
+        report.samples[0].t_s < interval.as_secs_f64(),
+        "{:?}",
+        report.samples
+    );
 }
 
 #[test]
@@ -158,17 +171,50 @@ fn process_metrics_are_read() {
 #[cfg(target_os = "linux")]
 #[test]
 fn peak_rss_can_be_reset() {
+    const BIG: usize = 256 << 20;
+    const MIB: u64 = 1 << 20;
     reset_peak_rss().unwrap();
-    assert!(ProcessMetrics::current().peak_rss_bytes > 0);
+    let before = ProcessMetrics::current().peak_rss_bytes;
+    // A large allocation, touched so that it is resident, then freed: the peak keeps
+    // it until the reset.
+    let big = black_box(vec![1u8; BIG]);
+    drop(big);
+    let peak = ProcessMetrics::current();
+    assert!(
+        peak.peak_rss_bytes >= before + (BIG as u64) / 2,
+        "peak {} MiB after allocating {} MiB from {} MiB",
+        peak.peak_rss_bytes / MIB,
+        BIG >> 20,
+        before / MIB
+    );
+    reset_peak_rss().unwrap();
+    let after = ProcessMetrics::current();
+    assert!(
+        after.peak_rss_bytes + (BIG as u64) / 2 <= peak.peak_rss_bytes,
+        "peak {} MiB after the reset, {} MiB before it",
+        after.peak_rss_bytes / MIB,
+        peak.peak_rss_bytes / MIB
+    );
+    // The reset peak is the current RSS (at most a little above it by now).
+    assert!(after.peak_rss_bytes >= after.rss_bytes.saturating_sub(16 * MIB));
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn timer_slack_can_be_made_precise() {
+    use nix::sys::prctl::{get_timerslack, set_timerslack};
     // On a thread of its own: the slack is per thread.
-    thread::spawn(|| set_precise_timer_slack().unwrap())
-        .join()
-        .unwrap();
+    thread::spawn(|| {
+        set_timerslack(50_000).unwrap();
+        assert_eq!(get_timerslack().unwrap(), 50_000);
+        set_precise_timer_slack().unwrap();
+        assert_eq!(get_timerslack().unwrap(), 1, "1 ns, the smallest slack");
+        // Threads started from here inherit it.
+        let inherited = thread::spawn(|| get_timerslack().unwrap()).join().unwrap();
+        assert_eq!(inherited, 1);
+    })
+    .join()
+    .unwrap();
 }
 
 #[test]

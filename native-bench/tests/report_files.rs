@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use tracepool::chart::report_charts;
 use tracepool::findings::{findings, recommendations};
 use tracepool::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings, compare};
+use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::report::{
-    ReportWriteError, render_html, render_markdown, summary_table, write_report,
+    ReportDir, ReportWriteError, render_html, render_markdown, summary_table, write_report,
 };
 
 /// A run with plausible numbers for a crawl of `traces` traces at limit `c`.
@@ -350,7 +351,8 @@ fn rewriting_replaces_the_existing_report() {
     let out = dir.join("latest");
     let first = sample_report();
     write_report(&first, None, &out).unwrap();
-    fs::write(out.join("stale.txt"), "from an older run").unwrap();
+    // A report file the user removed is not missed.
+    fs::remove_file(out.join("report.md")).unwrap();
 
     let mut second = sample_report();
     second.tool_version = "0.2.0".into();
@@ -412,4 +414,189 @@ fn a_path_without_a_name_is_rejected() {
 fn error_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<ReportWriteError>();
+}
+
+/// Every file of a directory, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    entries(dir)
+        .into_iter()
+        .map(|name| {
+            let bytes = fs::read(dir.join(&name)).unwrap_or_default();
+            (name, bytes)
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_holding_anything_else_is_never_replaced() {
+    let dir = scratch("foreign");
+    // A project folder, a report with a note added, a subdirectory, a link.
+    let project = dir.join("project");
+    fs::create_dir_all(project.join(".git")).unwrap();
+    fs::write(project.join("main.rs"), "fn main() {}").unwrap();
+    let noted = dir.join("noted");
+    write_report(&sample_report(), None, &noted).unwrap();
+    fs::write(noted.join("notes.txt"), "mine").unwrap();
+    let nested = dir.join("nested");
+    fs::create_dir_all(nested.join("report.json")).unwrap();
+    let linked = dir.join("linked");
+    fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(project.join("main.rs"), linked.join("report.md")).unwrap();
+    for (out, entry) in [
+        (&project, "main.rs"),
+        (&noted, "notes.txt"),
+        (&nested, "report.json"),
+        (&linked, "report.md"),
+    ] {
+        let before = snapshot(out);
+        match ReportDir::check(out) {
+            Err(ReportWriteError::NotAReportDirectory { path, entry: found }) => {
+                assert_eq!(&path, out);
+                if out != &project {
+                    assert_eq!(found, Path::new(entry));
+                }
+            }
+            other => panic!("{out:?} accepted: {other:?}"),
+        }
+        assert_eq!(snapshot(out), before, "{out:?} untouched");
+    }
+    assert!(project.join(".git").is_dir());
+    assert_eq!(
+        entries(&dir),
+        ["linked", "nested", "noted", "project"],
+        "nothing created beside them"
+    );
+    let message = ReportDir::check(&noted).unwrap_err().to_string();
+    assert!(message.contains("notes.txt"), "{message}");
+    assert!(
+        message.contains("report.json, report.md, report.html"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_empty_directory_takes_a_report() {
+    let dir = scratch("empty");
+    let out = dir.join("out");
+    fs::create_dir(&out).unwrap();
+    write_report(&sample_report(), None, &out).unwrap();
+    assert_eq!(entries(&out), ["report.html", "report.json", "report.md"]);
+    assert_eq!(entries(&dir), ["out"]);
+}
+
+#[test]
+fn files_added_during_the_runs_stop_the_write() {
+    let dir = scratch("added");
+    let out = dir.join("report");
+    write_report(&sample_report(), None, &out).unwrap();
+    let before = snapshot(&out);
+    let checked = ReportDir::check(&out).unwrap();
+    fs::write(out.join("added.txt"), "while the runs ran").unwrap();
+    let err = checked
+        .write(&sample_report(), None, &Interrupt::new())
+        .unwrap_err();
+    assert!(
+        matches!(err, ReportWriteError::NotAReportDirectory { .. }),
+        "{err:?}"
+    );
+    fs::remove_file(out.join("added.txt")).unwrap();
+    assert_eq!(snapshot(&out), before);
+    assert_eq!(
+        entries(&dir),
+        ["report"],
+        "the temporary directory is removed"
+    );
+}
+
+#[test]
+fn an_interrupt_before_the_swap_keeps_the_old_report() {
+    let dir = scratch("interrupted");
+    let out = dir.join("report");
+    write_report(&sample_report(), None, &out).unwrap();
+    let before = snapshot(&out);
+    let checked = ReportDir::check(&out).unwrap();
+    assert_eq!(
+        entries(&dir).len(),
+        2,
+        "the temporary directory exists meanwhile"
+    );
+    let interrupt = Interrupt::new();
+    interrupt.request();
+    let mut newer = sample_report();
+    newer.tool_version = "9.9.9".into();
+    let err = checked.write(&newer, None, &interrupt).unwrap_err();
+    assert!(matches!(err, ReportWriteError::Interrupted), "{err:?}");
+    assert_eq!(snapshot(&out), before);
+    assert_eq!(entries(&dir), ["report"]);
+    // Dropped unwritten: the same.
+    drop(ReportDir::check(&out).unwrap());
+    assert_eq!(entries(&dir), ["report"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_report_directory_is_written_through() {
+    let dir = scratch("linked-dir");
+    let real = dir.join("real");
+    write_report(&sample_report(), None, &real).unwrap();
+    let link = dir.join("latest");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let mut newer = sample_report();
+    newer.tool_version = "9.9.9".into();
+    write_report(&newer, None, &link).unwrap();
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let json = fs::read_to_string(real.join("report.json")).unwrap();
+    assert_eq!(Report::from_json(&json).unwrap().tool_version, "9.9.9");
+    assert_eq!(entries(&dir), ["latest", "real"]);
+
+    let dangling = dir.join("dangling");
+    std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+    let err = write_report(&newer, None, &dangling).unwrap_err();
+    assert!(matches!(err, ReportWriteError::DanglingLink(_)), "{err:?}");
+    assert_eq!(entries(&dir), ["dangling", "latest", "real"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn leftovers_of_a_killed_writer_are_cleaned_up() {
+    // A process id no process has (above Linux's largest).
+    const GONE: u32 = 4_194_305;
+    let dir = scratch("leftovers");
+    let out = dir.join("report");
+    // Killed after moving the old report aside, before moving the new one in.
+    let aside = dir.join(format!(".report.old-{GONE}-0"));
+    write_report(&sample_report(), None, &aside).unwrap();
+    let old = snapshot(&aside);
+    let temp = dir.join(format!(".report.tmp-{GONE}-1"));
+    fs::create_dir(&temp).unwrap();
+    fs::write(temp.join("report.json"), "{").unwrap();
+    // Not a report directory: left alone.
+    let foreign = dir.join(format!(".report.tmp-{GONE}-2"));
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join("mine.txt"), "x").unwrap();
+    // A live process's (this one's parent): left alone.
+    let live = dir.join(format!(
+        ".report.tmp-{}-3",
+        std::os::unix::process::parent_id()
+    ));
+    fs::create_dir(&live).unwrap();
+
+    let checked = ReportDir::check(&out).unwrap();
+    assert_eq!(snapshot(&out), old, "the old report is moved back");
+    drop(checked);
+    let mut left = entries(&dir);
+    left.sort();
+    let mut expected = vec![
+        "report".to_owned(),
+        format!(".report.tmp-{GONE}-2"),
+        format!(".report.tmp-{}-3", std::os::unix::process::parent_id()),
+    ];
+    expected.sort();
+    assert_eq!(left, expected);
 }

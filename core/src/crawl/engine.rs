@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::{Future, poll_fn};
 use std::hash::{BuildHasher, RandomState};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -10,22 +11,85 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::channel::mpsc;
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::FutureExt;
 use futures::stream::{self, FuturesUnordered, StreamExt};
 use hashbrown::HashTable;
 use hdrhistogram::Histogram;
 use web_time::Instant;
 
-use super::{CancelState, CrawlEvent, CrawlReport, Crawler, Discovery, Model, PluginStats, Probe};
+use super::{
+    CancelState, CrawlConfig, CrawlEvent, CrawlReport, Discovery, InFlightGuard, Model,
+    PluginStats, Probe,
+};
 use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
 use crate::outcome::{Outcome, OutcomeKind};
-use crate::plugin::{Plugin, PluginError};
-use crate::pool::{GuardedCall, Pool, TrySubmitError};
-use crate::timer::Timer;
+use crate::plugin::{ByKind, PluginError, SharedPlugin};
+use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
+use crate::timer::SharedTimer;
 use crate::trace::{Trace, TraceKind};
 
-/// One call, as the pool runs it.
-pub(crate) type Job = BoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+type CallResult = Result<Vec<Trace>, PluginError>;
+
+/// One call, as the schedulers run it: the plugin's future, counted in flight from its
+/// first poll to its end (or drop), which it reports to the engine.
+///
+/// When the plugin's future ends, it is dropped inside that last poll, so a panic in
+/// its `Drop` is the call's panic, caught with the panics of its polls. A call dropped
+/// before its end (cancelled, timed out, or torn down with the crawl's future) has its
+/// outcome already; a panic in the plugin future's `Drop` is then caught by the job's
+/// own `Drop`, so it cannot escape the pool's driver, a `FuturesUnordered` half-way
+/// through dropping its futures, or the crawl's own future.
+pub(crate) struct Job<C> {
+    /// The plugin's future, until it ends.
+    call: Option<C>,
+    /// What the first poll needs; taken by it.
+    start: Option<JobStart>,
+    in_flight: Option<InFlightGuard>,
+}
+
+struct JobStart {
+    probe: Arc<Probe>,
+    started: mpsc::UnboundedSender<(u32, usize)>,
+    node: u32,
+    plugin: usize,
+}
+
+impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
+    type Output = CallResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
+        let this = self.get_mut();
+        if let Some(start) = this.start.take() {
+            this.in_flight = Some(start.probe.enter());
+            // The engine outlives its calls' first polls; a failed send only means the
+            // crawl is being torn down.
+            let _ = start.started.unbounded_send((start.node, start.plugin));
+        }
+        let call = this.call.as_mut().expect("a call polled after its end");
+        let result = std::task::ready!(Pin::new(call).poll(cx));
+        drop(this.call.take());
+        this.in_flight = None;
+        Poll::Ready(result)
+    }
+}
+
+impl<C> Drop for Job<C> {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            // The panic hook has reported it; the call's outcome stands.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(call)));
+        }
+    }
+}
+
+/// What the engine keeps of a [`Crawler`](super::Crawler) or a
+/// [`LocalCrawler`](super::LocalCrawler) while it runs (their plugins are read once, at
+/// the start).
+pub(super) struct Parts<'c, T> {
+    pub(super) config: CrawlConfig<T>,
+    pub(super) cancel: &'c Arc<CancelState>,
+    pub(super) probe: &'c Arc<Probe>,
+}
 
 type CallOutcome = Outcome<Vec<Trace>, PluginError>;
 
@@ -39,8 +103,8 @@ struct Node {
 }
 
 #[derive(Clone)]
-struct PluginRef {
-    plugin: Arc<dyn Plugin>,
+struct PluginRef<P> {
+    plugin: P,
     id: usize,
 }
 
@@ -49,10 +113,10 @@ struct PluginAcc {
     latency: Histogram<u64>,
 }
 
-struct Engine<'c, O> {
-    crawler: &'c Crawler,
+struct Engine<'c, P, T, O> {
+    crawler: Parts<'c, T>,
     observer: O,
-    by_kind: HashMap<TraceKind, Vec<PluginRef>>,
+    by_kind: HashMap<TraceKind, Vec<PluginRef<P>>>,
     plugin_names: Vec<String>,
     plugins: Vec<PluginAcc>,
     nodes: Vec<Node>,
@@ -62,6 +126,8 @@ struct Engine<'c, O> {
     report: Counts,
     errors_by_kind: BTreeMap<String, u64>,
     latency: Histogram<u64>,
+    /// The calls' timeout and its timer; `None` for no timeout.
+    timeout: Option<(Duration, T)>,
     /// Calls report their first poll here, from whatever thread runs them.
     started_tx: mpsc::UnboundedSender<(u32, usize)>,
     started_rx: mpsc::UnboundedReceiver<(u32, usize)>,
@@ -79,26 +145,61 @@ struct Counts {
     skipped: u64,
 }
 
-pub(super) async fn run<O>(
-    crawler: &Crawler,
+pub(super) async fn run<P, T, O>(
+    registry: &ByKind<P>,
+    crawler: Parts<'_, T>,
     seeds: impl Iterator<Item = Trace>,
     observer: O,
 ) -> CrawlReport
 where
+    P: SharedPlugin,
+    T: SharedTimer,
     O: FnMut(&CrawlEvent<'_>),
 {
     let started = Instant::now();
-    reset(&crawler.probe);
-    let mut engine = Engine::new(crawler, observer);
+    reset(crawler.probe);
+    let _teardown = Teardown {
+        probe: crawler.probe,
+        cancel: crawler.cancel,
+    };
+    let model = crawler.config.model;
+    let mut engine = Engine::new(registry, crawler, observer);
     for seed in seeds {
         engine.discover(seed, None);
     }
-    match crawler.config.model {
+    match model {
         Model::Pool => engine.run_pool().await,
         Model::Previous => engine.run_previous().await,
         Model::Unbounded => engine.run_unbounded().await,
     }
     engine.into_report(started.elapsed())
+}
+
+/// Leaves the crawler as an ended crawl leaves it, whether the run returns its report
+/// or its future is dropped mid-crawl (its calls are dropped with it).
+struct Teardown<'c> {
+    probe: &'c Probe,
+    cancel: &'c CancelState,
+}
+
+impl Drop for Teardown<'_> {
+    fn drop(&mut self) {
+        let probe = self.probe;
+        // Calls dropped with the crawl's future ended there: none is queued any more.
+        probe.finished.store(probe.submitted.load(Relaxed), Relaxed);
+        // The task that ran the crawl is not to be woken, nor kept alive, by a cancel.
+        drop(self.cancel.waker.take());
+    }
+}
+
+/// Whether every call of a crawl starting now can have a deadline `limit` after its
+/// start. A timeout past the clock's range is no timeout: no timer is asked for such a
+/// sleep (a timer computing `now + limit` would overflow). The doubled limit covers
+/// the calls starting later: a crawl does not run for half the clock's range.
+fn within_clock_range(limit: Duration) -> bool {
+    Instant::now()
+        .checked_add(limit.saturating_mul(2))
+        .is_some()
 }
 
 fn reset(probe: &Probe) {
@@ -116,18 +217,22 @@ fn reset(probe: &Probe) {
 /// Runs a call with the crawl's semantics outside the pool, under the pool's own
 /// guard: panics in its poll and drop caught, the timeout counted from its start
 /// (its first poll); resolves to the outcome and the latency from the start.
-fn guarded(job: Job, timeout: Option<(Duration, Arc<dyn Timer>)>) -> GuardedCall<Job> {
+fn guarded<J, T>(job: J, timeout: Option<(Duration, T)>) -> GuardedCall<J, T>
+where
+    J: Future<Output = CallResult> + Unpin,
+    T: SharedTimer,
+{
     GuardedCall::new(job, timeout)
 }
 
 /// A call tagged with its trace and plugin, for the models that poll calls directly.
-struct Tagged {
+struct Tagged<G> {
     node: u32,
     plugin: usize,
-    call: BoxFuture<'static, (CallOutcome, Duration)>,
+    call: Pin<Box<G>>,
 }
 
-impl Future for Tagged {
+impl<G: Future<Output = (CallOutcome, Duration)>> Future for Tagged<G> {
     type Output = (u32, usize, CallOutcome, Duration);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -147,18 +252,20 @@ fn poll_cancelled(state: &CancelState, cx: &mut Context<'_>) -> bool {
     state.cancelled.load(Relaxed)
 }
 
-impl<'c, O> Engine<'c, O>
+impl<'c, P, T, O> Engine<'c, P, T, O>
 where
+    P: SharedPlugin,
+    T: SharedTimer,
     O: FnMut(&CrawlEvent<'_>),
 {
-    fn new(crawler: &'c Crawler, observer: O) -> Self {
-        let mut by_kind: HashMap<TraceKind, Vec<PluginRef>> = HashMap::new();
+    fn new(registry: &ByKind<P>, crawler: Parts<'c, T>, observer: O) -> Self {
+        let mut by_kind: HashMap<TraceKind, Vec<PluginRef<P>>> = HashMap::new();
         let mut plugin_names = Vec::new();
         let mut plugins = Vec::new();
-        let mut kinds: Vec<&TraceKind> = crawler.registry.kinds().collect();
+        let mut kinds: Vec<&TraceKind> = registry.kinds().collect();
         kinds.sort();
         for kind in kinds {
-            for plugin in crawler.registry.plugins_for(kind) {
+            for plugin in registry.plugins_for(kind) {
                 let id = plugin_names.len();
                 plugin_names.push(plugin.name().to_owned());
                 plugins.push(PluginAcc {
@@ -166,13 +273,19 @@ where
                     latency: latency_histogram(),
                 });
                 by_kind.entry(kind.clone()).or_default().push(PluginRef {
-                    plugin: Arc::clone(plugin),
+                    plugin: plugin.clone(),
                     id,
                 });
             }
         }
         let (started_tx, started_rx) = mpsc::unbounded();
+        let config = &crawler.config;
+        let timeout = config
+            .timeout
+            .filter(|&limit| within_clock_range(limit))
+            .zip(config.timer.clone());
         Engine {
+            timeout,
             started_tx,
             started_rx,
             crawler,
@@ -190,9 +303,8 @@ where
         }
     }
 
-    fn timeout(&self) -> Option<(Duration, Arc<dyn Timer>)> {
-        let config = &self.crawler.config;
-        Some((config.timeout?, Arc::clone(config.timer.as_ref()?)))
+    fn timeout(&self) -> Option<(Duration, T)> {
+        self.timeout.clone()
     }
 
     fn cancelled(&self) -> bool {
@@ -200,7 +312,7 @@ where
     }
 
     /// The plugins that follow `node`: those of its kind, none past `max_depth`.
-    fn followed_plugins(&self, node: u32) -> &[PluginRef] {
+    fn followed_plugins(&self, node: u32) -> &[PluginRef<P>] {
         let node = &self.nodes[node as usize];
         if self
             .crawler
@@ -271,18 +383,17 @@ where
     }
 
     /// Makes the call of `plugin` on `node`, counted in flight while it runs.
-    fn make_job(&self, node: u32, plugin: &PluginRef) -> Job {
-        let call = plugin.plugin.follow(&self.nodes[node as usize].trace);
-        let probe = Arc::clone(&self.crawler.probe);
-        let started = self.started_tx.clone();
-        let id = plugin.id;
-        Box::pin(async move {
-            let _in_flight = probe.enter();
-            // The engine outlives its calls' first polls; a failed send only means the
-            // crawl is being torn down.
-            let _ = started.unbounded_send((node, id));
-            call.await
-        })
+    fn make_job(&self, node: u32, plugin: &PluginRef<P>) -> Job<P::Call> {
+        Job {
+            call: Some(plugin.plugin.follow(&self.nodes[node as usize].trace)),
+            start: Some(JobStart {
+                probe: Arc::clone(self.crawler.probe),
+                started: self.started_tx.clone(),
+                node,
+                plugin: plugin.id,
+            }),
+            in_flight: None,
+        }
     }
 
     /// Reports the calls that started since the last look, before anything else is
@@ -353,7 +464,7 @@ where
     }
 
     /// The next (trace, plugin position) to schedule, in frontier order.
-    fn next_call(&mut self, cursor: &mut Option<(u32, usize)>) -> Option<(u32, PluginRef)> {
+    fn next_call(&mut self, cursor: &mut Option<(u32, usize)>) -> Option<(u32, PluginRef<P>)> {
         loop {
             if let Some((node, position)) = cursor {
                 if let Some(plugin) = self.followed_plugins(*node).get(*position) {
@@ -369,17 +480,19 @@ where
     async fn run_pool(&mut self) {
         let config = &self.crawler.config;
         let c = config.max_concurrency;
-        let mut builder = Pool::builder().max_concurrency(c).queue_capacity(c);
+        let mut builder = PoolBuilder::<T>::default()
+            .max_concurrency(c)
+            .queue_capacity(c);
         if let Some((limit, timer)) = self.timeout() {
-            builder = builder.timeout(limit).shared_timer(timer);
+            builder = builder.timeout(limit).with_timer(timer);
         }
         let (pool, mut driver) = builder
-            .build::<Job>()
+            .build::<Job<P::Call>>()
             .expect("a validated crawl config makes a valid pool");
         let mut pending = HashMap::new();
-        let mut held: Option<(Job, u32, usize)> = None;
+        let mut held: Option<(Job<P::Call>, u32, usize)> = None;
         let mut cursor = None;
-        let cancel = &self.crawler.cancel;
+        let cancel = self.crawler.cancel;
         loop {
             // Fill the pool's queue; what does not fit waits in the frontier. A
             // cancelled crawl schedules nothing more.
@@ -434,7 +547,7 @@ where
 
     async fn run_previous(&mut self) {
         let c = self.crawler.config.max_concurrency;
-        let cancel = Arc::clone(&self.crawler.cancel);
+        let cancel = Arc::clone(self.crawler.cancel);
         while !self.frontier.is_empty() && !self.cancelled() {
             let batch: Vec<u32> = self.frontier.drain(..c.min(self.frontier.len())).collect();
             // Every call of the batch is scheduled now; each trace runs its calls
@@ -443,7 +556,7 @@ where
             let mut plugin_ids: Vec<Vec<usize>> = Vec::new();
             let mut streams = Vec::new();
             for (slot, &node) in batch.iter().enumerate() {
-                let mut plugins: Vec<PluginRef> = self.followed_plugins(node).to_vec();
+                let mut plugins: Vec<PluginRef<P>> = self.followed_plugins(node).to_vec();
                 let mut calls = Vec::with_capacity(plugins.len());
                 for (position, plugin) in plugins.iter().enumerate() {
                     // A cancel from the observer stops the batch's scheduling too.
@@ -459,7 +572,7 @@ where
                 plugins.truncate(calls.len());
                 results.push((0..plugins.len()).map(|_| None).collect());
                 plugin_ids.push(plugins.iter().map(|p| p.id).collect());
-                streams.push(stream::iter(calls).buffer_unordered(c).boxed());
+                streams.push(Box::pin(stream::iter(calls).buffer_unordered(c)));
             }
             let mut batch_calls = stream::select_all(streams);
             loop {
@@ -489,17 +602,17 @@ where
     }
 
     async fn run_unbounded(&mut self) {
-        let cancel = Arc::clone(&self.crawler.cancel);
-        let mut running: FuturesUnordered<Tagged> = FuturesUnordered::new();
+        let cancel = Arc::clone(self.crawler.cancel);
+        let mut running = FuturesUnordered::new();
         loop {
             while let Some(node) = self.frontier.pop_front() {
-                let plugins: Vec<PluginRef> = self.followed_plugins(node).to_vec();
+                let plugins: Vec<PluginRef<P>> = self.followed_plugins(node).to_vec();
                 for plugin in &plugins {
                     // A cancelled crawl schedules nothing more.
                     if self.cancelled() {
                         break;
                     }
-                    let call = guarded(self.make_job(node, plugin), self.timeout()).boxed();
+                    let call = Box::pin(guarded(self.make_job(node, plugin), self.timeout()));
                     running.push(Tagged {
                         node,
                         plugin: plugin.id,

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use futures::future::TryFuture;
 use futures::stream::Stream;
 
 use crate::metrics::Recorder;
-use crate::timer::Timer;
+use crate::timer::{LocalTimer, SharedTimer, Sleep, Timer};
 
 use super::driver::{Driver, Exec, Outbox};
 use super::error::BuildError;
@@ -27,16 +28,32 @@ use super::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicWaker, Mutex};
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 
 /// Configures and builds a pool. See [`Pool::builder`](super::Pool::builder).
-#[derive(Clone, Default)]
+///
+/// `T` is how the pool holds the timer of its [`timeout`](Self::timeout): an
+/// `Arc<dyn Timer>` by default, whose sleeps are `Send`, or an `Rc<dyn LocalTimer>`
+/// once [`local_timer`](Self::local_timer) is called, for single-threaded executors
+/// and the browser. The [`timer`](crate::timer) module says why there are two.
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct PoolBuilder {
+pub struct PoolBuilder<T = Arc<dyn Timer>> {
     pub(super) max_concurrency: Option<usize>,
     pub(super) queue_capacity: Option<usize>,
     pub(super) timeout: Option<Duration>,
-    pub(super) timer: Option<Arc<dyn Timer>>,
+    pub(super) timer: Option<T>,
 }
 
-impl fmt::Debug for PoolBuilder {
+impl<T> Default for PoolBuilder<T> {
+    fn default() -> Self {
+        PoolBuilder {
+            max_concurrency: None,
+            queue_capacity: None,
+            timeout: None,
+            timer: None,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for PoolBuilder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PoolBuilder")
             .field("max_concurrency", &self.max_concurrency)
@@ -47,7 +64,7 @@ impl fmt::Debug for PoolBuilder {
     }
 }
 
-impl PoolBuilder {
+impl<T> PoolBuilder<T> {
     /// The most jobs in flight at once, `C`. Required, at least 1.
     pub fn max_concurrency(mut self, max: usize) -> Self {
         self.max_concurrency = Some(max);
@@ -76,18 +93,79 @@ impl PoolBuilder {
     }
 
     /// The timer that enforces [`timeout`](Self::timeout).
-    pub fn timer(mut self, timer: impl Timer) -> Self {
-        self.timer = Some(Arc::new(timer));
-        self
+    pub fn timer(self, timer: impl Timer) -> PoolBuilder {
+        self.with_timer(Arc::new(timer))
     }
 
     /// The same as [`timer`](Self::timer), for a timer already shared.
-    pub fn shared_timer(mut self, timer: Arc<dyn Timer>) -> Self {
-        self.timer = Some(timer);
-        self
+    pub fn shared_timer(self, timer: Arc<dyn Timer>) -> PoolBuilder {
+        self.with_timer(timer)
     }
 
-    pub(super) fn validate(&self) -> Result<Config, BuildError> {
+    /// A timer whose sleeps need not be `Send` (the browser's, a virtual clock in an
+    /// `Rc`) enforces [`timeout`](Self::timeout). The driver is then not `Send`, and
+    /// only [`build`](Self::build) and [`build_stream`](Self::build_stream) remain:
+    /// spawned jobs carry their deadline to other threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use futures::future::LocalBoxFuture;
+    /// use tracepool::timer::{LocalSleep, LocalTimer};
+    /// use tracepool::{Outcome, Pool};
+    ///
+    /// /// Ends every sleep at once; local, as the browser's timer is.
+    /// #[derive(Debug)]
+    /// struct Now;
+    ///
+    /// impl LocalTimer for Now {
+    ///     fn sleep(&self, _: Duration) -> LocalSleep {
+    ///         Box::pin(async {})
+    ///     }
+    /// }
+    ///
+    /// type Job = LocalBoxFuture<'static, Result<u32, ()>>;
+    /// let (pool, driver) = Pool::builder()
+    ///     .max_concurrency(2)
+    ///     .timeout(Duration::from_secs(5))
+    ///     .local_timer(Now)
+    ///     .build::<Job>()?;
+    /// // A job holding an `Rc`, that never ends: the timer's deadline ends it.
+    /// let shared = Rc::new(3);
+    /// pool.try_submit(Box::pin(async move {
+    ///     futures::future::pending::<()>().await;
+    ///     Ok(*shared)
+    /// }))?;
+    /// pool.close();
+    /// let outcomes: Vec<_> = futures::executor::block_on(driver.map(|c| c.outcome).collect());
+    /// assert_eq!(outcomes, [Outcome::TimedOut]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn local_timer(self, timer: impl LocalTimer) -> PoolBuilder<Rc<dyn LocalTimer>> {
+        self.with_timer(Rc::new(timer))
+    }
+
+    /// The same as [`local_timer`](Self::local_timer), for a timer already shared.
+    pub fn shared_local_timer(self, timer: Rc<dyn LocalTimer>) -> PoolBuilder<Rc<dyn LocalTimer>> {
+        self.with_timer(timer)
+    }
+
+    /// The same settings with `timer`, held as `U`.
+    pub(crate) fn with_timer<U>(self, timer: U) -> PoolBuilder<U> {
+        PoolBuilder {
+            max_concurrency: self.max_concurrency,
+            queue_capacity: self.queue_capacity,
+            timeout: self.timeout,
+            timer: Some(timer),
+        }
+    }
+}
+
+impl<T: SharedTimer> PoolBuilder<T> {
+    pub(super) fn validate(&self) -> Result<Config<T>, BuildError> {
         let max_concurrency = match self.max_concurrency {
             None => return Err(BuildError::MissingMaxConcurrency),
             Some(0) => return Err(BuildError::ZeroMaxConcurrency),
@@ -101,7 +179,7 @@ impl PoolBuilder {
         let timeout = match (self.timeout, &self.timer) {
             (Some(t), _) if t.is_zero() => return Err(BuildError::ZeroTimeout),
             (Some(_), None) => return Err(BuildError::TimeoutWithoutTimer),
-            (Some(t), Some(timer)) => Some((t, Arc::clone(timer))),
+            (Some(t), Some(timer)) => Some((t, timer.clone())),
             (None, _) => None,
         };
         Ok(Config {
@@ -119,7 +197,10 @@ impl PoolBuilder {
     /// # Errors
     ///
     /// A [`BuildError`](super::BuildError) naming the invalid field.
-    pub fn build<F: TryFuture>(self) -> Result<(Pool<F>, Driver<F>), BuildError> {
+    #[allow(clippy::type_complexity)] // the two halves, as every `build*` returns
+    pub fn build<F: TryFuture>(
+        self,
+    ) -> Result<(Pool<F>, Driver<F, futures::stream::Empty<F>, T>), BuildError> {
         let config = self.validate()?;
         Ok(make(config, Exec::Inline(Slots::new()), None))
     }
@@ -156,7 +237,10 @@ impl PoolBuilder {
     ///
     /// A [`BuildError`](super::BuildError) naming the invalid field.
     #[allow(clippy::type_complexity)] // the two halves, as every `build*` returns
-    pub fn build_stream<S>(self, jobs: S) -> Result<(Pool<S::Item>, Driver<S::Item, S>), BuildError>
+    pub fn build_stream<S>(
+        self,
+        jobs: S,
+    ) -> Result<(Pool<S::Item>, Driver<S::Item, S, T>), BuildError>
     where
         S: Stream,
         S::Item: TryFuture,
@@ -164,7 +248,9 @@ impl PoolBuilder {
         let config = self.validate()?;
         Ok(make(config, Exec::Inline(Slots::new()), Some(jobs)))
     }
+}
 
+impl PoolBuilder {
     /// Builds a pool whose [`Driver`](super::Driver) spawns each started job as its own task through
     /// `spawner`, so that CPU-heavy jobs use every core of a multi-thread executor.
     /// The driver still starts a job only while fewer than `C` are in flight.
@@ -180,7 +266,7 @@ impl PoolBuilder {
     {
         let config = self.validate()?;
         let (done_tx, done_rx) = mpsc::unbounded::<Done<F::Ok, F::Error>>();
-        let launch = move |running: Pin<Box<Running<F>>>, shared: Arc<Shared>| {
+        let launch = move |running: Pin<Box<Running<F, Sleep>>>, shared: Arc<Shared>| {
             let task = SpawnedJob {
                 running: Some(running),
                 done_tx: done_tx.clone(),
@@ -197,17 +283,17 @@ impl PoolBuilder {
     }
 }
 
-pub(super) struct Config {
+pub(super) struct Config<T> {
     pub(super) max_concurrency: usize,
     pub(super) queue_capacity: usize,
-    pub(super) timeout: Option<(Duration, Arc<dyn Timer>)>,
+    pub(super) timeout: Option<(Duration, T)>,
 }
 
-pub(super) fn make<F: TryFuture, S>(
-    config: Config,
-    exec: Exec<F>,
+pub(super) fn make<F: TryFuture, S, T: SharedTimer>(
+    config: Config<T>,
+    exec: Exec<F, T::Sleep>,
     source: Option<S>,
-) -> (Pool<F>, Driver<F, S>) {
+) -> (Pool<F>, Driver<F, S, T>) {
     let shared = Arc::new(Shared {
         recorder: Recorder::new(),
         aborted: AtomicBool::new(false),

@@ -15,9 +15,10 @@ use web_time::Instant;
 
 use crate::metrics::LocalRecorder;
 use crate::outcome::{Completion, JobId, Outcome};
+use crate::timer::{SharedTimer, Timer};
 
 use super::queue::{Entry, Queue, Reply, Shared, lock};
-use super::running::{Done, Running, Timeout, deadline, latency};
+use super::running::{Done, Running, deadline, latency};
 use super::slots::Slots;
 use super::spawned::{Spawned, finish_orphan};
 use super::sync::{Mutex, Ordering, spin_loop};
@@ -37,12 +38,12 @@ pub(super) const ADMIT_BATCH: usize = 32;
 /// reading that closes it.
 pub(super) const ROUND_BATCH: usize = 64;
 
-pub(super) enum Exec<F: TryFuture> {
-    Inline(Slots<F>),
-    Spawned(Spawned<F>),
+pub(super) enum Exec<F: TryFuture, D> {
+    Inline(Slots<F, D>),
+    Spawned(Spawned<F, D>),
 }
 
-impl<F: TryFuture> Exec<F> {
+impl<F: TryFuture, D: Future<Output = ()> + Unpin> Exec<F, D> {
     pub(super) fn running(&self) -> usize {
         match self {
             Exec::Inline(slots) => slots.running(),
@@ -307,10 +308,10 @@ pub(super) enum QueueState {
 /// source stream of [`PoolBuilder::build_stream`](super::PoolBuilder::build_stream)
 /// ends that stream there. The panic hook still reports each.
 #[must_use = "jobs only run while the driver is polled"]
-pub struct Driver<F: TryFuture, S = futures::stream::Empty<F>> {
+pub struct Driver<F: TryFuture, S = futures::stream::Empty<F>, T: SharedTimer = Arc<dyn Timer>> {
     pub(super) shared: Arc<Shared>,
     pub(super) queue: Arc<Mutex<Queue<Entry<F>>>>,
-    pub(super) exec: Exec<F>,
+    pub(super) exec: Exec<F, T::Sleep>,
     pub(super) out: Outbox<F::Ok, F::Error>,
     /// Queued jobs taken from the queue in one go, started from the front.
     pub(super) taken: VecDeque<Entry<F>>,
@@ -323,10 +324,10 @@ pub struct Driver<F: TryFuture, S = futures::stream::Empty<F>> {
     pub(super) dequeued: u64,
     pub(super) queue_done: bool,
     pub(super) abort_handled: bool,
-    pub(super) timeout: Option<Timeout>,
+    pub(super) timeout: Option<(Duration, T)>,
 }
 
-impl<F: TryFuture, S> fmt::Debug for Driver<F, S> {
+impl<F: TryFuture, S, T: SharedTimer> fmt::Debug for Driver<F, S, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
             .field("max_concurrency", &self.shared.max_concurrency)
@@ -337,7 +338,7 @@ impl<F: TryFuture, S> fmt::Debug for Driver<F, S> {
     }
 }
 
-impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
+impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> Driver<F, S, T> {
     /// Drives every job to its end, discarding the outcomes that would go to the
     /// stream (they are still counted in [`Pool::metrics`](super::Pool::metrics)). Use it when every job is
     /// submitted with a [`JobHandle`](super::JobHandle); otherwise consume the stream.
@@ -434,7 +435,7 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
     }
 }
 
-impl<F: TryFuture, S> Driver<F, S> {
+impl<F: TryFuture, S, T: SharedTimer> Driver<F, S, T> {
     pub(super) fn sink(&mut self) -> Sink<'_, F> {
         Sink {
             shared: &self.shared,
@@ -472,7 +473,18 @@ impl<F: TryFuture, S> Driver<F, S> {
         // And it is counted in flight: the gauge agrees with the queue at every
         // instant the job can observe.
         self.out.local.started(&self.shared.recorder);
-        let deadline = deadline(self.timeout.as_ref(), self.out.now());
+        let started = self.out.now();
+        let deadline = match deadline(self.timeout.as_ref(), started) {
+            Ok(deadline) => deadline,
+            Err(message) => {
+                // The timer panicked: the job ends so, unpolled.
+                let Entry { id, job, reply, .. } = entry;
+                drop_quietly(job);
+                self.sink()
+                    .ended_in_round(id, Outcome::Panicked(message), started, reply);
+                return;
+            }
+        };
         match &mut self.exec {
             Exec::Inline(slots) => {
                 let mut sink = Sink {
@@ -617,9 +629,9 @@ impl<F: TryFuture, S> Driver<F, S> {
 
 // The driver never relies on its own address: running jobs are pinned in their own
 // boxes (see `slots`), everything else is plain values.
-impl<F: TryFuture, S> Unpin for Driver<F, S> {}
+impl<F: TryFuture, S, T: SharedTimer> Unpin for Driver<F, S, T> {}
 
-impl<F: TryFuture, S: Stream<Item = F>> Stream for Driver<F, S> {
+impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> Stream for Driver<F, S, T> {
     type Item = Completion<F::Ok, F::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -636,7 +648,7 @@ impl<F: TryFuture, S: Stream<Item = F>> Stream for Driver<F, S> {
     }
 }
 
-impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
+impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> Driver<F, S, T> {
     /// Runs rounds until an outcome is ready, the stream ends, nothing can progress
     /// or the budget is spent.
     fn poll_rounds(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion<F::Ok, F::Error>>> {
@@ -697,7 +709,7 @@ impl<F: TryFuture, S: Stream<Item = F>> Driver<F, S> {
     }
 }
 
-impl<F: TryFuture, S: Stream<Item = F>> FusedStream for Driver<F, S> {
+impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> FusedStream for Driver<F, S, T> {
     fn is_terminated(&self) -> bool {
         self.queue_done
             && self.taken.is_empty()
@@ -706,7 +718,7 @@ impl<F: TryFuture, S: Stream<Item = F>> FusedStream for Driver<F, S> {
     }
 }
 
-impl<F: TryFuture, S> Drop for Driver<F, S> {
+impl<F: TryFuture, S, T: SharedTimer> Drop for Driver<F, S, T> {
     fn drop(&mut self) {
         self.cancel_all();
         self.out.local.flush(&self.shared.recorder);

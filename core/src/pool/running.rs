@@ -14,7 +14,7 @@ use futures::future::TryFuture;
 use web_time::Instant;
 
 use crate::outcome::{Completion, JobId, Outcome};
-use crate::timer::{Sleep, Timer};
+use crate::timer::SharedTimer;
 
 use super::handle::CancelToken;
 use super::queue::{Entry, Reply};
@@ -58,16 +58,16 @@ pin_project_lite::pin_project! {
     /// and drop, and in its timer, become its outcome; the deadline is polled once
     /// before the job's first poll, so it counts from the start. Dropped before the
     /// job ended, it drops the job catching a panic there too.
-    pub(crate) struct Guarded<F: TryFuture> {
+    pub(crate) struct Guarded<F: TryFuture, D> {
         #[pin]
         job: Option<F>,
-        deadline: Option<Sleep>,
+        deadline: Option<D>,
         // The deadline has been polled once (fixing it, for a timer that reads the
         // clock on a sleep's first poll), or there is none.
         armed: bool,
     }
 
-    impl<F: TryFuture> PinnedDrop for Guarded<F> {
+    impl<F: TryFuture, D> PinnedDrop for Guarded<F, D> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             if this.job.is_some() {
@@ -80,9 +80,9 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: TryFuture> Guarded<F> {
+impl<F: TryFuture, D> Guarded<F, D> {
     /// Guards `job`, with its deadline if any.
-    pub(crate) fn new(job: F, deadline: Option<Sleep>) -> Self {
+    pub(crate) fn new(job: F, deadline: Option<D>) -> Self {
         Guarded {
             job: Some(job),
             armed: deadline.is_none(),
@@ -92,7 +92,7 @@ impl<F: TryFuture> Guarded<F> {
 
     /// Guards `job` in the place of an ended one.
     #[inline]
-    fn restart(self: Pin<&mut Self>, job: F, deadline: Option<Sleep>) {
+    fn restart(self: Pin<&mut Self>, job: F, deadline: Option<D>) {
         let mut this = self.project();
         this.job.set(Some(job));
         *this.armed = deadline.is_none();
@@ -113,14 +113,17 @@ impl<F: TryFuture> Guarded<F> {
     pub(crate) fn arm(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Option<Outcome<F::Ok, F::Error>> {
+    ) -> Option<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
         let this = self.as_mut().project();
         if *this.armed {
             return None;
         }
         *this.armed = true;
         let deadline = this.deadline.as_mut()?;
-        let outcome = match catch(|| deadline.as_mut().poll(cx).is_ready()) {
+        let outcome = match catch(|| Pin::new(deadline).poll(cx).is_ready()) {
             Ok(false) => return None,
             Ok(true) => Outcome::TimedOut,
             Err(message) => Outcome::Panicked(message),
@@ -153,7 +156,10 @@ impl<F: TryFuture> Guarded<F> {
     pub(crate) fn poll_outcome(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Outcome<F::Ok, F::Error>> {
+    ) -> Poll<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
         if let Some(outcome) = self.as_mut().arm(cx) {
             return Poll::Ready(outcome);
         }
@@ -182,7 +188,7 @@ impl<F: TryFuture> Guarded<F> {
                 // The timer is user code too.
                 let expired = match this.deadline.as_mut() {
                     None => Ok(false),
-                    Some(deadline) => catch(|| deadline.as_mut().poll(cx).is_ready()),
+                    Some(deadline) => catch(|| Pin::new(deadline).poll(cx).is_ready()),
                 };
                 match expired {
                     Ok(false) => return Poll::Pending,
@@ -198,21 +204,19 @@ impl<F: TryFuture> Guarded<F> {
     }
 }
 
-/// A timeout and the timer that enforces it.
-pub(crate) type Timeout = (Duration, std::sync::Arc<dyn Timer>);
-
 /// The sleep that enforces `timeout` for a job started at `started`, if any: none
-/// when the deadline lies past what the clock can hold. A panic in the timer becomes
-/// a sleep that panics again (quietly) when first polled: the job's outcome.
+/// when the deadline lies past what the clock can hold. A panic in the timer is
+/// returned as its message: the job's outcome.
 #[inline]
-pub(crate) fn deadline(timeout: Option<&Timeout>, started: Instant) -> Option<Sleep> {
+pub(crate) fn deadline<T: SharedTimer>(
+    timeout: Option<&(Duration, T)>,
+    started: Instant,
+) -> Result<Option<T::Sleep>, String> {
     match timeout {
         Some((limit, timer)) if started.checked_add(*limit).is_some() => {
-            Some(catch(|| timer.sleep(*limit)).unwrap_or_else(|message| {
-                Box::pin(async move { std::panic::resume_unwind(Box::new(message)) })
-            }))
+            catch(|| timer.sleep(*limit)).map(Some)
         }
-        _ => None,
+        _ => Ok(None),
     }
 }
 
@@ -221,17 +225,17 @@ pin_project_lite::pin_project! {
     /// first poll (its start), panics in its poll and drop are its outcome. Resolves
     /// to the outcome and the latency from the start. Dropped before it ends, it
     /// drops the call, catching a panic there.
-    pub(crate) struct GuardedCall<F: TryFuture> {
+    pub(crate) struct GuardedCall<F: TryFuture, T: SharedTimer> {
         #[pin]
-        guard: Guarded<F>,
-        timeout: Option<Timeout>,
+        guard: Guarded<F, T::Sleep>,
+        timeout: Option<(Duration, T)>,
         started: Option<Instant>,
     }
 }
 
-impl<F: TryFuture> GuardedCall<F> {
+impl<F: TryFuture, T: SharedTimer> GuardedCall<F, T> {
     /// Guards `call`, to be timed out after `timeout` if given.
-    pub(crate) fn new(call: F, timeout: Option<Timeout>) -> Self {
+    pub(crate) fn new(call: F, timeout: Option<(Duration, T)>) -> Self {
         GuardedCall {
             guard: Guarded::new(call, None),
             timeout,
@@ -240,7 +244,7 @@ impl<F: TryFuture> GuardedCall<F> {
     }
 }
 
-impl<F: TryFuture> Future for GuardedCall<F> {
+impl<F: TryFuture, T: SharedTimer> Future for GuardedCall<F, T> {
     type Output = (Outcome<F::Ok, F::Error>, Duration);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -251,10 +255,17 @@ impl<F: TryFuture> Future for GuardedCall<F> {
                 let started = Instant::now();
                 *this.started = Some(started);
                 let timeout = this.timeout.take();
-                if let Some(sleep) = deadline(timeout.as_ref(), started) {
-                    let guard = this.guard.as_mut().project();
-                    *guard.deadline = Some(sleep);
-                    *guard.armed = false;
+                match deadline(timeout.as_ref(), started) {
+                    Ok(None) => {}
+                    Ok(Some(sleep)) => {
+                        let guard = this.guard.as_mut().project();
+                        *guard.deadline = Some(sleep);
+                        *guard.armed = false;
+                    }
+                    Err(message) => {
+                        let outcome = this.guard.as_mut().end_outcome(Outcome::Panicked(message));
+                        return Poll::Ready((outcome, Duration::ZERO));
+                    }
                 }
                 started
             }
@@ -266,10 +277,10 @@ impl<F: TryFuture> Future for GuardedCall<F> {
 
 pin_project_lite::pin_project! {
     /// A started job of a pool: its guard, id, cancel token and reply.
-    pub(super) struct Running<F: TryFuture> {
+    pub(super) struct Running<F: TryFuture, D> {
         pub(super) id: JobId,
         #[pin]
-        pub(super) guard: Guarded<F>,
+        pub(super) guard: Guarded<F, D>,
         pub(super) started: Instant,
         pub(super) stamp_end: bool,
         pub(super) cancel: Option<Arc<CancelToken>>,
@@ -277,9 +288,9 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: TryFuture> Running<F> {
+impl<F: TryFuture, D> Running<F, D> {
     /// A running job made of a queued one.
-    pub(super) fn new(entry: Entry<F>, deadline: Option<Sleep>, started: Instant) -> Self {
+    pub(super) fn new(entry: Entry<F>, deadline: Option<D>, started: Instant) -> Self {
         Running {
             id: entry.id,
             guard: Guarded::new(entry.job, deadline),
@@ -295,7 +306,7 @@ impl<F: TryFuture> Running<F> {
     pub(super) fn restart(
         self: Pin<&mut Self>,
         entry: Entry<F>,
-        deadline: Option<Sleep>,
+        deadline: Option<D>,
         started: Instant,
     ) {
         let this = self.project();
@@ -317,7 +328,10 @@ impl<F: TryFuture> Running<F> {
     pub(super) fn arm(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Option<Outcome<F::Ok, F::Error>> {
+    ) -> Option<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
         let this = self.project();
         let outcome = this.guard.arm(cx);
         if outcome.is_some() {
@@ -368,7 +382,10 @@ impl<F: TryFuture> Running<F> {
     pub(super) fn poll_outcome(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Outcome<F::Ok, F::Error>> {
+    ) -> Poll<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
         let this = self.as_mut().project();
         if let Some(cancel) = this.cancel {
             if cancel.poll_cancelled(cx) {
@@ -381,7 +398,7 @@ impl<F: TryFuture> Running<F> {
     }
 }
 
-impl<F: TryFuture> Future for Running<F> {
+impl<F: TryFuture, D: Future<Output = ()> + Unpin> Future for Running<F, D> {
     type Output = Done<F::Ok, F::Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

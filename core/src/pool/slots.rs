@@ -21,7 +21,6 @@ use super::queue::{Entry, lock};
 use super::running::Running;
 use super::sync::{AtomicBool, AtomicWaker, Mutex, Ordering};
 use crate::outcome::Outcome;
-use crate::timer::Sleep;
 
 /// Slot indices woken since the driver last looked, and the driver's waker.
 #[derive(Default)]
@@ -58,16 +57,16 @@ impl Wake for SlotWaker {
     }
 }
 
-struct Slot<F: TryFuture> {
+struct Slot<F: TryFuture, D> {
     /// The job running in this slot, or an ended one (`is_running` false).
-    task: Pin<Box<Running<F>>>,
+    task: Pin<Box<Running<F, D>>>,
     flag: Arc<SlotWaker>,
     waker: Waker,
 }
 
 /// At most `C` jobs polled in place, each in a slot with its own waker.
-pub(super) struct Slots<F: TryFuture> {
-    slots: Vec<Slot<F>>,
+pub(super) struct Slots<F: TryFuture, D> {
+    slots: Vec<Slot<F, D>>,
     /// Indices of empty slots, most recently freed last (reused first: warm caches).
     free: Vec<usize>,
     running: usize,
@@ -77,7 +76,7 @@ pub(super) struct Slots<F: TryFuture> {
     next: usize,
 }
 
-impl<F: TryFuture> Slots<F> {
+impl<F: TryFuture, D: Future<Output = ()> + Unpin> Slots<F, D> {
     pub(super) fn new() -> Self {
         Slots {
             slots: Vec::new(),
@@ -97,12 +96,7 @@ impl<F: TryFuture> Slots<F> {
     /// Starts `entry` in a free slot and polls it once; a job that ends at once goes
     /// to `sink` and leaves its slot free again. The caller keeps the bound.
     #[inline]
-    pub(super) fn start(
-        &mut self,
-        entry: Entry<F>,
-        deadline: Option<Sleep>,
-        sink: &mut Sink<'_, F>,
-    ) {
+    pub(super) fn start(&mut self, entry: Entry<F>, deadline: Option<D>, sink: &mut Sink<'_, F>) {
         let index = match self.free.pop() {
             Some(index) => {
                 self.slots[index]

@@ -43,13 +43,13 @@ where
 
 /// A started job spawned on an executor; reports back to the driver even when the
 /// executor drops it unfinished.
-pub(super) struct SpawnedJob<F: TryFuture> {
-    pub(super) running: Option<Pin<Box<Running<F>>>>,
+pub(super) struct SpawnedJob<F: TryFuture, D> {
+    pub(super) running: Option<Pin<Box<Running<F, D>>>>,
     pub(super) done_tx: mpsc::UnboundedSender<Done<F::Ok, F::Error>>,
     pub(super) shared: Arc<Shared>,
 }
 
-impl<F: TryFuture> SpawnedJob<F> {
+impl<F: TryFuture, D> SpawnedJob<F, D> {
     pub(super) fn report(&mut self, done: Done<F::Ok, F::Error>) {
         if let Err(e) = self.done_tx.unbounded_send(done) {
             // The driver is gone: account for the job here and answer its handle.
@@ -74,7 +74,7 @@ pub(super) fn finish_orphan<T, E>(shared: &Shared, done: Done<T, E>) {
     }
 }
 
-impl<F: TryFuture> Future for SpawnedJob<F> {
+impl<F: TryFuture, D: Future<Output = ()> + Unpin> Future for SpawnedJob<F, D> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -88,7 +88,7 @@ impl<F: TryFuture> Future for SpawnedJob<F> {
     }
 }
 
-impl<F: TryFuture> Drop for SpawnedJob<F> {
+impl<F: TryFuture, D> Drop for SpawnedJob<F, D> {
     fn drop(&mut self) {
         if let Some(mut running) = self.running.take() {
             let done = running.as_mut().end(Outcome::Cancelled);
@@ -97,10 +97,10 @@ impl<F: TryFuture> Drop for SpawnedJob<F> {
     }
 }
 
-pub(super) type Launch<F> = Box<dyn Fn(Pin<Box<Running<F>>>, Arc<Shared>) + Send + Sync>;
+pub(super) type Launch<F, D> = Box<dyn Fn(Pin<Box<Running<F, D>>>, Arc<Shared>) + Send + Sync>;
 
-pub(super) struct Spawned<F: TryFuture> {
-    pub(super) launch: Launch<F>,
+pub(super) struct Spawned<F: TryFuture, D> {
+    pub(super) launch: Launch<F, D>,
     pub(super) done_rx: mpsc::UnboundedReceiver<Done<F::Ok, F::Error>>,
     pub(super) running: HashMap<JobId, Arc<CancelToken>>,
 }

@@ -2,16 +2,18 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{self, BoxFuture, FutureExt};
+use futures::future::{self, BoxFuture, FutureExt, LocalBoxFuture};
 
 use super::rng::{Draws, Salt};
 use super::stats::SleepStats;
 use super::workload::wait_and_work;
-use crate::plugin::{Plugin, PluginError, PluginErrorKind, Registry};
-use crate::timer::Timer;
+use crate::plugin::{LocalPlugin, LocalRegistry, Plugin, PluginError, PluginErrorKind, Registry};
+use crate::timer::{LocalTimer, SharedTimer, Timer};
 use crate::trace::{Trace, TraceKind};
 
 /// The seed of [`FlatWorkload::new`].
@@ -21,10 +23,12 @@ const JOB_URL_PREFIX: &str = "https://jobs.example/job/";
 
 /// The nominal duration of job `i` of a flat workload: `mean * (0.5 + u)` with `u`
 /// uniform in [0, 1) drawn from (`seed`, `i`), so durations are uniform in
-/// [0.5 `mean`, 1.5 `mean`).
+/// [0.5 `mean`, 1.5 `mean`). A duration past what a `Duration` holds (a `mean` above
+/// `Duration::MAX / 1.5`) is `Duration::MAX`.
 pub fn flat_job_duration(seed: u64, mean: Duration, i: usize) -> Duration {
     let u = Draws::new(seed, i as u64, 0, Salt::Flat).unit();
-    mean.mul_f64(0.5 + u)
+    // `Duration::mul_f64`, saturating instead of panicking.
+    Duration::try_from_secs_f64((0.5 + u) * mean.as_secs_f64()).unwrap_or(Duration::MAX)
 }
 
 /// The makespan of `durations` list-scheduled in order on `slots` slots with zero
@@ -119,9 +123,11 @@ impl FlatWorkload {
         (0..self.jobs).map(|i| self.duration(i))
     }
 
-    /// The sum of all nominal durations.
+    /// The sum of all nominal durations (`Duration::MAX` when it is past what a
+    /// `Duration` holds).
     pub fn total_duration(&self) -> Duration {
-        self.durations().sum()
+        self.durations()
+            .fold(Duration::ZERO, Duration::saturating_add)
     }
 
     /// [`ideal_makespan`] of the jobs on `slots` slots.
@@ -148,47 +154,92 @@ impl FlatWorkload {
         });
         registry
     }
+
+    /// The same plugin as [`registry`](FlatWorkload::registry), sleeping with a
+    /// [`LocalTimer`] (such as the browser's), for a
+    /// [`LocalCrawler`](crate::crawl::LocalCrawler).
+    pub fn local_registry(&self, timer: Rc<dyn LocalTimer>) -> LocalRegistry {
+        let mut registry = LocalRegistry::new();
+        registry.register(FlatPlugin {
+            workload: self.clone(),
+            timer,
+        });
+        registry
+    }
 }
 
 fn job_trace(i: usize) -> Trace {
     Trace::new(TraceKind::Url, format!("{JOB_URL_PREFIX}{i}"))
 }
 
-struct FlatPlugin {
+/// The flat plugin, sleeping on a sendable (`Arc`) or local (`Rc`) timer.
+struct FlatPlugin<T> {
     workload: FlatWorkload,
-    timer: Arc<dyn Timer>,
+    timer: T,
 }
 
-impl Plugin for FlatPlugin {
-    fn name(&self) -> &str {
-        "flat/sleep"
-    }
+const FLAT_PLUGIN: &str = "flat/sleep";
 
-    fn accepts(&self) -> TraceKind {
-        TraceKind::Url
-    }
+type CallResult = Result<Vec<Trace>, PluginError>;
 
-    fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>> {
+impl<T: SharedTimer> FlatPlugin<T> {
+    /// The call on `trace`: at once when it is not a flat job, else the sleeping future.
+    fn call(
+        &self,
+        trace: &Trace,
+    ) -> Result<impl Future<Output = CallResult> + use<T>, PluginError> {
         let index = trace
             .value()
             .strip_prefix(JOB_URL_PREFIX)
             .and_then(|i| i.parse::<usize>().ok())
             .filter(|&i| i < self.workload.jobs);
         let Some(index) = index else {
-            let error = PluginError::new(
+            return Err(PluginError::new(
                 PluginErrorKind::Invalid,
                 format!("{trace} is not a flat job"),
-            );
-            return future::ready(Err(error)).boxed();
+            ));
         };
         let latency = self.workload.duration(index);
         let stats = Arc::clone(&self.workload.stats);
-        let timer = Arc::clone(&self.timer);
-        async move {
-            wait_and_work(&*timer, &stats, latency, Duration::ZERO).await;
+        let timer = self.timer.clone();
+        Ok(async move {
+            wait_and_work(&timer, &stats, latency, Duration::ZERO).await;
             Ok(Vec::new())
+        })
+    }
+}
+
+impl Plugin for FlatPlugin<Arc<dyn Timer>> {
+    fn name(&self) -> &str {
+        FLAT_PLUGIN
+    }
+
+    fn accepts(&self) -> TraceKind {
+        TraceKind::Url
+    }
+
+    fn follow(&self, trace: &Trace) -> BoxFuture<'static, CallResult> {
+        match self.call(trace) {
+            Ok(call) => call.boxed(),
+            Err(error) => future::ready(Err(error)).boxed(),
         }
-        .boxed()
+    }
+}
+
+impl LocalPlugin for FlatPlugin<Rc<dyn LocalTimer>> {
+    fn name(&self) -> &str {
+        FLAT_PLUGIN
+    }
+
+    fn accepts(&self) -> TraceKind {
+        TraceKind::Url
+    }
+
+    fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, CallResult> {
+        match self.call(trace) {
+            Ok(call) => call.boxed_local(),
+            Err(error) => future::ready(Err(error)).boxed_local(),
+        }
     }
 }
 

@@ -26,15 +26,12 @@ impl SleepStats {
     /// Records one sleep of `requested` that actually took `actual`.
     ///
     /// A wake-up before `requested` counts as an early wake-up and adds no overshoot.
+    /// The totals saturate at `u64::MAX` nanoseconds (about 584 years).
     pub fn record(&self, requested: Duration, actual: Duration) {
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.requested_ns
-            .fetch_add(saturating_nanos(requested), Ordering::Relaxed);
+        add_saturating(&self.requested_ns, saturating_nanos(requested));
         match actual.checked_sub(requested) {
-            Some(over) => {
-                self.overshoot_ns
-                    .fetch_add(saturating_nanos(over), Ordering::Relaxed);
-            }
+            Some(over) => add_saturating(&self.overshoot_ns, saturating_nanos(over)),
             None => {
                 self.early.fetch_add(1, Ordering::Relaxed);
             }
@@ -63,6 +60,13 @@ impl SleepStats {
         self.overshoot_ns.store(0, Ordering::Relaxed);
         self.early.store(0, Ordering::Relaxed);
     }
+}
+
+fn add_saturating(total: &AtomicU64, n: u64) {
+    // The closure always returns `Some`: the update cannot fail.
+    let _ = total.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+        Some(old.saturating_add(n))
+    });
 }
 
 fn saturating_nanos(d: Duration) -> u64 {

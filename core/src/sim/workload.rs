@@ -1,10 +1,12 @@
 //! The seeded trace-graph workload and its plugins.
 
 use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{self, BoxFuture, FutureExt};
+use futures::future::{self, BoxFuture, FutureExt, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
 use super::config::{SimConfig, SimConfigError};
@@ -12,8 +14,8 @@ use super::graph::{Graph, Verdict};
 use super::kinds;
 use super::stats::SleepStats;
 use super::values;
-use crate::plugin::{Plugin, PluginError, PluginErrorKind, Registry};
-use crate::timer::Timer;
+use crate::plugin::{LocalPlugin, LocalRegistry, Plugin, PluginError, PluginErrorKind, Registry};
+use crate::timer::{LocalTimer, SharedTimer, Timer};
 use crate::trace::{Trace, TraceKind};
 
 /// The index of a trace in a [`SimWorkload`]'s graph (`0..trace_count()`).
@@ -312,18 +314,40 @@ impl SimWorkload {
     /// [`PluginErrorKind::Invalid`].
     pub fn registry(&self, timer: Arc<dyn Timer>) -> Registry {
         let mut registry = Registry::new();
-        for kind in 0..kinds::KIND_COUNT {
-            for (index, spec) in kinds::specs(kind).iter().enumerate() {
-                registry.register(SimPlugin {
+        for plugin in self.plugins(timer) {
+            registry.register(plugin);
+        }
+        registry
+    }
+
+    /// The same plugins as [`registry`](SimWorkload::registry), sleeping with a
+    /// [`LocalTimer`] (such as the browser's), for a
+    /// [`LocalCrawler`](crate::crawl::LocalCrawler).
+    pub fn local_registry(&self, timer: Rc<dyn LocalTimer>) -> LocalRegistry {
+        let mut registry = LocalRegistry::new();
+        for plugin in self.plugins(timer) {
+            registry.register(plugin);
+        }
+        registry
+    }
+
+    fn plugins<T: SharedTimer + 'static>(
+        &self,
+        timer: T,
+    ) -> impl Iterator<Item = SimPlugin<T>> + '_ {
+        (0..kinds::KIND_COUNT).flat_map(move |kind| {
+            let timer = timer.clone();
+            kinds::specs(kind)
+                .iter()
+                .enumerate()
+                .map(move |(index, spec)| SimPlugin {
                     workload: self.clone(),
                     name: plugin_name(kind, spec.name),
                     kind,
                     index,
-                    timer: Arc::clone(&timer),
-                });
-            }
-        }
-        registry
+                    timer: timer.clone(),
+                })
+        })
     }
 }
 
@@ -332,8 +356,8 @@ fn plugin_name(kind: u8, name: &str) -> String {
 }
 
 /// Sleeps `latency` on `timer` and records its accuracy, then burns `cpu`.
-pub(crate) async fn wait_and_work(
-    timer: &dyn Timer,
+pub(crate) async fn wait_and_work<T: SharedTimer>(
+    timer: &T,
     stats: &SleepStats,
     latency: Duration,
     cpu: Duration,
@@ -351,15 +375,53 @@ pub(crate) async fn wait_and_work(
     }
 }
 
-struct SimPlugin {
+/// A simulated plugin, sleeping on a sendable (`Arc`) or local (`Rc`) timer.
+struct SimPlugin<T> {
     workload: SimWorkload,
     name: String,
     kind: u8,
     index: usize,
-    timer: Arc<dyn Timer>,
+    timer: T,
 }
 
-impl Plugin for SimPlugin {
+type CallResult = Result<Vec<Trace>, PluginError>;
+
+impl<T: SharedTimer> SimPlugin<T> {
+    /// The call on `trace`: at once when it is not one of this plugin's, else the
+    /// sleeping future.
+    fn call(
+        &self,
+        trace: &Trace,
+    ) -> Result<impl Future<Output = CallResult> + use<T>, PluginError> {
+        let Some(node) = self.workload.node(trace) else {
+            return Err(PluginError::new(
+                PluginErrorKind::Invalid,
+                format!("{trace} is not part of the simulated graph"),
+            ));
+        };
+        let Some(call) = self.workload.call(node, self.index) else {
+            return Err(PluginError::new(
+                PluginErrorKind::Invalid,
+                format!("{trace}: wrong kind"),
+            ));
+        };
+        let workload = self.workload.clone();
+        let timer = self.timer.clone();
+        let name = self.name.clone();
+        Ok(async move {
+            wait_and_work(&timer, &workload.stats, call.latency, call.cpu).await;
+            match call.outcome {
+                SimOutcome::Found(nodes) => {
+                    Ok(nodes.into_iter().map(|n| workload.trace_of(n)).collect())
+                }
+                SimOutcome::Failed(error) => Err(error),
+                SimOutcome::Panicked => panic!("simulated panic in plugin {name} on node {node}"),
+            }
+        })
+    }
+}
+
+impl Plugin for SimPlugin<Arc<dyn Timer>> {
     fn name(&self) -> &str {
         &self.name
     }
@@ -368,31 +430,27 @@ impl Plugin for SimPlugin {
         kinds::kind_of_code(self.kind)
     }
 
-    fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>> {
-        let Some(node) = self.workload.node(trace) else {
-            let error = PluginError::new(
-                PluginErrorKind::Invalid,
-                format!("{trace} is not part of the simulated graph"),
-            );
-            return future::ready(Err(error)).boxed();
-        };
-        let Some(call) = self.workload.call(node, self.index) else {
-            let error = PluginError::new(PluginErrorKind::Invalid, format!("{trace}: wrong kind"));
-            return future::ready(Err(error)).boxed();
-        };
-        let workload = self.workload.clone();
-        let timer = Arc::clone(&self.timer);
-        let name = self.name.clone();
-        async move {
-            wait_and_work(&*timer, &workload.stats, call.latency, call.cpu).await;
-            match call.outcome {
-                SimOutcome::Found(nodes) => {
-                    Ok(nodes.into_iter().map(|n| workload.trace_of(n)).collect())
-                }
-                SimOutcome::Failed(error) => Err(error),
-                SimOutcome::Panicked => panic!("simulated panic in plugin {name} on node {node}"),
-            }
+    fn follow(&self, trace: &Trace) -> BoxFuture<'static, CallResult> {
+        match self.call(trace) {
+            Ok(call) => call.boxed(),
+            Err(error) => future::ready(Err(error)).boxed(),
         }
-        .boxed()
+    }
+}
+
+impl LocalPlugin for SimPlugin<Rc<dyn LocalTimer>> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn accepts(&self) -> TraceKind {
+        kinds::kind_of_code(self.kind)
+    }
+
+    fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, CallResult> {
+        match self.call(trace) {
+            Ok(call) => call.boxed_local(),
+            Err(error) => future::ready(Err(error)).boxed_local(),
+        }
     }
 }

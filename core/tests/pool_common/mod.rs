@@ -1,18 +1,25 @@
 //! Shared helpers and the behavioural suite of the pool, written once and run on
-//! every executor the crate claims to support.
+//! every executor the crate claims to support, the browser's included.
 //!
 //! An [`Executor`] runs a future to completion, spawns tasks and provides a
 //! [`Timer`]; [`Mode`] chooses between [`PoolBuilder::build`] (jobs polled inside the
 //! driver), [`PoolBuilder::build_spawned`] (each job its own task) and
 //! [`PoolBuilder::build_stream`] (jobs pulled from a stream). The [`pool_suite!`]
-//! macro turns every function of [`suite`] into one `#[test]` per mode (inline and
-//! spawned); [`edges_suite!`] does the same for [`edges`], in all three modes, whose
-//! pools are made by [`rig`].
+//! macro turns every function of a module into one `#[test]` per mode (inline and
+//! spawned); [`async_pool_suite!`] does the same for the async functions of
+//! [`suite`], which the browser runs as they are (it cannot block on a future);
+//! [`edges_suite!`] does it for [`edges`] natively, in all three modes, whose pools
+//! are made by [`rig`].
+//!
+//! On `wasm32` jobs, the timer and spawned tasks need not be `Send` ([`MaybeSend`]),
+//! and only [`Mode::Inline`] exists: spawned jobs must be `Send`, the browser's timer
+//! is not.
 //!
 //! Nothing here asserts on wall time: sleeps only give jobs a reason to be pending,
 //! and timeouts are only ever raced against jobs that can never finish.
 #![allow(dead_code, unreachable_pub)]
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod edges;
 pub mod suite;
 
@@ -21,19 +28,64 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
+#[cfg(not(target_arch = "wasm32"))]
 use std::time::Duration;
 
-use futures::channel::mpsc;
-use futures::future::{BoxFuture, FutureExt};
-use futures::stream::{BoxStream, FusedStream};
+use futures::future::BoxFuture;
+#[cfg(not(target_arch = "wasm32"))]
+use futures::future::FutureExt;
+#[cfg(not(target_arch = "wasm32"))]
+use futures::{
+    channel::mpsc,
+    stream::{BoxStream, FusedStream},
+};
+#[cfg(not(target_arch = "wasm32"))]
 use tracepool::timer::Sleep;
-use tracepool::{Completion, Driver, Pool, PoolBuilder, Timer};
+#[cfg(not(target_arch = "wasm32"))]
+use tracepool::{Completion, Timer};
+use tracepool::{Driver, Pool, PoolBuilder};
 
-/// The job type of every test: `Send`, so that both modes accept it.
+/// `Send` natively, nothing on `wasm32`, where the browser's futures are not `Send`.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+
+/// `Send` natively, nothing on `wasm32`, where the browser's futures are not `Send`.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// The job type of every test: `Send` natively, so that both modes accept it.
+#[cfg(not(target_arch = "wasm32"))]
 pub type Job = BoxFuture<'static, Result<u64, String>>;
 
+/// The job type of every test: local in the browser, where jobs sleep on its timer.
+#[cfg(target_arch = "wasm32")]
+pub type Job = futures::future::LocalBoxFuture<'static, Result<u64, String>>;
+
+/// A task's output, as [`Executor::spawn`] hands it back.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Task<T> = BoxFuture<'static, T>;
+
+/// A task's output, as [`Executor::spawn`] hands it back.
+#[cfg(target_arch = "wasm32")]
+pub type Task<T> = futures::future::LocalBoxFuture<'static, T>;
+
+/// How the suite holds its timer: sendable natively, local in the browser.
+#[cfg(not(target_arch = "wasm32"))]
+pub type TimerRef = Arc<dyn Timer>;
+
+/// How the suite holds its timer: sendable natively, local in the browser.
+#[cfg(target_arch = "wasm32")]
+pub type TimerRef = std::rc::Rc<dyn tracepool::timer::LocalTimer>;
+
+/// The driver of [`build`]'s pools (`Driver<Job>` natively).
+pub type SuiteDriver = Driver<Job, futures::stream::Empty<Job>, TimerRef>;
+
 /// Boxes a job.
-pub fn job(f: impl Future<Output = Result<u64, String>> + Send + 'static) -> Job {
+pub fn job(f: impl Future<Output = Result<u64, String>> + MaybeSend + 'static) -> Job {
     Box::pin(f)
 }
 
@@ -43,19 +95,21 @@ pub type SpawnFn = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 /// What the suite needs from an async runtime.
 pub trait Executor {
     /// Runs `fut` to completion on the current thread, driving the runtime.
+    #[cfg(not(target_arch = "wasm32"))]
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T;
 
     /// A spawner for [`PoolBuilder::build_spawned`].
+    #[cfg(not(target_arch = "wasm32"))]
     fn spawner(&self) -> SpawnFn;
 
     /// Spawns `fut` as a task of its own; the returned future yields its output.
-    fn spawn<T: Send + 'static>(
+    fn spawn<T: MaybeSend + 'static>(
         &self,
-        fut: impl Future<Output = T> + Send + 'static,
-    ) -> BoxFuture<'static, T>;
+        fut: impl Future<Output = T> + MaybeSend + 'static,
+    ) -> Task<T>;
 
     /// A timer that works on this executor.
-    fn timer(&self) -> Arc<dyn Timer>;
+    fn timer(&self) -> TimerRef;
 }
 
 /// How the pool runs its jobs.
@@ -71,7 +125,8 @@ pub enum Mode {
 }
 
 /// Builds a pool in `mode` (inline or spawned), with the executor's timer installed.
-pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, Driver<Job>) {
+#[cfg(not(target_arch = "wasm32"))]
+pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, SuiteDriver) {
     let builder = builder.shared_timer(exec.timer());
     match mode {
         Mode::Inline => builder.build().expect("valid configuration"),
@@ -85,9 +140,11 @@ pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<J
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A driver of any mode, boxed.
 pub type AnyDriver = std::pin::Pin<Box<dyn FusedStream<Item = Completion<u64, String>> + Send>>;
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A pool of any mode, with the way its jobs come in.
 pub struct Rig {
     pub pool: Pool<Job>,
@@ -97,6 +154,7 @@ pub struct Rig {
     mode: Mode,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Builds a pool in any `mode`, with the executor's timer installed (unless the
 /// builder has one already: a later `timer` call wins). A stream-fed pool pulls its
 /// jobs from a channel that [`Rig::add`] feeds.
@@ -104,6 +162,7 @@ pub fn rig<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> Rig {
     rig_with_timer(exec, mode, builder.shared_timer(exec.timer()))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// As [`rig`], leaving the builder's timer as it is.
 pub fn rig_with_timer<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> Rig {
     let (pool, driver, feed): (_, AnyDriver, _) = match mode {
@@ -133,6 +192,7 @@ pub fn rig_with_timer<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Adds jobs to a [`Rig`]'s pool the way its mode's jobs come in, apart from the rig.
 #[derive(Clone)]
 pub struct Feeder {
@@ -140,6 +200,7 @@ pub struct Feeder {
     feed: Option<mpsc::UnboundedSender<Job>>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Feeder {
     /// Adds a job: submitted (waiting for room), or sent down the source stream.
     pub async fn add(&self, job: Job) {
@@ -152,6 +213,7 @@ impl Feeder {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Rig {
     /// Adds a job the way this mode's jobs come in: submitted (waiting for room), or
     /// sent down the source stream.
@@ -182,14 +244,31 @@ impl Rig {
     }
 }
 
+/// Builds a pool in `mode` (inline only: spawned jobs must be `Send`), with the
+/// executor's timer installed.
+#[cfg(target_arch = "wasm32")]
+pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, SuiteDriver) {
+    assert_eq!(
+        mode,
+        Mode::Inline,
+        "spawned jobs must be Send: not in the browser"
+    );
+    builder
+        .shared_local_timer(exec.timer())
+        .build()
+        .expect("valid configuration")
+}
+
 // ---------------------------------------------------------------------------------
 // Executors
 
 /// tokio's multi-thread runtime with two workers.
+#[cfg(not(target_arch = "wasm32"))]
 pub struct Tokio {
     rt: tokio::runtime::Runtime,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Tokio {
     pub fn new() -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -205,16 +284,19 @@ impl Tokio {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// [`Timer`] on `tokio::time`; the sleep must be created inside the runtime.
 #[derive(Debug, Clone, Copy)]
 pub struct TokioTimer;
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Timer for TokioTimer {
     fn sleep(&self, duration: Duration) -> Sleep {
         Box::pin(tokio::time::sleep(duration))
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Executor for Tokio {
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
         self.rt.block_on(fut)
@@ -240,9 +322,11 @@ impl Executor for Tokio {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// smol: `smol::block_on` and its global executor, with async-io's timer.
 pub struct Smol;
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Executor for Smol {
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
         smol::block_on(fut)
@@ -264,12 +348,14 @@ impl Executor for Smol {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `futures::executor`: `block_on` on the test thread, a two-thread `ThreadPool` for
 /// spawned tasks, async-io's timer (its reactor runs on a thread of its own).
 pub struct Futures {
     threads: futures::executor::ThreadPool,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Futures {
     pub fn new() -> Self {
         let threads = futures::executor::ThreadPool::builder()
@@ -280,6 +366,7 @@ impl Futures {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Executor for Futures {
     fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
         futures::executor::block_on(fut)
@@ -306,6 +393,7 @@ impl Executor for Futures {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// The crate's own `AsyncIoTimer` when its feature is on, else the same thing here.
 pub fn async_io_timer() -> Arc<dyn Timer> {
     #[cfg(feature = "async-io")]
@@ -318,11 +406,11 @@ pub fn async_io_timer() -> Arc<dyn Timer> {
     }
 }
 
-#[cfg(not(feature = "async-io"))]
+#[cfg(all(not(feature = "async-io"), not(target_arch = "wasm32")))]
 #[derive(Debug, Clone, Copy)]
 struct LocalAsyncIoTimer;
 
-#[cfg(not(feature = "async-io"))]
+#[cfg(all(not(feature = "async-io"), not(target_arch = "wasm32")))]
 impl Timer for LocalAsyncIoTimer {
     fn sleep(&self, duration: Duration) -> Sleep {
         Box::pin(async move {
@@ -446,11 +534,49 @@ macro_rules! pool_suite {
     };
 }
 
+/// Like [`pool_suite!`], for async functions: each test blocks on
+/// `$suite::$name(&exec, mode)` with the executor's `block_on`.
+#[macro_export]
+macro_rules! async_pool_suite {
+    ($make:expr, $suite:ident; $($name:ident),+ $(,)?) => {
+        mod inline {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    $crate::pool_common::Executor::block_on(
+                        &exec,
+                        super::$suite::$name(&exec, $crate::pool_common::Mode::Inline),
+                    );
+                }
+            )+
+        }
+
+        mod spawned {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    $crate::pool_common::Executor::block_on(
+                        &exec,
+                        super::$suite::$name(&exec, $crate::pool_common::Mode::Spawned),
+                    );
+                }
+            )+
+        }
+    };
+}
+
 /// Instantiates the functions `$crate::pool_common::edges::$name(&exec, mode)` as
-/// tests, one module per mode (inline, spawned, stream-fed).
+/// tests, one module per mode (inline, spawned, stream-fed); native only.
 #[macro_export]
 macro_rules! edges_suite {
     ($make:expr; $($name:ident),+ $(,)?) => {
+        #[cfg(not(target_arch = "wasm32"))]
         mod edges {
             #[allow(unused_imports)]
             use super::*;
@@ -479,7 +605,7 @@ macro_rules! edges_suite {
 macro_rules! common_suite {
     ($make:expr) => {
         use $crate::pool_common::suite as common_suite;
-        $crate::pool_suite!(
+        $crate::async_pool_suite!(
             $make,
             common_suite;
             bound_is_never_exceeded,

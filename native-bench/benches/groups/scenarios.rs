@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::runner::{self, RunSpec};
 use tracepool_bench::scenarios::Scenario;
 
@@ -31,7 +32,8 @@ fn scenario(c: &mut Criterion, scenario: Scenario) {
                 b.iter_custom(|iters| {
                     (0..iters)
                         .map(|_| {
-                            let out = runner::run(spec, None, |_| {}).expect("valid scenario");
+                            let out = runner::run(spec, None, |_| {}, &Interrupt::new())
+                                .expect("valid scenario");
                             Duration::from_secs_f64(out.record.wall_s)
                         })
                         .sum()

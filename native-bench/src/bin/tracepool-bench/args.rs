@@ -1,0 +1,276 @@
+//! The command line: commands, flags, their ranges and defaults.
+
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tracepool::crawl::Model;
+use tracepool_bench::runner::{self, SleepTimer};
+
+/// The environment variable of the original tool that sets the concurrency.
+pub(crate) const CONCURRENCY_VAR: &str = "DEEPER_MAX_CONCURRENCY";
+
+pub(crate) const DEFAULT_LATENCY_MS: f64 = 20.0;
+pub(crate) const DEFAULT_TIME_SCALE: f64 = 1.0;
+pub(crate) const DEFAULT_FAILURE_RATE: f64 = 0.05;
+pub(crate) const DEFAULT_SEED: u64 = 42;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracepool-bench",
+    version,
+    about = "Runs the benchmarking plan's scenarios for tracepool's bounded pool and the models it replaced",
+    long_about = "Runs the benchmarking plan's scenarios for tracepool's bounded pool and the \
+models it replaced.\n\nWithout a command, runs every scenario (baseline, high-load, stress) for \
+every model (pool, previous, unbounded) on the simulated crawl workload and writes \
+tracepool-report/ with report.json, report.md and report.html.\n\nExit codes: 0 success \
+(also when standard output was closed early, as by `| head`); 1 a run exceeded the pool's \
+limit or lost jobs; 2 bad input (a flag, a file it names, the environment); 3 a failure at \
+run time (an output that cannot be written, standard output failing, the OS refusing a \
+thread or the profiler); 130 stopped by Ctrl-C, SIGINT, SIGTERM or SIGHUP (`run` prints its \
+partial record, `report` leaves an existing report as it was)."
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Runs plan scenarios and writes a report (the default command).
+    Report(ReportArgs),
+    /// Runs one workload under one model and prints its record.
+    Run(RunArgs),
+    /// Writes the synthetic workload's traces as a `kind:value` file.
+    Gen(GenArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ScenarioChoice {
+    /// C = 10, 100 traces.
+    Baseline,
+    /// C = 10, 20, 50, 100; 1,000 traces.
+    HighLoad,
+    /// C = 200, 1,000; 10,000 traces.
+    Stress,
+    /// Every scenario.
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WorkloadChoice {
+    /// The seeded synthetic trace graph.
+    Crawl,
+    /// N independent jobs, one call each.
+    Flat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ModelChoice {
+    /// The bounded worker pool.
+    Pool,
+    /// Batches with barriers and a semaphore per trace.
+    Previous,
+    /// Every call at once.
+    Unbounded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TimerChoice {
+    /// async-io's timer: the thread idles until the deadline and wakes up as late as
+    /// the machine wakes an idle thread (least CPU).
+    Reactor,
+    /// async-io's timer woken early, then yielding until the deadline: close to the
+    /// requested durations, at a CPU cost that counts in the CPU figures.
+    Finishing,
+}
+
+impl From<TimerChoice> for SleepTimer {
+    fn from(t: TimerChoice) -> SleepTimer {
+        match t {
+            TimerChoice::Reactor => SleepTimer::Reactor,
+            TimerChoice::Finishing => SleepTimer::Finishing,
+        }
+    }
+}
+
+impl From<ModelChoice> for Model {
+    fn from(m: ModelChoice) -> Model {
+        match m {
+            ModelChoice::Pool => Model::Pool,
+            ModelChoice::Previous => Model::Previous,
+            ModelChoice::Unbounded => Model::Unbounded,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReportArgs {
+    /// Which scenarios to run.
+    #[arg(long, value_enum, default_value = "all")]
+    pub(crate) scenario: ScenarioChoice,
+    /// Output directory: created, or replaced whole when it holds nothing but report.json,
+    /// report.md and report.html (any other directory is refused).
+    #[arg(long, value_name = "DIR", default_value = "tracepool-report")]
+    pub(crate) out: PathBuf,
+    /// Seed of the synthetic workload.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", default_value_t = DEFAULT_SEED, value_parser = seed)]
+    pub(crate) seed: u64,
+    /// Factor applied to every simulated latency, from 0 to 1000 (0.1 = ten times faster).
+    #[arg(long, allow_hyphen_values = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
+    pub(crate) time_scale: f64,
+    /// Mean simulated call latency in milliseconds, from 0 to 60000, before the time scale.
+    #[arg(long, allow_hyphen_values = true, value_name = "MEAN", default_value_t = DEFAULT_LATENCY_MS, value_parser = latency_ms)]
+    pub(crate) latency_ms: f64,
+    /// An earlier report.json: adds a regression table against it.
+    #[arg(long, value_name = "OLD/report.json")]
+    pub(crate) compare: Option<PathBuf>,
+    /// Writes a CPU flamegraph (SVG) of the whole report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) profile: Option<PathBuf>,
+    /// The timer behind the simulated sleeps.
+    #[arg(long, value_enum, default_value = "finishing")]
+    pub(crate) timer: TimerChoice,
+}
+
+impl Default for ReportArgs {
+    fn default() -> Self {
+        ReportArgs {
+            scenario: ScenarioChoice::All,
+            out: PathBuf::from("tracepool-report"),
+            seed: DEFAULT_SEED,
+            time_scale: DEFAULT_TIME_SCALE,
+            latency_ms: DEFAULT_LATENCY_MS,
+            compare: None,
+            profile: None,
+            timer: TimerChoice::Finishing,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RunArgs {
+    /// The workload.
+    #[arg(long, value_enum, default_value = "crawl")]
+    pub(crate) workload: WorkloadChoice,
+    /// The scheduling model.
+    #[arg(long, value_enum, default_value = "pool")]
+    pub(crate) model: ModelChoice,
+    /// Synthetic graph size (crawl) or job count (flat), from 1 to 10000000.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
+    pub(crate) traces: usize,
+    /// Concurrency C, from 1 to 1000000 [default: $DEEPER_MAX_CONCURRENCY, else 10].
+    #[arg(long, allow_hyphen_values = true, value_name = "C", value_parser = concurrency)]
+    pub(crate) concurrency: Option<usize>,
+    /// Mean call latency in milliseconds, from 0 (no sleep at all) to 60000; fractions allowed.
+    #[arg(long, allow_hyphen_values = true, value_name = "MEAN", default_value_t = DEFAULT_LATENCY_MS, value_parser = latency_ms)]
+    pub(crate) latency_ms: f64,
+    /// Factor applied to every latency, from 0 to 1000.
+    #[arg(long, allow_hyphen_values = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
+    pub(crate) time_scale: f64,
+    /// Probability that a call fails, from 0 to 1 (crawl only).
+    #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = DEFAULT_FAILURE_RATE, value_parser = probability)]
+    pub(crate) failure_rate: f64,
+    /// Probability that a call panics, from 0 to 1 (crawl only).
+    #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = 0.0, value_parser = probability)]
+    pub(crate) panic_rate: f64,
+    /// Per-call timeout in milliseconds, from 0.001 to 3600000.
+    #[arg(long, allow_hyphen_values = true, value_name = "T", value_parser = timeout_ms)]
+    pub(crate) timeout_ms: Option<f64>,
+    /// Busy CPU time per call in microseconds, from 0 to 1000000 (crawl only).
+    #[arg(long, allow_hyphen_values = true, value_name = "U", default_value_t = 0.0, value_parser = cpu_us)]
+    pub(crate) cpu_us: f64,
+    /// Seed of the workload.
+    #[arg(long, allow_hyphen_values = true, value_name = "S", default_value_t = DEFAULT_SEED, value_parser = seed)]
+    pub(crate) seed: u64,
+    /// Seed traces from a file (`kind:value` per line) instead of the workload's own.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) traces_file: Option<PathBuf>,
+    /// Prints exactly one JSON object (the run record) on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Writes a CPU flamegraph (SVG) of the run to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) profile: Option<PathBuf>,
+    /// The timer behind the simulated sleeps.
+    #[arg(long, value_enum, default_value = "finishing")]
+    pub(crate) timer: TimerChoice,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct GenArgs {
+    /// Synthetic graph size, from 1 to 10000000.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
+    pub(crate) traces: usize,
+    /// Seed of the workload.
+    #[arg(long, allow_hyphen_values = true, value_name = "S", default_value_t = DEFAULT_SEED, value_parser = seed)]
+    pub(crate) seed: u64,
+    /// Output file [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Writes every trace of the graph, not only the seeds.
+    #[arg(long)]
+    pub(crate) graph: bool,
+}
+
+// Values are taken as written: surrounding whitespace is rejected by every flag (and
+// by DEEPER_MAX_CONCURRENCY), as clap's own choices and file names do.
+
+fn whole_in<T>(s: &str, range: &RangeInclusive<T>) -> Result<T, String>
+where
+    T: FromStr + PartialOrd + Display,
+{
+    match s.parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(format!(
+            "must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
+fn number_in(s: &str, range: &RangeInclusive<f64>, what: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(value) if value.is_finite() && range.contains(&value) => Ok(value),
+        _ => Err(format!(
+            "must be {what} from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
+fn traces(s: &str) -> Result<usize, String> {
+    whole_in(s, &runner::TRACES)
+}
+
+pub(crate) fn concurrency(s: &str) -> Result<usize, String> {
+    whole_in(s, &runner::CONCURRENCY)
+}
+
+fn seed(s: &str) -> Result<u64, String> {
+    whole_in(s, &(0..=u64::MAX))
+}
+
+fn latency_ms(s: &str) -> Result<f64, String> {
+    number_in(s, &runner::LATENCY_MS, "a number of milliseconds")
+}
+
+fn time_scale(s: &str) -> Result<f64, String> {
+    number_in(s, &runner::TIME_SCALE, "a factor")
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    number_in(s, &runner::RATE, "a probability")
+}
+
+fn cpu_us(s: &str) -> Result<f64, String> {
+    number_in(s, &runner::CPU_US, "a number of microseconds")
+}
+
+fn timeout_ms(s: &str) -> Result<f64, String> {
+    number_in(s, &runner::TIMEOUT_MS, "a number of milliseconds")
+}

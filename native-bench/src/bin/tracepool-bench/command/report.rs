@@ -1,0 +1,168 @@
+//! `report`: the plan's scenarios, written as a report directory.
+
+use std::path::Path;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tracepool::record::{Report, ScenarioRun, Settings, compare};
+use tracepool_bench::env::probe_environment;
+use tracepool_bench::report::{ReportWriteError, summary_table};
+use tracepool_bench::runner::{self, RunSpec};
+use tracepool_bench::scenarios::Scenario;
+
+use super::{check_violations, stderr_progress};
+use crate::INTERRUPT;
+use crate::args::{DEFAULT_FAILURE_RATE, ReportArgs, ScenarioChoice};
+use crate::console;
+use crate::failure::{Failure, FileError, InputError};
+use crate::output::{check_file, check_output_dir};
+use crate::profiler::Profiler;
+
+pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
+    // Read everything that can be wrong before spending minutes on the runs.
+    let old = args
+        .compare
+        .as_deref()
+        .map(|path| {
+            let error = |source| InputError::File {
+                flag: "--compare",
+                path: path.to_path_buf(),
+                source,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| error(FileError::Read(e)))?;
+            Report::from_json(&text).map_err(|e| error(FileError::Report(e)))
+        })
+        .transpose()?;
+    let out = check_output_dir(&args.out)?;
+    if let Some(profile) = &args.profile {
+        let parent = match profile.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if let (Ok(a), Ok(b)) = (parent.canonicalize(), out.path().canonicalize()) {
+            if a == b {
+                return Err(InputError::InsideReport {
+                    flag: "--profile",
+                    path: profile.clone(),
+                }
+                .into());
+            }
+        }
+    }
+    let profile = args
+        .profile
+        .as_deref()
+        .map(|path| check_file("--profile", path))
+        .transpose()?;
+    let scenarios: Vec<Scenario> = match args.scenario {
+        ScenarioChoice::Baseline => vec![Scenario::Baseline],
+        ScenarioChoice::HighLoad => vec![Scenario::HighLoad],
+        ScenarioChoice::Stress => vec![Scenario::Stress],
+        ScenarioChoice::All => Scenario::ALL.to_vec(),
+    };
+    let base = RunSpec {
+        latency_ms: args.latency_ms,
+        time_scale: args.time_scale,
+        failure_rate: DEFAULT_FAILURE_RATE,
+        seed: args.seed,
+        timer: args.timer.into(),
+        ..RunSpec::default()
+    };
+    let settings = Settings {
+        seed: args.seed,
+        time_scale: args.time_scale,
+        latency_ms: args.latency_ms,
+        failure_rate: base.failure_rate,
+        timeout_ms: base.timeout_ms,
+        sample_interval_ms: base.sample_interval.as_secs_f64() * 1e3,
+    };
+    let mut report = Report::new(env!("CARGO_PKG_VERSION"), probe_environment(), settings);
+    let total: u64 = scenarios.iter().map(|s| s.runs().count() as u64).sum();
+    let bar = if stderr_progress() {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("[{bar:30}] {pos}/{len} runs · {msg} · {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let out_existed = args.out.exists();
+    let interrupted = || {
+        Failure::Interrupted(if out_existed {
+            format!(
+                "no report written; {} was left as it was",
+                args.out.display()
+            )
+        } else {
+            "no report written".to_owned()
+        })
+    };
+    let profiler = profile.map(Profiler::start).transpose()?;
+    for scenario in scenarios {
+        for (model, concurrency) in scenario.runs() {
+            let spec = RunSpec {
+                model,
+                concurrency,
+                traces: scenario.traces(),
+                ..base.clone()
+            };
+            bar.set_message(format!("{scenario}: {model} at C = {concurrency}"));
+            let output = runner::run(&spec, None, |_| {}, &INTERRUPT)?;
+            if output.crawl.was_cancelled || INTERRUPT.is_requested() {
+                // Dropping the profiler and its output file leaves nothing behind.
+                bar.finish_and_clear();
+                return Err(interrupted());
+            }
+            if bar.is_hidden() {
+                console::err(format_args!(
+                    "{scenario}: {model} at C = {concurrency}: {:.2} s",
+                    output.record.wall_s
+                ));
+            }
+            report.runs.push(ScenarioRun {
+                scenario: scenario.name().to_owned(),
+                record: output.record,
+                series: output.series,
+            });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(profiler) = profiler {
+        profiler.finish()?;
+    }
+    report.findings = tracepool::findings::findings(&report);
+    report.recommendations = tracepool::findings::recommendations(&report);
+    let changes = old.as_ref().map(|old| compare(old, &report));
+    {
+        // Written whole or not at all, even on a second signal.
+        let _hold = INTERRUPT.hold();
+        match out.write(&report, changes.as_deref(), &INTERRUPT) {
+            Ok(()) => {}
+            Err(ReportWriteError::Interrupted) => return Err(interrupted()),
+            Err(e) => return Err(Failure::Report(e)),
+        }
+    }
+    if INTERRUPT.is_requested() {
+        return Err(Failure::Interrupted(format!(
+            "the report was written to {} as the signal came",
+            args.out.display()
+        )));
+    }
+    console::out(format_args!("{}", summary_table(&report)))?;
+    for finding in &report.findings {
+        console::out(format_args!(
+            "- [{:?}] {}: {}",
+            finding.verdict, finding.objective, finding.text
+        ))?;
+    }
+    console::out(format_args!(
+        "report written to {}/ (report.html, report.md, report.json)",
+        args.out.display()
+    ))?;
+    check_violations(report.runs.iter().map(|r| &r.record))
+}
