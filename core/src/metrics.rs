@@ -1,7 +1,6 @@
 //! Counters, gauges and latency percentiles of a pool.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use crate::pool::sync::{AtomicU64, Mutex, MutexGuard, Ordering::Relaxed};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -43,7 +42,11 @@ pub struct LatencySummary {
 ///
 /// Once the pool is drained, `submitted == completed + failed + timed_out + panicked +
 /// cancelled`. While it runs, `submitted` may be read a moment before or after the
-/// other counters; each counter is exact on its own.
+/// other counters; each counter is exact on its own, and counts a job's outcome by
+/// the time that outcome can be observed (its [`JobHandle`](crate::JobHandle)
+/// resolves, or the driver yields it). The latency percentiles are published in
+/// batches: while the driver is busy, the latest latencies may be missing from them
+/// (they are all there once it goes idle or its stream ends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Metrics {
     /// Jobs accepted.
@@ -133,7 +136,7 @@ impl Recorder {
         }
     }
 
-    fn histogram(&self) -> std::sync::MutexGuard<'_, Histogram<u64>> {
+    fn histogram(&self) -> MutexGuard<'_, Histogram<u64>> {
         // A poisoned lock only means a thread panicked while recording: the histogram
         // itself is still consistent.
         self.latency.lock().unwrap_or_else(|e| e.into_inner())
@@ -176,34 +179,64 @@ impl Recorder {
     }
 }
 
-/// How many latencies the driver buffers before it takes the histogram's lock.
+/// How many runs of latencies the driver buffers before it takes the histogram's lock.
 const LATENCY_BATCH: usize = 256;
 
+/// Latencies below this many microseconds (jobs that end at once) are counted per
+/// value, without a buffer entry each.
+const SMALL_MICROS: usize = 64;
+
 /// The driver's own counters: it is their single writer, so it updates them without
-/// atomics and publishes them to the [`Recorder`] with plain stores, once per batch of
-/// changes ([`publish`](Self::publish)) rather than at every change.
-#[derive(Debug, Default)]
+/// atomics and publishes them to the [`Recorder`] with plain stores: a start at once,
+/// ends once per batch ([`publish`](Self::publish)) rather than at every change.
+#[derive(Debug)]
 pub(crate) struct LocalRecorder {
     in_flight: u64,
     peak_in_flight: u64,
     outcomes: [u64; 5],
-    /// Whether a counter changed since the last [`publish`](Self::publish).
+    /// Whether a job ended since the last [`publish`](Self::publish) (starts are
+    /// published at once).
     dirty: bool,
     /// Buffered latencies as (microseconds, how many in a row): runs of equal values
     /// take one entry.
     latencies: Vec<(u64, u64)>,
-    /// Buffered zero latencies (jobs that ended in the driver round that started
-    /// them), recorded as the histogram's lowest value.
-    zero_latencies: u64,
+    /// Buffered counts of small latencies, by whole microseconds (0 counts as 1,
+    /// the histogram's lowest value).
+    small: [u64; SMALL_MICROS],
+    /// Bit `i` set: `small[i]` is not zero.
+    small_used: u64,
+}
+
+impl Default for LocalRecorder {
+    fn default() -> Self {
+        LocalRecorder {
+            in_flight: 0,
+            peak_in_flight: 0,
+            outcomes: [0; 5],
+            dirty: false,
+            latencies: Vec::new(),
+            small: [0; SMALL_MICROS],
+            small_used: 0,
+        }
+    }
 }
 
 impl LocalRecorder {
-    /// A job takes a slot. The caller guarantees the bound; this only counts.
+    /// A job takes a slot, and readers of `shared` see it in flight at once (with
+    /// every outcome counted before it). The caller guarantees the bound; this only
+    /// counts.
     #[inline]
-    pub(crate) fn started(&mut self) {
+    pub(crate) fn started(&mut self, shared: &Recorder) {
         self.in_flight += 1;
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
-        self.dirty = true;
+        if self.dirty {
+            // Jobs ended since the last publication: publish them with this start,
+            // so that no job is seen neither in flight nor finished.
+            self.publish(shared);
+        } else {
+            shared.in_flight.store(self.in_flight, Relaxed);
+            shared.peak_in_flight.store(self.peak_in_flight, Relaxed);
+        }
     }
 
     /// A job ends: `latency` is `Some` for a job that had started (and frees its
@@ -215,22 +248,48 @@ impl LocalRecorder {
         kind: OutcomeKind,
         latency: Option<Duration>,
     ) {
+        match latency {
+            Some(latency) => {
+                self.ended(kind);
+                self.latencies(shared, latency, 1);
+            }
+            None => {
+                self.dirty = true;
+                self.outcomes[kind as usize] += 1;
+            }
+        }
+    }
+
+    /// A started job ends and frees its slot; its latency is recorded apart (see
+    /// [`latencies`](Self::latencies)).
+    #[inline]
+    pub(crate) fn ended(&mut self, kind: OutcomeKind) {
         self.dirty = true;
         self.outcomes[kind as usize] += 1;
-        if let Some(latency) = latency {
-            self.in_flight -= 1;
-            if latency.is_zero() {
-                self.zero_latencies += 1;
+        self.in_flight -= 1;
+    }
+
+    /// Records `count` latencies equal to `latency`.
+    #[inline]
+    pub(crate) fn latencies(&mut self, shared: &Recorder, latency: Duration, count: u64) {
+        if count == 0 {
+            return;
+        }
+        if latency.as_secs() == 0 {
+            let micros = (latency.subsec_micros() as usize).max(1);
+            if micros < SMALL_MICROS {
+                self.small[micros] += count;
+                self.small_used |= 1 << micros;
                 return;
             }
-            let micros = micros(latency);
-            match self.latencies.last_mut() {
-                Some((last, count)) if *last == micros => *count += 1,
-                _ => self.latencies.push((micros, 1)),
-            }
-            if self.latencies.len() >= LATENCY_BATCH {
-                self.flush(shared);
-            }
+        }
+        let micros = micros(latency);
+        match self.latencies.last_mut() {
+            Some((last, n)) if *last == micros => *n += count,
+            _ => self.latencies.push((micros, count)),
+        }
+        if self.latencies.len() >= LATENCY_BATCH {
+            self.flush(shared);
         }
     }
 
@@ -251,13 +310,15 @@ impl LocalRecorder {
     /// histogram.
     pub(crate) fn flush(&mut self, shared: &Recorder) {
         self.publish(shared);
-        if self.latencies.is_empty() && self.zero_latencies == 0 {
+        if self.latencies.is_empty() && self.small_used == 0 {
             return;
         }
         let mut histogram = shared.histogram();
-        if self.zero_latencies > 0 {
-            record_latency(&mut histogram, micros(Duration::ZERO), self.zero_latencies);
-            self.zero_latencies = 0;
+        while self.small_used != 0 {
+            let micros = self.small_used.trailing_zeros() as usize;
+            self.small_used &= self.small_used - 1;
+            record_latency(&mut histogram, micros as u64, self.small[micros]);
+            self.small[micros] = 0;
         }
         for (micros, count) in self.latencies.drain(..) {
             record_latency(&mut histogram, micros, count);
@@ -278,7 +339,7 @@ mod tests {
             Duration::ZERO,
             Duration::from_secs(10),
         ] {
-            local.started();
+            local.started(&recorder);
             local.finished(&recorder, OutcomeKind::Completed, Some(latency));
         }
         local.flush(&recorder);
@@ -287,5 +348,34 @@ mod tests {
         let max = latency.max.as_secs_f64();
         assert!((9.99..=10.01).contains(&max), "max {max} s, expected 10 s");
         assert!(latency.p50 <= Duration::from_micros(4));
+    }
+
+    /// Small latencies, counted per microsecond without a buffer entry each, reach
+    /// the histogram with their values, in runs or one by one, with the large ones.
+    #[test]
+    fn small_latencies_are_counted_by_value() {
+        let recorder = Recorder::new();
+        let mut local = LocalRecorder::default();
+        for _ in 0..1_000 {
+            local.started(&recorder);
+        }
+        local.latencies(&recorder, Duration::from_nanos(300), 500);
+        for micros in [2, 2, 63, 64, 1_000] {
+            local.latencies(&recorder, Duration::from_micros(micros), 1);
+        }
+        local.latencies(&recorder, Duration::ZERO, 495);
+        for _ in 0..1_000 {
+            local.ended(OutcomeKind::Completed);
+        }
+        local.flush(&recorder);
+        let m = recorder.snapshot(1_000, 0);
+        assert_eq!((m.completed, m.running, m.latency.count), (1_000, 0, 1_000));
+        assert_eq!(m.latency.p50, Duration::from_micros(1));
+        assert_eq!(m.latency.max, Duration::from_micros(1_000));
+        let histogram = recorder.histogram();
+        assert_eq!(histogram.count_at(2), 2);
+        assert_eq!(histogram.count_at(63), 1);
+        assert_eq!(histogram.count_at(64), 1);
+        assert_eq!(histogram.count_at(1), 995);
     }
 }

@@ -28,10 +28,12 @@
 //! | `submit.rs` | [`Pool`]: the submitting half (submit, close, abort, metrics) |
 //! | `queue.rs` | the state both halves share: the queue of accepted jobs and its counters |
 //! | `handle.rs` | [`JobHandle`] and the cancel token it shares with its job |
-//! | `running.rs` | a started job: its deadline, cancellation and panic capture |
+//! | `running.rs` | a started job: its deadline, cancellation and panic capture (the guard the crawl engine's other models use too) |
 //! | `slots.rs` | the inline executor: reusable slots with one waker each |
 //! | `spawned.rs` | [`Spawn`] and the jobs [`PoolBuilder::build_spawned`] spawns |
 //! | `driver.rs` | [`Driver`]: starts jobs while fewer than `C` run, yields outcomes |
+//! | `sync.rs` | the shared state's atomics and locks: std's, or loom's under `--cfg tracepool_loom` |
+//! | `unwind.rs` | catching panics in user code, and dropping what they leave behind |
 
 mod builder;
 mod driver;
@@ -42,11 +44,13 @@ mod running;
 mod slots;
 mod spawned;
 mod submit;
+pub(crate) mod sync;
+mod unwind;
 
 pub use builder::{DEFAULT_QUEUE_CAPACITY, PoolBuilder};
 pub use driver::Driver;
 pub use error::{BuildError, SubmitError, TrySubmitError};
 pub use handle::JobHandle;
-pub(crate) use running::panic_message;
+pub(crate) use running::GuardedCall;
 pub use spawned::Spawn;
 pub use submit::Pool;

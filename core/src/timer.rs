@@ -191,8 +191,10 @@ pub struct AsyncIoTimer;
 #[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
 impl Timer for AsyncIoTimer {
     fn sleep(&self, duration: Duration) -> Sleep {
+        // The deadline is taken now, not at the first poll.
+        let timer = async_io::Timer::after(duration);
         Box::pin(async move {
-            async_io::Timer::after(duration).await;
+            timer.await;
         })
     }
 }
@@ -258,9 +260,13 @@ impl Default for FinishingTimer {
 impl Timer for FinishingTimer {
     fn sleep(&self, duration: Duration) -> Sleep {
         let this = self.clone();
+        // The deadline is taken now, not at the first poll.
+        let deadline = std::time::Instant::now().checked_add(duration);
         Box::pin(async move {
-            let start = std::time::Instant::now();
-            let deadline = start + duration;
+            let Some(deadline) = deadline else {
+                // Past what the clock can tell: never.
+                return futures::future::pending().await;
+            };
             let margin = this.margin();
             if duration > margin {
                 let wake = deadline - margin;
@@ -283,6 +289,30 @@ impl Timer for FinishingTimer {
 #[cfg(all(test, feature = "async-io", not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    /// A sleep counts from the call, not from its first poll.
+    #[test]
+    fn sleeps_count_from_the_call() {
+        for timer in [&FinishingTimer::new() as &dyn Timer, &AsyncIoTimer] {
+            let mut sleep = timer.sleep(Duration::from_millis(30));
+            std::thread::sleep(Duration::from_millis(30));
+            let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+            assert!(sleep.as_mut().poll(&mut cx).is_ready(), "{timer:?}");
+        }
+    }
+
+    /// A sleep past what `Instant` can hold never ends, and nothing overflows.
+    #[test]
+    fn sleeps_past_the_clocks_range_never_end() {
+        let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+        for timer in [&FinishingTimer::new() as &dyn Timer, &AsyncIoTimer] {
+            for duration in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+                let mut sleep = timer.sleep(duration);
+                assert!(sleep.as_mut().poll(&mut cx).is_pending(), "{timer:?}");
+                assert!(sleep.as_mut().poll(&mut cx).is_pending(), "{timer:?}");
+            }
+        }
+    }
 
     /// Sleeps end no earlier than asked, whether shorter or longer than the margin,
     /// and the margin stays within its bound.

@@ -5,6 +5,12 @@
 //! Time is virtual: a job lasts a number of polls, and the timer used for timeouts
 //! counts polls too (see [`StepTimer`]), so whether a job times out never depends on
 //! the machine's speed.
+//!
+//! Each case draws its own mix: failures up to 50 % of the jobs, panics, jobs that
+//! hang until their timeout, jobs whose drop panics unless they finish (cancelled,
+//! timed out, aborted or dropped unstarted), and cancellation points (handles
+//! cancelled at once or later, an abort or the driver dropped after some outcomes).
+//! 64 cases by default; `PROPTEST_CASES` raises it (`scripts/soak` runs 10,000).
 
 mod pool_common;
 
@@ -78,6 +84,8 @@ struct Spec {
     steps: u8,
     end: End,
     reply: Reply,
+    /// The job panics when dropped before it finished.
+    bomb: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,13 +107,26 @@ struct Case {
     stop: Stop,
 }
 
-fn spec() -> impl Strategy<Value = Spec> {
-    let end = prop_oneof![
-        6 => Just(End::Ok),
-        2 => Just(End::Fail),
-        1 => Just(End::Panic),
-        1 => Just(End::Hang),
-    ];
+/// The share of jobs, in percent, that fail, panic, hang and panic when dropped
+/// unfinished, drawn per case.
+#[derive(Debug, Clone, Copy)]
+struct Mix {
+    fail: u32,
+    panic: u32,
+    hang: u32,
+    bomb: u32,
+}
+
+fn mix() -> impl Strategy<Value = Mix> {
+    (0u32..=50, 0u32..=20, 0u32..=20, 0u32..=50).prop_map(|(fail, panic, hang, bomb)| Mix {
+        fail,
+        panic,
+        hang,
+        bomb,
+    })
+}
+
+fn spec(mix: Mix) -> impl Strategy<Value = Spec> {
     let reply = prop_oneof![
         6 => Just(Reply::Stream),
         2 => Just(Reply::Handle),
@@ -113,7 +134,23 @@ fn spec() -> impl Strategy<Value = Spec> {
         1 => Just(Reply::CancelAtOnce),
         1 => Just(Reply::CancelLater),
     ];
-    (0u8..8, end, reply).prop_map(|(steps, end, reply)| Spec { steps, end, reply })
+    (0u8..8, 0u32..100, reply, 0u32..100).prop_map(move |(steps, roll, reply, bomb)| {
+        let end = if roll < mix.fail {
+            End::Fail
+        } else if roll < mix.fail + mix.panic {
+            End::Panic
+        } else if roll < mix.fail + mix.panic + mix.hang {
+            End::Hang
+        } else {
+            End::Ok
+        };
+        Spec {
+            steps,
+            end,
+            reply,
+            bomb: bomb < mix.bomb,
+        }
+    })
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -122,21 +159,15 @@ fn case() -> impl Strategy<Value = Case> {
         1 => (0usize..40).prop_map(Stop::AbortAfter),
         1 => (0usize..40).prop_map(Stop::DropDriverAfter),
     ];
-    (
-        1usize..=64,
-        1usize..=64,
-        0u8..3,
-        prop::collection::vec(spec(), 0..=80),
+    let specs = mix().prop_flat_map(|mix| prop::collection::vec(spec(mix), 0..=80));
+    (1usize..=64, 1usize..=64, 0u8..3, specs, stop).prop_map(|(c, queue, mode, specs, stop)| Case {
+        c,
+        queue,
+        spawned: mode == 1,
+        stream_fed: mode == 2,
+        specs,
         stop,
-    )
-        .prop_map(|(c, queue, mode, specs, stop)| Case {
-            c,
-            queue,
-            spawned: mode == 1,
-            stream_fed: mode == 2,
-            specs,
-            stop,
-        })
+    })
 }
 
 fn threads() -> &'static ThreadPool {
@@ -149,12 +180,33 @@ fn threads() -> &'static ThreadPool {
     })
 }
 
+/// Panics when dropped while armed.
+struct Bomb(bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("{DELIBERATE}: dropped unfinished");
+        }
+    }
+}
+
+/// Drops a job the pool refused (closed): a panic in its drop is the test's own.
+fn discard(job: Job) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(job)));
+}
+
 fn make_job(i: usize, spec: Spec, in_flight: InFlight) -> Job {
+    let bomb = Bomb(spec.bomb);
     job(async move {
+        // Moved in whole (not just its field).
+        let mut bomb = bomb;
         let _slot = in_flight.enter();
         for _ in 0..spec.steps {
             yield_now().await;
         }
+        // A job that finishes (or panics itself) is dropped quietly.
+        bomb.0 = spec.end == End::Hang;
         match spec.end {
             End::Ok => Ok(i as u64),
             End::Fail => Err(format!("failed {i}")),
@@ -176,26 +228,30 @@ fn expected(i: usize, spec: Spec) -> Outcome<u64, String> {
 /// The source stream of a stream-fed pool, and the indices of the jobs it handed
 /// to the driver, in order.
 struct Feed {
-    tx: mpsc::UnboundedSender<(usize, Job)>,
+    /// A job's index and spec: the job is made when the driver pulls it (a channel
+    /// holding several jobs whose drop panics could not be dropped without a panic
+    /// during a panic).
+    tx: mpsc::UnboundedSender<(usize, Spec)>,
     pulled: Arc<Mutex<Vec<usize>>>,
 }
 
 fn run(case: &Case) -> Result<(), TestCaseError> {
+    let in_flight = InFlight::default();
     let builder = Pool::builder()
         .max_concurrency(case.c)
         .queue_capacity(case.queue)
         .timeout(Duration::from_millis(TIMEOUT_STEPS))
         .timer(StepTimer);
     if case.stream_fed {
-        let (tx, rx) = mpsc::unbounded::<(usize, Job)>();
+        let (tx, rx) = mpsc::unbounded::<(usize, Spec)>();
         let pulled = Arc::new(Mutex::new(Vec::new()));
-        let record = Arc::clone(&pulled);
-        let source = rx.map(move |(i, job)| {
+        let (record, alive) = (Arc::clone(&pulled), in_flight.clone());
+        let source = rx.map(move |(i, spec)| {
             record.lock().unwrap().push(i);
-            job
+            make_job(i, spec, alive.clone())
         });
         let (pool, driver) = builder.build_stream(source).expect("valid configuration");
-        return run_with(case, pool, driver, Some(Feed { tx, pulled }));
+        return run_with(case, pool, driver, Some(Feed { tx, pulled }), in_flight);
     }
     let (pool, driver) = if case.spawned {
         builder.build_spawned(|task| threads().spawn_ok(task))
@@ -203,7 +259,7 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
         builder.build()
     }
     .expect("valid configuration");
-    run_with(case, pool, driver, None)
+    run_with(case, pool, driver, None, in_flight)
 }
 
 fn run_with<S: Stream<Item = Job>>(
@@ -211,8 +267,8 @@ fn run_with<S: Stream<Item = Job>>(
     pool: Pool<Job>,
     driver: Driver<Job, S>,
     feed: Option<Feed>,
+    in_flight: InFlight,
 ) -> Result<(), TestCaseError> {
-    let in_flight = InFlight::default();
     let (tx, pulled) = match feed {
         Some(Feed { tx, pulled }) => (Some(tx), Some(pulled)),
         None => (None, None),
@@ -223,20 +279,27 @@ fn run_with<S: Stream<Item = Job>>(
         let mut handles = Vec::new();
         let mut later = Vec::new();
         for (i, spec) in case.specs.iter().copied().enumerate() {
-            let work = make_job(i, spec, in_flight.clone());
             if let (Some(tx), Reply::Stream) = (&tx, spec.reply) {
                 // Accepted if and when the driver pulls it.
-                let _ = tx.unbounded_send((i, work));
+                let _ = tx.unbounded_send((i, spec));
                 continue;
             }
+            let work = make_job(i, spec, in_flight.clone());
             if spec.reply == Reply::Stream {
-                if let Ok(id) = pool.submit(work).await {
-                    accepted.insert(id, i);
+                match pool.submit(work).await {
+                    Ok(id) => {
+                        accepted.insert(id, i);
+                    }
+                    Err(refused) => discard(refused.into_inner()),
                 }
                 continue;
             }
-            let Ok(handle) = pool.submit_with_handle(work).await else {
-                continue;
+            let handle = match pool.submit_with_handle(work).await {
+                Ok(handle) => handle,
+                Err(refused) => {
+                    discard(refused.into_inner());
+                    continue;
+                }
             };
             accepted.insert(handle.id(), i);
             match spec.reply {

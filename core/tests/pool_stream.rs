@@ -248,6 +248,33 @@ stream_suite!(tokio_rt, Tokio::new());
 stream_suite!(smol_rt, Smol);
 stream_suite!(futures_rt, Futures::new());
 
+/// A panic in the source stream's `poll_next`, or in the drop of jobs it still
+/// holds when the pool closes, does not escape the driver: the stream ends there,
+/// the jobs it gave end once each.
+#[test]
+fn a_panicking_source_ends_there() {
+    pool_common::quiet_deliberate_panics();
+    let source = futures::stream::iter(0..5u64).map(|i| {
+        if i == 3 {
+            panic!("{}: in the source", pool_common::DELIBERATE);
+        }
+        job(async move { Ok(i) })
+    });
+    let (pool, driver) = Pool::builder()
+        .max_concurrency(2)
+        .build_stream(source)
+        .unwrap();
+    let mut values: Vec<u64> = futures::executor::block_on(driver.collect::<Vec<_>>())
+        .into_iter()
+        .filter_map(|c| c.outcome.completed())
+        .collect();
+    values.sort_unstable();
+    assert_eq!(values, [0, 1, 2]);
+    assert!(pool.is_closed());
+    let m = pool.metrics();
+    assert_eq!((m.submitted, m.completed, m.finished()), (3, 3, 3));
+}
+
 /// A build error names the field, as for the other builds.
 #[test]
 fn bad_configuration_is_refused() {

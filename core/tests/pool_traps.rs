@@ -704,3 +704,104 @@ fn dropping_the_driver_keeps_finished_spawned_outcomes() {
     assert_eq!((m.submitted, m.finished(), m.completed), (2, 2, 2));
     assert_eq!(m.running, 0);
 }
+
+/// Panics when dropped (a job's output here).
+#[derive(Debug)]
+struct Loud(u64);
+
+impl Drop for Loud {
+    fn drop(&mut self) {
+        panic!("{DELIBERATE}: dropping the value {}", self.0);
+    }
+}
+
+type LoudJob = BoxFuture<'static, Result<Loud, String>>;
+
+type LoudDriver =
+    std::pin::Pin<Box<dyn futures::Stream<Item = tracepool::Completion<Loud, String>>>>;
+
+/// Builds a pool of `LoudJob`s fed by `jobs`: inline, spawned on a thread pool, or
+/// pulling them from their stream.
+fn loud_pool(mode: Mode, jobs: Vec<LoudJob>) -> (Pool<LoudJob>, LoudDriver) {
+    let builder = Pool::builder().max_concurrency(4);
+    match mode {
+        Mode::Stream => {
+            let (pool, driver) = builder.build_stream(futures::stream::iter(jobs)).unwrap();
+            (pool, Box::pin(driver))
+        }
+        Mode::Inline | Mode::Spawned => {
+            let (pool, driver) = if mode == Mode::Inline {
+                builder.build().unwrap()
+            } else {
+                let threads = futures::executor::ThreadPool::builder()
+                    .pool_size(1)
+                    .create()
+                    .unwrap();
+                builder
+                    .build_spawned(move |task| threads.spawn_ok(task))
+                    .unwrap()
+            };
+            for job in jobs {
+                pool.try_submit(job).map_err(|_| "full").unwrap();
+            }
+            pool.close();
+            (pool, Box::pin(driver))
+        }
+    }
+}
+
+/// A panic in the drop of a job's output never escapes the pool: a job whose own
+/// drop panics after it returned such a value ends `Panicked` (the value dropped
+/// apart), and outcomes left unread when the driver is dropped are dropped quietly.
+/// In every mode.
+#[test]
+fn panics_in_the_drop_of_a_jobs_output_are_caught() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("{DELIBERATE}: dropping the job");
+        }
+    }
+    quiet_deliberate_panics();
+    for mode in [Mode::Inline, Mode::Spawned, Mode::Stream] {
+        let both: LoudJob = Box::pin(async {
+            let _bomb = PanicOnDrop;
+            Ok(Loud(1))
+        });
+        let unread: Vec<LoudJob> = (2..5)
+            .map(|i| -> LoudJob { Box::pin(async move { Ok(Loud(i)) }) })
+            .collect();
+        let (pool, mut driver) = loud_pool(mode, std::iter::once(both).chain(unread).collect());
+        let mut outcomes = Vec::new();
+        futures::executor::block_on(async {
+            while let Some(done) = driver.next().await {
+                let panicked = matches!(done.outcome, Outcome::Panicked(_));
+                // Reading a value drops it: that panic is the test's own.
+                outcomes.push(done.outcome.kind());
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(done)));
+                if !panicked && outcomes.len() >= 2 {
+                    break;
+                }
+            }
+        });
+        // The outcomes not read yet are dropped with the driver.
+        drop(driver);
+        assert!(
+            outcomes.contains(&OutcomeKind::Panicked),
+            "{mode:?}: {outcomes:?}"
+        );
+        // Spawned jobs still running when the driver went account for themselves.
+        for _ in 0..10_000 {
+            if pool.metrics().finished() == 4 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let m = pool.metrics();
+        assert_eq!(
+            (m.submitted, m.finished(), m.panicked),
+            (4, 4, 1),
+            "{mode:?}: {m:?}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::channel::mpsc;
-use futures::future::{Either, FutureExt, select};
+use futures::future::FutureExt;
 use futures::stream::{self, FuturesUnordered, StreamExt};
 use hashbrown::HashTable;
 use hdrhistogram::Histogram;
@@ -24,7 +24,7 @@ use super::{
 use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
 use crate::outcome::{Outcome, OutcomeKind};
 use crate::plugin::{ByKind, PluginError, SharedPlugin};
-use crate::pool::{PoolBuilder, TrySubmitError, panic_message};
+use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
 use crate::timer::SharedTimer;
 use crate::trace::{Trace, TraceKind};
 
@@ -214,29 +214,15 @@ fn reset(probe: &Probe) {
     }
 }
 
-/// Runs a call with the crawl's semantics outside the pool: panics caught, the
-/// timeout enforced; returns the outcome and the latency from the first poll.
-async fn guarded<J, T>(job: J, timeout: Option<(Duration, T)>) -> (CallOutcome, Duration)
+/// Runs a call with the crawl's semantics outside the pool, under the pool's own
+/// guard: panics in its poll and drop caught, the timeout counted from its start
+/// (its first poll); resolves to the outcome and the latency from the start.
+fn guarded<J, T>(job: J, timeout: Option<(Duration, T)>) -> GuardedCall<J, T>
 where
     J: Future<Output = CallResult> + Unpin,
     T: SharedTimer,
 {
-    let start = Instant::now();
-    let call = AssertUnwindSafe(job).catch_unwind();
-    let result = match timeout {
-        None => Some(call.await),
-        Some((limit, timer)) => match select(call, timer.sleep(limit)).await {
-            Either::Left((result, _)) => Some(result),
-            Either::Right(_) => None,
-        },
-    };
-    let outcome = match result {
-        None => Outcome::TimedOut,
-        Some(Ok(Ok(traces))) => Outcome::Completed(traces),
-        Some(Ok(Err(error))) => Outcome::Failed(error),
-        Some(Err(payload)) => Outcome::Panicked(panic_message(payload.as_ref())),
-    };
-    (outcome, start.elapsed())
+    GuardedCall::new(job, timeout)
 }
 
 /// A call tagged with its trace and plugin, for the models that poll calls directly.

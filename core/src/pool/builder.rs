@@ -3,18 +3,16 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::time::Duration;
 
 use futures::channel::mpsc;
 use futures::future::TryFuture;
 use futures::stream::Stream;
-use futures::task::AtomicWaker;
 
-use crate::metrics::{LocalRecorder, Recorder};
+use crate::metrics::Recorder;
 use crate::timer::{LocalTimer, SharedTimer, Sleep, Timer};
 
 use super::driver::{Driver, Exec, Outbox};
@@ -24,6 +22,7 @@ use super::running::{Done, Running};
 use super::slots::Slots;
 use super::spawned::{Spawn, Spawned, SpawnedJob};
 use super::submit::Pool;
+use super::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicWaker, Mutex};
 
 /// Queue capacity used when [`PoolBuilder::queue_capacity`](super::PoolBuilder::queue_capacity) is not called.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
@@ -82,6 +81,12 @@ impl<T> PoolBuilder<T> {
 
     /// A job still running this long after it started is dropped and ends as
     /// [`Outcome::TimedOut`](crate::Outcome::TimedOut); its slot is freed at once. Needs a [`timer`](Self::timer).
+    ///
+    /// The deadline is fixed when the job starts: the pool asks the timer for the
+    /// sleep then and polls it once before the job's first poll, so that it counts
+    /// from the start even with a timer that reads the clock on a sleep's first
+    /// poll. A timeout whose deadline lies past what the clock can hold (such as
+    /// [`Duration::MAX`]) is no deadline: the timer is not even asked.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -209,7 +214,8 @@ impl<T: SharedTimer> PoolBuilder<T> {
     /// stream ends (the returned [`Pool`](super::Pool) can add jobs until then, and gives metrics
     /// and [`Pool::abort`](super::Pool::abort) throughout); dropping every `Pool` handle does not close it
     /// before. [`Pool::close`](super::Pool::close) and [`Pool::abort`](super::Pool::abort) drop the stream unread: jobs not
-    /// pulled by then were never accepted.
+    /// pulled by then were never accepted. A panic in the stream's `poll_next` ends
+    /// it there, as if it had ended.
     ///
     /// # Examples
     ///
@@ -260,9 +266,9 @@ impl PoolBuilder {
     {
         let config = self.validate()?;
         let (done_tx, done_rx) = mpsc::unbounded::<Done<F::Ok, F::Error>>();
-        let launch = move |running: Running<F, Sleep>, shared: Arc<Shared>| {
+        let launch = move |running: Pin<Box<Running<F, Sleep>>>, shared: Arc<Shared>| {
             let task = SpawnedJob {
-                running: Some(Box::pin(running)),
+                running: Some(running),
                 done_tx: done_tx.clone(),
                 shared,
             };
@@ -291,7 +297,8 @@ pub(super) fn make<F: TryFuture, S, T: SharedTimer>(
     let shared = Arc::new(Shared {
         recorder: Recorder::new(),
         aborted: AtomicBool::new(false),
-        abort_waker: AtomicWaker::new(),
+        cancels: AtomicBool::new(false),
+        driver_waker: AtomicWaker::new(),
         space: event_listener::Event::new(),
         max_concurrency: config.max_concurrency,
         queue_capacity: config.queue_capacity,
@@ -317,11 +324,7 @@ pub(super) fn make<F: TryFuture, S, T: SharedTimer>(
         shared,
         queue,
         exec,
-        out: Outbox {
-            local: LocalRecorder::default(),
-            ready: VecDeque::new(),
-            now: None,
-        },
+        out: Outbox::new(),
         taken: VecDeque::new(),
         source: source.map(Box::pin),
         source_ready: false,

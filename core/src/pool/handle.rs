@@ -5,14 +5,15 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::channel::oneshot;
-use futures::task::AtomicWaker;
 
 use crate::outcome::{Completion, JobId, Outcome};
+
+use super::queue::Shared;
+use super::sync::{AtomicBool, AtomicWaker, Ordering};
 
 /// Cancellation of one job, shared by its [`JobHandle`](super::JobHandle) and the job while it runs.
 #[derive(Debug, Default)]
@@ -50,6 +51,7 @@ pub struct JobHandle<T, E> {
     pub(super) id: JobId,
     pub(super) rx: oneshot::Receiver<Completion<T, E>>,
     pub(super) cancel: Arc<CancelToken>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl<T, E> fmt::Debug for JobHandle<T, E> {
@@ -67,11 +69,16 @@ impl<T, E> JobHandle<T, E> {
         self.id
     }
 
-    /// Cancels the job: if it has not started it never will; if it runs it is
-    /// dropped at once. It then ends as [`Outcome::Cancelled`](crate::Outcome::Cancelled), unless it had
-    /// already ended. Await the handle to learn which.
+    /// Cancels the job: if it waits in the queue it leaves it and never starts; if
+    /// it runs it is dropped. Either way it ends as
+    /// [`Outcome::Cancelled`](crate::Outcome::Cancelled) as soon as the driver is
+    /// next polled (it is woken for that), even when every slot is busy, unless it
+    /// had already ended. Await the handle to learn which.
     pub fn cancel(&self) {
         self.cancel.cancel();
+        // The job may wait in the queue, where only the driver can end it.
+        self.shared.cancels.store(true, Ordering::Release);
+        self.shared.driver_waker.wake();
     }
 }
 

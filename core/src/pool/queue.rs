@@ -3,25 +3,28 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use futures::channel::oneshot;
 use futures::future::TryFuture;
-use futures::task::AtomicWaker;
 
 use crate::metrics::Recorder;
 use crate::outcome::{Completion, JobId};
 
 use super::handle::CancelToken;
+use super::sync::{AtomicBool, AtomicU64, AtomicWaker, Mutex, MutexGuard, Ordering};
 
 /// What every half of a pool shares, whatever its job type.
 pub(crate) struct Shared {
     pub(super) recorder: Recorder,
     pub(super) aborted: AtomicBool,
-    /// The driver's waker for [`Pool::abort`](super::Pool::abort), registered whenever it goes idle.
-    pub(super) abort_waker: AtomicWaker,
+    /// A [`JobHandle`](super::JobHandle) was cancelled since the driver last looked:
+    /// its job may be waiting in the queue.
+    pub(super) cancels: AtomicBool,
+    /// The driver's waker for [`Pool::abort`](super::Pool::abort) and
+    /// [`JobHandle::cancel`](super::JobHandle::cancel), registered whenever it goes
+    /// idle.
+    pub(super) driver_waker: AtomicWaker,
     /// Submitters waiting for room in a full queue.
     pub(super) space: event_listener::Event,
     pub(super) max_concurrency: usize,
@@ -40,11 +43,13 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Accepted jobs not started yet.
+    ///
+    /// `accepted` is read first: both only grow, so the difference is at most what
+    /// the queue held when `accepted` was read, never above its capacity (read the
+    /// other way round, a stale `dequeued` could count jobs twice).
     pub(super) fn queued(&self) -> u64 {
-        let dequeued = self.dequeued.load(Ordering::Acquire);
-        self.accepted
-            .load(Ordering::Acquire)
-            .saturating_sub(dequeued)
+        let accepted = self.accepted.load(Ordering::Acquire);
+        accepted.saturating_sub(self.dequeued.load(Ordering::Acquire))
     }
 }
 

@@ -1,8 +1,10 @@
-//! A started job: the job, its deadline and cancel token, and the unwind guard that
-//! turns a panic into its outcome.
+//! A started job: the guard that runs it (its deadline, and the unwind guard that
+//! turns a panic into its outcome), and what the pool adds to it (its id, cancel
+//! token and reply). The guard is the crate's one way to run a call with a timeout
+//! and panic capture: the crawl engine's other models use it too, through
+//! [`GuardedCall`].
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -12,9 +14,11 @@ use futures::future::TryFuture;
 use web_time::Instant;
 
 use crate::outcome::{Completion, JobId, Outcome};
+use crate::timer::SharedTimer;
 
 use super::handle::CancelToken;
 use super::queue::{Entry, Reply};
+use super::unwind::{catch, drop_quietly};
 
 /// A job that ended, on its way to its handle or the outcome stream.
 pub(super) struct Done<T, E> {
@@ -50,12 +54,233 @@ pub(super) fn latency(started: Instant, ended: Instant) -> Duration {
 }
 
 pin_project_lite::pin_project! {
-    /// A started job: the job itself, its deadline, its cancel token.
+    /// A started job under guard: the job and its deadline. Panics in the job's poll
+    /// and drop, and in its timer, become its outcome; the deadline is polled once
+    /// before the job's first poll, so it counts from the start. Dropped before the
+    /// job ended, it drops the job catching a panic there too.
+    pub(crate) struct Guarded<F: TryFuture, D> {
+        #[pin]
+        job: Option<F>,
+        deadline: Option<D>,
+        // The deadline has been polled once (fixing it, for a timer that reads the
+        // clock on a sleep's first poll), or there is none.
+        armed: bool,
+    }
+
+    impl<F: TryFuture, D> PinnedDrop for Guarded<F, D> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if this.job.is_some() {
+                let _ = catch(|| this.job.set(None));
+            }
+            if let Some(deadline) = this.deadline.take() {
+                drop_quietly(deadline);
+            }
+        }
+    }
+}
+
+impl<F: TryFuture, D> Guarded<F, D> {
+    /// Guards `job`, with its deadline if any.
+    pub(crate) fn new(job: F, deadline: Option<D>) -> Self {
+        Guarded {
+            job: Some(job),
+            armed: deadline.is_none(),
+            deadline,
+        }
+    }
+
+    /// Guards `job` in the place of an ended one.
+    #[inline]
+    fn restart(self: Pin<&mut Self>, job: F, deadline: Option<D>) {
+        let mut this = self.project();
+        this.job.set(Some(job));
+        *this.armed = deadline.is_none();
+        *this.deadline = deadline;
+    }
+
+    /// Whether the job is still there (it has not ended).
+    #[inline]
+    pub(crate) fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Polls the deadline once, before the job's first poll, so that it counts from
+    /// the job's start whenever the timer reads the clock. Returns the job's outcome
+    /// if that ends it (the deadline has passed, or the timer panicked); it has then
+    /// been dropped.
+    #[inline]
+    pub(crate) fn arm(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Option<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
+        let this = self.as_mut().project();
+        if *this.armed {
+            return None;
+        }
+        *this.armed = true;
+        let deadline = this.deadline.as_mut()?;
+        let outcome = match catch(|| Pin::new(deadline).poll(cx).is_ready()) {
+            Ok(false) => return None,
+            Ok(true) => Outcome::TimedOut,
+            Err(message) => Outcome::Panicked(message),
+        };
+        Some(self.end_outcome(outcome))
+    }
+
+    /// Drops the job and its deadline now, and returns the outcome to report: a job
+    /// whose drop (or its deadline's) panics reports the panic instead of a result.
+    #[inline]
+    pub(crate) fn end_outcome(
+        self: Pin<&mut Self>,
+        outcome: Outcome<F::Ok, F::Error>,
+    ) -> Outcome<F::Ok, F::Error> {
+        let mut this = self.project();
+        let dropped = catch(|| this.job.set(None)).err();
+        let dropped = dropped.or_else(|| this.deadline.take().and_then(drop_quietly));
+        match (dropped, outcome) {
+            (Some(message), outcome @ (Outcome::Completed(_) | Outcome::Failed(_))) => {
+                drop_quietly(outcome);
+                Outcome::Panicked(message)
+            }
+            (_, outcome) => outcome,
+        }
+    }
+
+    /// Arms the deadline if not done yet, polls the job and then its deadline; once
+    /// the job ends, it has been dropped and its outcome is returned.
+    #[inline]
+    pub(crate) fn poll_outcome(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
+        if let Some(outcome) = self.as_mut().arm(cx) {
+            return Poll::Ready(outcome);
+        }
+        let this = self.as_mut().project();
+        assert!(this.job.is_some(), "a finished job was polled again");
+        let mut job = this.job;
+        // A panic in the poll, or once the job is done in its drop, is its outcome.
+        let polled = catch(|| job.as_mut().as_pin_mut().map(|job| job.try_poll(cx)));
+        let outcome = match polled {
+            Ok(Some(Poll::Ready(result))) => {
+                let outcome = match result {
+                    Ok(value) => Outcome::Completed(value),
+                    Err(error) => Outcome::Failed(error),
+                };
+                // The result is out of the job before the job is dropped: a value
+                // whose drop panics too is then dropped on its own.
+                let dropped = catch(|| job.set(None)).err();
+                let dropped = dropped.or_else(|| this.deadline.take().and_then(drop_quietly));
+                if let Some(message) = dropped {
+                    drop_quietly(outcome);
+                    return Poll::Ready(Outcome::Panicked(message));
+                }
+                return Poll::Ready(outcome);
+            }
+            Ok(Some(Poll::Pending) | None) => {
+                // The timer is user code too.
+                let expired = match this.deadline.as_mut() {
+                    None => Ok(false),
+                    Some(deadline) => catch(|| Pin::new(deadline).poll(cx).is_ready()),
+                };
+                match expired {
+                    Ok(false) => return Poll::Pending,
+                    Ok(true) => Outcome::TimedOut,
+                    Err(message) => Outcome::Panicked(message),
+                }
+            }
+            // The job may still be there (it panicked while polled): `end_outcome`
+            // drops it.
+            Err(message) => Outcome::Panicked(message),
+        };
+        Poll::Ready(self.end_outcome(outcome))
+    }
+}
+
+/// The sleep that enforces `timeout` for a job started at `started`, if any: none
+/// when the deadline lies past what the clock can hold. A panic in the timer is
+/// returned as its message: the job's outcome.
+#[inline]
+pub(crate) fn deadline<T: SharedTimer>(
+    timeout: Option<&(Duration, T)>,
+    started: Instant,
+) -> Result<Option<T::Sleep>, String> {
+    match timeout {
+        Some((limit, timer)) if started.checked_add(*limit).is_some() => {
+            catch(|| timer.sleep(*limit)).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One call run under [`Guarded`] outside a pool: its timeout counts from its
+    /// first poll (its start), panics in its poll and drop are its outcome. Resolves
+    /// to the outcome and the latency from the start. Dropped before it ends, it
+    /// drops the call, catching a panic there.
+    pub(crate) struct GuardedCall<F: TryFuture, T: SharedTimer> {
+        #[pin]
+        guard: Guarded<F, T::Sleep>,
+        timeout: Option<(Duration, T)>,
+        started: Option<Instant>,
+    }
+}
+
+impl<F: TryFuture, T: SharedTimer> GuardedCall<F, T> {
+    /// Guards `call`, to be timed out after `timeout` if given.
+    pub(crate) fn new(call: F, timeout: Option<(Duration, T)>) -> Self {
+        GuardedCall {
+            guard: Guarded::new(call, None),
+            timeout,
+            started: None,
+        }
+    }
+}
+
+impl<F: TryFuture, T: SharedTimer> Future for GuardedCall<F, T> {
+    type Output = (Outcome<F::Ok, F::Error>, Duration);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let started = match *this.started {
+            Some(started) => started,
+            None => {
+                let started = Instant::now();
+                *this.started = Some(started);
+                let timeout = this.timeout.take();
+                match deadline(timeout.as_ref(), started) {
+                    Ok(None) => {}
+                    Ok(Some(sleep)) => {
+                        let guard = this.guard.as_mut().project();
+                        *guard.deadline = Some(sleep);
+                        *guard.armed = false;
+                    }
+                    Err(message) => {
+                        let outcome = this.guard.as_mut().end_outcome(Outcome::Panicked(message));
+                        return Poll::Ready((outcome, Duration::ZERO));
+                    }
+                }
+                started
+            }
+        };
+        let outcome = std::task::ready!(this.guard.poll_outcome(cx));
+        Poll::Ready((outcome, started.elapsed()))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A started job of a pool: its guard, id, cancel token and reply.
     pub(super) struct Running<F: TryFuture, D> {
         pub(super) id: JobId,
         #[pin]
-        pub(super) job: Option<F>,
-        pub(super) deadline: Option<D>,
+        pub(super) guard: Guarded<F, D>,
         pub(super) started: Instant,
         pub(super) stamp_end: bool,
         pub(super) cancel: Option<Arc<CancelToken>>,
@@ -68,8 +293,7 @@ impl<F: TryFuture, D> Running<F, D> {
     pub(super) fn new(entry: Entry<F>, deadline: Option<D>, started: Instant) -> Self {
         Running {
             id: entry.id,
-            job: Some(entry.job),
-            deadline,
+            guard: Guarded::new(entry.job, deadline),
             started,
             stamp_end: false,
             cancel: entry.cancel,
@@ -85,10 +309,9 @@ impl<F: TryFuture, D> Running<F, D> {
         deadline: Option<D>,
         started: Instant,
     ) {
-        let mut this = self.project();
-        this.job.set(Some(entry.job));
+        let this = self.project();
+        this.guard.restart(entry.job, deadline);
         *this.id = entry.id;
-        *this.deadline = deadline;
         *this.started = started;
         *this.cancel = entry.cancel;
         *this.reply = entry.reply;
@@ -97,26 +320,36 @@ impl<F: TryFuture, D> Running<F, D> {
     /// Whether the job is still there (it has not ended).
     #[inline]
     pub(super) fn is_running(&self) -> bool {
-        self.job.is_some()
+        self.guard.is_running()
+    }
+
+    /// See [`Guarded::arm`].
+    #[inline]
+    pub(super) fn arm(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Option<Outcome<F::Ok, F::Error>>
+    where
+        D: Future<Output = ()> + Unpin,
+    {
+        let this = self.project();
+        let outcome = this.guard.arm(cx);
+        if outcome.is_some() {
+            *this.cancel = None;
+        }
+        outcome
     }
 
     /// Drops the job, its deadline and cancel token now, and returns the outcome to
-    /// report: a job whose drop panics reports the panic instead of a result.
+    /// report (see [`Guarded::end_outcome`]).
     #[inline]
     pub(super) fn end_outcome(
         self: Pin<&mut Self>,
         outcome: Outcome<F::Ok, F::Error>,
     ) -> Outcome<F::Ok, F::Error> {
-        let mut this = self.project();
-        let dropped = catch_unwind(AssertUnwindSafe(|| this.job.set(None)));
-        *this.deadline = None;
+        let this = self.project();
         *this.cancel = None;
-        match (dropped, outcome) {
-            (Err(payload), Outcome::Completed(_) | Outcome::Failed(_)) => {
-                Outcome::Panicked(panic_message(payload.as_ref()))
-            }
-            (_, outcome) => outcome,
-        }
+        this.guard.end_outcome(outcome)
     }
 
     /// Ends the job now, dropping it, and returns its completion.
@@ -159,41 +392,9 @@ impl<F: TryFuture, D> Running<F, D> {
                 return Poll::Ready(self.end_outcome(Outcome::Cancelled));
             }
         }
-        assert!(this.job.is_some(), "a finished job was polled again");
-        let mut job = this.job;
-        // One unwind guard for the poll and, once the job is done, its drop: a panic in
-        // either is the job's outcome.
-        let polled = catch_unwind(AssertUnwindSafe(|| {
-            let poll = job.as_mut().as_pin_mut().map(|job| job.try_poll(cx));
-            if matches!(poll, Some(Poll::Ready(_))) {
-                job.set(None);
-            }
-            poll
-        }));
-        let outcome = match polled {
-            Ok(Some(Poll::Ready(result))) => {
-                *this.deadline = None;
-                *this.cancel = None;
-                return Poll::Ready(match result {
-                    Ok(value) => Outcome::Completed(value),
-                    Err(error) => Outcome::Failed(error),
-                });
-            }
-            Ok(Some(Poll::Pending) | None) => {
-                let expired = this
-                    .deadline
-                    .as_mut()
-                    .is_some_and(|d| Pin::new(d).poll(cx).is_ready());
-                if !expired {
-                    return Poll::Pending;
-                }
-                Outcome::TimedOut
-            }
-            // The job may still be there (it panicked while polled): `end_outcome`
-            // drops it.
-            Err(payload) => Outcome::Panicked(panic_message(payload.as_ref())),
-        };
-        Poll::Ready(self.end_outcome(outcome))
+        let outcome = std::task::ready!(this.guard.poll_outcome(cx));
+        *this.cancel = None;
+        Poll::Ready(outcome)
     }
 }
 
@@ -203,15 +404,5 @@ impl<F: TryFuture, D: Future<Output = ()> + Unpin> Future for Running<F, D> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let outcome = std::task::ready!(self.as_mut().poll_outcome(cx));
         Poll::Ready(self.done(outcome))
-    }
-}
-
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string panic payload>".to_owned()
     }
 }

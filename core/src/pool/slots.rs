@@ -11,16 +11,15 @@
 //! is then polled once for nothing, which futures must tolerate.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::future::TryFuture;
-use futures::task::AtomicWaker;
 
 use super::driver::Sink;
 use super::queue::{Entry, lock};
 use super::running::Running;
+use super::sync::{AtomicBool, AtomicWaker, Mutex, Ordering};
 use crate::outcome::Outcome;
 
 /// Slot indices woken since the driver last looked, and the driver's waker.
@@ -134,7 +133,7 @@ impl<F: TryFuture, D: Future<Output = ()> + Unpin> Slots<F, D> {
         let mut cx = Context::from_waker(&slot.waker);
         if let Poll::Ready(outcome) = slot.task.as_mut().poll_outcome(&mut cx) {
             let task = slot.task.as_mut().project();
-            sink.ended_now(*task.id, outcome, *task.started, task.reply.take());
+            sink.ended_in_round(*task.id, outcome, *task.started, task.reply.take());
             self.running -= 1;
             self.free.push(index);
         }
@@ -187,7 +186,7 @@ impl<F: TryFuture, D: Future<Output = ()> + Unpin> Slots<F, D> {
             if slot.task.is_running() {
                 let outcome = slot.task.as_mut().end_outcome(Outcome::Cancelled);
                 let task = slot.task.as_mut().project();
-                sink.ended_now(*task.id, outcome, *task.started, task.reply.take());
+                sink.ended_in_round(*task.id, outcome, *task.started, task.reply.take());
                 self.free.push(index);
             }
         }

@@ -17,6 +17,7 @@ use crate::outcome::{JobId, Outcome};
 use super::handle::CancelToken;
 use super::queue::Shared;
 use super::running::{Done, Running};
+use super::unwind::drop_quietly;
 
 /// Spawns a task on an executor; used by [`PoolBuilder::build_spawned`](super::PoolBuilder::build_spawned).
 ///
@@ -63,8 +64,13 @@ pub(super) fn finish_orphan<T, E>(shared: &Shared, done: Done<T, E>) {
     let (completion, reply) = done.completion(Instant::now());
     let recorder = &shared.recorder;
     recorder.finished_orphan(completion.outcome.kind(), completion.latency);
-    if let Some(reply) = reply {
-        let _ = reply.send(completion);
+    let unread = match reply {
+        Some(reply) => reply.send(completion).err(),
+        None => Some(completion),
+    };
+    // Nobody reads it: its drop is user code, that must not panic into the executor.
+    if let Some(completion) = unread {
+        drop_quietly(completion);
     }
 }
 
@@ -91,7 +97,7 @@ impl<F: TryFuture, D> Drop for SpawnedJob<F, D> {
     }
 }
 
-pub(super) type Launch<F, D> = Box<dyn Fn(Running<F, D>, Arc<Shared>) + Send + Sync>;
+pub(super) type Launch<F, D> = Box<dyn Fn(Pin<Box<Running<F, D>>>, Arc<Shared>) + Send + Sync>;
 
 pub(super) struct Spawned<F: TryFuture, D> {
     pub(super) launch: Launch<F, D>,

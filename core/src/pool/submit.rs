@@ -5,8 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 use futures::channel::oneshot;
@@ -19,6 +17,7 @@ use super::builder::PoolBuilder;
 use super::error::{SubmitError, TrySubmitError};
 use super::handle::{CancelToken, JobHandle};
 use super::queue::{Entry, Push, Queue, Shared, lock, release};
+use super::sync::{AtomicU32, Mutex, Ordering};
 
 /// [`Pool::submit`](super::Pool::submit) yields to the executor once every this many calls, so that a
 /// producer looping on a queue with room cannot starve the driver (and the timers)
@@ -186,13 +185,14 @@ impl<F: TryFuture> Pool<F> {
         Entry::new(job)
     }
 
-    pub(super) fn entry_with_handle(job: F) -> (Entry<F>, JobHandle<F::Ok, F::Error>) {
+    pub(super) fn entry_with_handle(&self, job: F) -> (Entry<F>, JobHandle<F::Ok, F::Error>) {
         let (reply, rx) = oneshot::channel();
         let cancel = Arc::new(CancelToken::default());
         let handle = JobHandle {
             id: JobId(0),
             rx,
             cancel: Arc::clone(&cancel),
+            shared: Arc::clone(&self.shared),
         };
         let entry = Entry {
             id: JobId(0),
@@ -247,7 +247,7 @@ impl<F: TryFuture> Pool<F> {
         &self,
         job: F,
     ) -> Result<JobHandle<F::Ok, F::Error>, SubmitError<F>> {
-        let (entry, mut handle) = Self::entry_with_handle(job);
+        let (entry, mut handle) = self.entry_with_handle(job);
         handle.id = self.push_waiting(entry).await?;
         Ok(handle)
     }
@@ -261,7 +261,7 @@ impl<F: TryFuture> Pool<F> {
         &self,
         job: F,
     ) -> Result<JobHandle<F::Ok, F::Error>, TrySubmitError<F>> {
-        let (entry, mut handle) = Self::entry_with_handle(job);
+        let (entry, mut handle) = self.entry_with_handle(job);
         handle.id = self.try_push(entry)?;
         Ok(handle)
     }
@@ -291,7 +291,7 @@ impl<F: TryFuture> Pool<F> {
     pub fn abort(&self) {
         self.shared.aborted.store(true, Ordering::Release);
         self.close();
-        self.shared.abort_waker.wake();
+        self.shared.driver_waker.wake();
     }
 
     /// Whether the pool has stopped accepting jobs.

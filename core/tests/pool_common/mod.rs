@@ -3,10 +3,13 @@
 //!
 //! An [`Executor`] runs a future to completion, spawns tasks and provides a
 //! [`Timer`]; [`Mode`] chooses between [`PoolBuilder::build`] (jobs polled inside the
-//! driver) and [`PoolBuilder::build_spawned`] (each job its own task). The
-//! [`pool_suite!`] macro turns every function of a module into one `#[test]` per mode;
-//! [`async_pool_suite!`] does the same for the async functions of [`suite`], which
-//! the browser runs as they are (it cannot block on a future).
+//! driver), [`PoolBuilder::build_spawned`] (each job its own task) and
+//! [`PoolBuilder::build_stream`] (jobs pulled from a stream). The [`pool_suite!`]
+//! macro turns every function of a module into one `#[test]` per mode (inline and
+//! spawned); [`async_pool_suite!`] does the same for the async functions of
+//! [`suite`], which the browser runs as they are (it cannot block on a future);
+//! [`edges_suite!`] does it for [`edges`] natively, in all three modes, whose pools
+//! are made by [`rig`].
 //!
 //! On `wasm32` jobs, the timer and spawned tasks need not be `Send` ([`MaybeSend`]),
 //! and only [`Mode::Inline`] exists: spawned jobs must be `Send`, the browser's timer
@@ -16,6 +19,8 @@
 //! and timeouts are only ever raced against jobs that can never finish.
 #![allow(dead_code, unreachable_pub)]
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod edges;
 pub mod suite;
 
 use std::future::Future;
@@ -30,9 +35,14 @@ use futures::future::BoxFuture;
 #[cfg(not(target_arch = "wasm32"))]
 use futures::future::FutureExt;
 #[cfg(not(target_arch = "wasm32"))]
-use tracepool::Timer;
+use futures::{
+    channel::mpsc,
+    stream::{BoxStream, FusedStream},
+};
 #[cfg(not(target_arch = "wasm32"))]
 use tracepool::timer::Sleep;
+#[cfg(not(target_arch = "wasm32"))]
+use tracepool::{Completion, Timer};
 use tracepool::{Driver, Pool, PoolBuilder};
 
 /// `Send` natively, nothing on `wasm32`, where the browser's futures are not `Send`.
@@ -109,9 +119,12 @@ pub enum Mode {
     Inline,
     /// [`PoolBuilder::build_spawned`]: each started job spawned on the executor.
     Spawned,
+    /// [`PoolBuilder::build_stream`]: jobs polled inside the driver, pulled from a
+    /// stream (see [`rig`]).
+    Stream,
 }
 
-/// Builds a pool in `mode`, with the executor's timer installed.
+/// Builds a pool in `mode` (inline or spawned), with the executor's timer installed.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<Job>, SuiteDriver) {
     let builder = builder.shared_timer(exec.timer());
@@ -122,6 +135,111 @@ pub fn build<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> (Pool<J
             builder
                 .build_spawned(move |task| spawn(task))
                 .expect("valid configuration")
+        }
+        Mode::Stream => panic!("stream-fed pools are made by `rig`"),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// A driver of any mode, boxed.
+pub type AnyDriver = std::pin::Pin<Box<dyn FusedStream<Item = Completion<u64, String>> + Send>>;
+
+#[cfg(not(target_arch = "wasm32"))]
+/// A pool of any mode, with the way its jobs come in.
+pub struct Rig {
+    pub pool: Pool<Job>,
+    pub driver: AnyDriver,
+    /// The source stream's sender for [`Mode::Stream`]; `None` once closed.
+    feed: Option<mpsc::UnboundedSender<Job>>,
+    mode: Mode,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Builds a pool in any `mode`, with the executor's timer installed (unless the
+/// builder has one already: a later `timer` call wins). A stream-fed pool pulls its
+/// jobs from a channel that [`Rig::add`] feeds.
+pub fn rig<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> Rig {
+    rig_with_timer(exec, mode, builder.shared_timer(exec.timer()))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// As [`rig`], leaving the builder's timer as it is.
+pub fn rig_with_timer<E: Executor>(exec: &E, mode: Mode, builder: PoolBuilder) -> Rig {
+    let (pool, driver, feed): (_, AnyDriver, _) = match mode {
+        Mode::Inline => {
+            let (pool, driver) = builder.build().expect("valid configuration");
+            (pool, Box::pin(driver), None)
+        }
+        Mode::Spawned => {
+            let spawn = exec.spawner();
+            let (pool, driver) = builder
+                .build_spawned(move |task| spawn(task))
+                .expect("valid configuration");
+            (pool, Box::pin(driver), None)
+        }
+        Mode::Stream => {
+            let (tx, rx) = mpsc::unbounded::<Job>();
+            let source: BoxStream<'static, Job> = Box::pin(rx);
+            let (pool, driver) = builder.build_stream(source).expect("valid configuration");
+            (pool, Box::pin(driver), Some(tx))
+        }
+    };
+    Rig {
+        pool,
+        driver,
+        feed,
+        mode,
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Adds jobs to a [`Rig`]'s pool the way its mode's jobs come in, apart from the rig.
+#[derive(Clone)]
+pub struct Feeder {
+    pool: Pool<Job>,
+    feed: Option<mpsc::UnboundedSender<Job>>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Feeder {
+    /// Adds a job: submitted (waiting for room), or sent down the source stream.
+    pub async fn add(&self, job: Job) {
+        match &self.feed {
+            Some(feed) => feed.unbounded_send(job).expect("the driver is alive"),
+            None => {
+                self.pool.submit(job).await.expect("the pool is open");
+            }
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Rig {
+    /// Adds a job the way this mode's jobs come in: submitted (waiting for room), or
+    /// sent down the source stream.
+    pub async fn add(&self, job: Job) {
+        assert!(
+            self.mode != Mode::Stream || self.feed.is_some(),
+            "the source has ended"
+        );
+        self.feeder().add(job).await;
+    }
+
+    /// A [`Feeder`] for this rig's pool.
+    pub fn feeder(&self) -> Feeder {
+        Feeder {
+            pool: self.pool.clone(),
+            feed: self.feed.clone(),
+        }
+    }
+
+    /// No more jobs: closes the pool, or ends the source stream (which closes it).
+    pub fn close(&mut self) {
+        match self.feed.take() {
+            Some(feed) => drop(feed),
+            None => {
+                self.pool.close();
+            }
         }
     }
 }
@@ -453,7 +571,36 @@ macro_rules! async_pool_suite {
     };
 }
 
-/// Every test of [`suite`], for one executor.
+/// Instantiates the functions `$crate::pool_common::edges::$name(&exec, mode)` as
+/// tests, one module per mode (inline, spawned, stream-fed); native only.
+#[macro_export]
+macro_rules! edges_suite {
+    ($make:expr; $($name:ident),+ $(,)?) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        mod edges {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::edges_suite!(@mode $make, inline, Inline; $($name),+);
+            $crate::edges_suite!(@mode $make, spawned, Spawned; $($name),+);
+            $crate::edges_suite!(@mode $make, stream, Stream; $($name),+);
+        }
+    };
+    (@mode $make:expr, $module:ident, $mode:ident; $($name:ident),+) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let exec = $make;
+                    $crate::pool_common::edges::$name(&exec, $crate::pool_common::Mode::$mode);
+                }
+            )+
+        }
+    };
+}
+
+/// Every test of [`suite`] and of [`edges`], for one executor.
 #[macro_export]
 macro_rules! common_suite {
     ($make:expr) => {
@@ -472,6 +619,19 @@ macro_rules! common_suite {
             stream_is_fused_after_its_end,
             ids_increase_in_submission_order,
             gauge_reports_queue_and_in_flight,
+        );
+        $crate::edges_suite!(
+            $make;
+            a_started_job_is_not_queued,
+            started_parents_make_room_for_their_children,
+            counters_are_current_when_an_outcome_is_observable,
+            latency_counts_the_time_spent_in_polls,
+            cancelling_a_queued_job_resolves_it_now,
+            panics_in_the_drop_of_unstarted_jobs_are_caught,
+            panics_in_the_drop_of_jobs_dropped_with_the_driver_are_caught,
+            a_panic_payload_that_panics_when_dropped_is_caught,
+            a_deadline_past_the_clocks_range_is_no_deadline,
+            a_timeout_counts_from_the_jobs_start,
         );
     };
 }
