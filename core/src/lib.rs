@@ -13,9 +13,9 @@
 //!   models it replaced ([`crawl::Model`]) as interchangeable schedulers;
 //! - [`sim`]: a seeded synthetic workload (graph, latencies, failures) and the flat
 //!   workload, sleeping through an injected [`Timer`];
-//! - [`record`], [`findings`] and [`chart`]: run records and reports (serde, versioned),
-//!   the verdicts drawn from them, and SVG charts, shared by the native runner and
-//!   the browser.
+//! - `report` (with the `report` feature): run records and reports (serde,
+//!   versioned), the verdicts drawn from them, and SVG charts, shared by the native
+//!   runner and the browser.
 //!
 //! # Sendable or local
 //!
@@ -29,6 +29,9 @@
 //!
 //! # Features
 //!
+//! - `report`: the `report` module (run records, reports, findings, charts) and its
+//!   `serde_json` dependency. Without it the crate is the pool, the crawl engine and
+//!   the simulated workload alone.
 //! - `async-io` (native only): `timer::AsyncIoTimer` and `timer::FinishingTimer`,
 //!   precise timers on async-io's reactor.
 //! - `browser` (`wasm32` only; absent natively, even with `--all-features`):
@@ -74,14 +77,14 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod chart;
 pub mod crawl;
-pub mod findings;
 pub mod metrics;
 pub mod outcome;
 pub mod plugin;
 pub mod pool;
-pub mod record;
+#[cfg(feature = "report")]
+#[cfg_attr(docsrs, doc(cfg(feature = "report")))]
+pub mod report;
 pub mod sim;
 pub mod timer;
 pub mod trace;

@@ -2,12 +2,12 @@
 //! and the 1-2-5 tick generator.
 
 use proptest::prelude::*;
-use tracepool::chart::{
+use tracepool::report::chart::{
     BarChart, BarSeries, LineChart, ReferenceLine, Series, in_flight_over_time_chart, nice_ticks,
     peak_in_flight_vs_limit_chart, report_charts, sweep_scenario, throughput_vs_concurrency_chart,
     wall_time_chart,
 };
-use tracepool::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings};
+use tracepool::report::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings};
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
@@ -310,5 +310,5 @@ fn public_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<LineChart>();
     check::<BarChart>();
-    check::<tracepool::chart::NamedChart>();
+    check::<tracepool::report::chart::NamedChart>();
 }

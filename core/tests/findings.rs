@@ -1,10 +1,12 @@
 //! Findings and recommendations over crafted reports: every verdict follows from the runs.
 
-use tracepool::findings::{
+use tracepool::report::findings::{
     findings, format_count, format_mib, format_number, format_percent, format_seconds, objectives,
     recommendations,
 };
-use tracepool::record::{Environment, Finding, Report, RunRecord, ScenarioRun, Settings, Verdict};
+use tracepool::report::record::{
+    Environment, Finding, Report, RunRecord, ScenarioRun, Settings, Verdict,
+};
 
 /// A run with plausible numbers: 4 jobs per trace, 2 % failing, the pool at C in flight,
 /// the previous model up to 7 C, the unbounded one far beyond.

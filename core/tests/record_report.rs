@@ -1,6 +1,6 @@
 //! Report JSON round trip, schema-version checks and report comparison.
 
-use tracepool::record::{
+use tracepool::report::record::{
     ChangeStatus, Environment, Finding, Metric, Recommendation, Report, ReportError, RunRecord,
     SCHEMA_VERSION, Sample, ScenarioRun, Settings, Verdict, compare, compare_with_threshold,
 };
@@ -146,7 +146,7 @@ fn helpers_list_distinct_names_in_order() {
 }
 
 fn status(
-    changes: &[tracepool::record::MetricChange],
+    changes: &[tracepool::report::record::MetricChange],
     model: &str,
     metric: Metric,
 ) -> ChangeStatus {
@@ -273,5 +273,5 @@ fn public_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Report>();
     check::<ReportError>();
-    check::<tracepool::record::MetricChange>();
+    check::<tracepool::report::record::MetricChange>();
 }

@@ -4,7 +4,7 @@ use std::fs;
 use std::thread;
 use std::time::SystemTime;
 
-use tracepool::record::Environment;
+use tracepool::report::record::Environment;
 
 /// What a probe reports when it cannot find out.
 const UNKNOWN: &str = "unknown";

@@ -4,14 +4,14 @@
 //!
 //! - [`runner`] runs one workload under one model ([`RunSpec`](runner::RunSpec)) and
 //!   measures it from the inside (the crawl's report) and the outside (the OS sampler),
-//!   as a [`RunRecord`](tracepool::record::RunRecord) with its time series.
+//!   as a [`RunRecord`](tracepool::report::record::RunRecord) with its time series.
 //! - [`scenarios`] defines the benchmarking plan's scenarios once.
 //! - [`os`] reads process metrics (CPU time, RSS, peak RSS, threads, open file
 //!   descriptors) from the operating system and samples them, with the application's
-//!   own gauges, into the [`Sample`](tracepool::record::Sample) time series of a run.
+//!   own gauges, into the [`Sample`](tracepool::report::record::Sample) time series of a run.
 //! - [`env`](mod@env) describes the machine and the build a report was measured on, as an
-//!   [`Environment`](tracepool::record::Environment).
-//! - [`report`] renders a [`Report`](tracepool::record::Report) as a summary table,
+//!   [`Environment`](tracepool::report::record::Environment).
+//! - [`report`] renders a [`Report`](tracepool::report::record::Report) as a summary table,
 //!   Markdown and self-contained HTML, and writes a report directory whole.
 //! - [`output`] checks output files before the work and writes them without replacing
 //!   what stands at their path.

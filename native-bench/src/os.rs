@@ -21,7 +21,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use tracepool::record::Sample;
+use tracepool::report::record::Sample;
 
 /// A snapshot of the current process's metrics, read from the OS.
 ///

@@ -6,12 +6,12 @@
 //! runner or exported by the web app renders the same. Findings and recommendations
 //! come from [`Report::findings`] and [`Report::recommendations`]; when a report holds
 //! none (an older or hand-assembled one), they are derived from its runs with
-//! [`tracepool::findings`].
+//! [`tracepool::report::findings`].
 //!
 //! # Examples
 //!
 //! ```
-//! use tracepool::record::{Environment, Report, Settings};
+//! use tracepool::report::record::{Environment, Report, Settings};
 //! use tracepool_bench::report::{render_html, render_markdown, summary_table};
 //!
 //! let report = Report::new("0.1.0", Environment::default(), Settings::default());
@@ -22,11 +22,11 @@
 
 use std::fmt::Write as _;
 
-use tracepool::chart::report_charts;
-use tracepool::findings::{
+use tracepool::report::chart::report_charts;
+use tracepool::report::findings::{
     self, format_count, format_mib, format_number, format_percent, format_seconds,
 };
-use tracepool::record::{
+use tracepool::report::record::{
     ChangeStatus, Finding, Metric, MetricChange, Recommendation, Report, RunKey, ScenarioRun,
     Verdict,
 };
@@ -325,7 +325,7 @@ fn md_table<const N: usize>(
 
 /// The report as a Markdown document: title, findings (verdict and text),
 /// recommendations, environment, settings, the summary table, and, when `changes` is
-/// given (from [`tracepool::record::compare`]), a regression table.
+/// given (from [`tracepool::report::record::compare`]), a regression table.
 ///
 /// The regression table lists only the metrics that moved beyond the comparison's
 /// threshold, one row per run present in only one report, and the number of
@@ -406,7 +406,7 @@ pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> Str
 
 /// Escapes text for HTML element content and attribute values.
 fn html(text: &str) -> String {
-    tracepool::chart::escape(text)
+    tracepool::report::chart::escape(text)
 }
 
 const STYLE: &str = "\
@@ -500,7 +500,7 @@ fn html_kv(out: &mut String, rows: &[(&str, String)]) {
 }
 
 /// The report as one self-contained HTML5 page: the same sections as
-/// [`render_markdown`], with the charts of [`tracepool::chart::report_charts`] inlined
+/// [`render_markdown`], with the charts of [`tracepool::report::chart::report_charts`] inlined
 /// as SVG right after the findings.
 ///
 /// The page needs nothing else: the style is inline, there is no script, and the only

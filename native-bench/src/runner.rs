@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
 use tracepool::crawl::{CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, Model};
-use tracepool::record::{RunRecord, Sample};
+use tracepool::report::record::{RunRecord, Sample};
 use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
 

@@ -7,7 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
-use tracepool::record::Report;
+use tracepool::report::record::Report;
 use tracepool::sim::{FlatWorkload, ideal_makespan};
 
 mod common;

@@ -255,7 +255,7 @@ fn an_interrupt_at_any_moment_leaves_the_old_or_the_new_report() {
             let names: Vec<&str> = now.iter().map(|(name, _)| name.as_str()).collect();
             assert_eq!(names, ["report.html", "report.json", "report.md"]);
             let json = String::from_utf8(now[1].1.clone()).unwrap();
-            let report = tracepool::record::Report::from_json(&json).expect("complete");
+            let report = tracepool::report::record::Report::from_json(&json).expect("complete");
             assert_eq!(report.settings.seed, 2);
             assert_eq!(report.runs.len(), 3);
             replaced += 1;

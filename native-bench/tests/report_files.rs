@@ -4,9 +4,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tracepool::chart::report_charts;
-use tracepool::findings::{findings, recommendations};
-use tracepool::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings, compare};
+use tracepool::report::chart::report_charts;
+use tracepool::report::findings::{findings, recommendations};
+use tracepool::report::record::{
+    Environment, Report, RunRecord, Sample, ScenarioRun, Settings, compare,
+};
 use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::report::{
     ReportDir, ReportWriteError, render_html, render_markdown, summary_table, write_report,
@@ -299,7 +301,7 @@ fn html_is_self_contained_and_has_charts_and_findings() {
         assert!(page.contains(&format!("id=\"chart-{}\"", c.id)));
     }
     for f in &report.findings {
-        let text = tracepool::chart::escape(&f.text);
+        let text = tracepool::report::chart::escape(&f.text);
         assert!(page.contains(&text), "finding text missing: {}", f.text);
     }
     assert!(page.contains("class=\"badge supported\""));

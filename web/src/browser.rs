@@ -2,7 +2,7 @@
 //! storage, file downloads. Thin wrappers over `web-sys`; every failure is a value,
 //! never a panic (a page may forbid storage, and some browsers have no memory API).
 
-use tracepool::record::Environment;
+use tracepool::report::record::Environment;
 use wasm_bindgen::JsCast;
 
 use crate::persist::STORAGE_KEY;

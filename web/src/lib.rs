@@ -5,7 +5,7 @@
 //! Shaped like Yew's own examples: [`state`] holds the app's [`State`](state::State),
 //! changed only by [`Action`](state::Action)s (pure, tested natively); `components`
 //! draw it; `hooks` run a plan on the browser's event loop. The numbers, findings and
-//! charts all come from core's report layer (`tracepool::record`, `findings`,
+//! charts all come from core's report layer (`tracepool::report`: `record`, `findings`,
 //! `chart`), so the browser and `tracepool-bench` show the same views of a report.
 #![forbid(unsafe_code)]
 

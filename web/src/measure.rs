@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use tracepool::crawl::{CrawlReport, Model};
-use tracepool::record::RunRecord;
+use tracepool::report::record::RunRecord;
 use tracepool::sim::SleepSummary;
 
 use crate::plan::RunPlan;

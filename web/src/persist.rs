@@ -5,7 +5,7 @@
 //! [`MAX_STORED_BYTES`] the time series are dropped, oldest runs first, so that the
 //! summaries (every run's record, the findings) always survive.
 
-use tracepool::record::Report;
+use tracepool::report::record::Report;
 
 /// The local-storage key of the browser's report.
 pub const STORAGE_KEY: &str = "tracepool-web.report";
@@ -42,7 +42,7 @@ pub fn from_stored(text: &str) -> Result<Report, String> {
 
 #[cfg(test)]
 mod tests {
-    use tracepool::record::{Environment, Sample, ScenarioRun, Settings};
+    use tracepool::report::record::{Environment, Sample, ScenarioRun, Settings};
 
     use super::*;
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use tracepool::crawl::Model;
-use tracepool::record::Settings;
+use tracepool::report::record::Settings;
 use tracepool::sim::SimConfig;
 
 use crate::scenarios::P99_OVER_MEAN;

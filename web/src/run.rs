@@ -21,7 +21,7 @@ use tracepool::LocalRegistry;
 use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
 use tracepool::crawl::{Canceller, GaugeReader, LocalCrawlConfig, LocalCrawler, Model};
-use tracepool::record::{Sample, ScenarioRun};
+use tracepool::report::record::{Sample, ScenarioRun};
 use tracepool::sim::{FlatWorkload, SimWorkload, SleepStats};
 use tracepool::timer::LocalTimer;
 use web_time::Instant;

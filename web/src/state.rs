@@ -5,8 +5,8 @@
 use std::rc::Rc;
 
 use tracepool::crawl::{CrawlGauge, Model};
-use tracepool::findings::{findings, recommendations};
-use tracepool::record::{Environment, Report, ReportError, Sample, ScenarioRun};
+use tracepool::report::findings::{findings, recommendations};
+use tracepool::report::record::{Environment, Report, ReportError, Sample, ScenarioRun};
 use yew::Reducible;
 
 use crate::form::{Field, FieldError, Form};

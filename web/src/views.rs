@@ -1,12 +1,12 @@
 //! What the result views show, computed from a report: the table's rows and the choice
 //! of charts. Pure functions over core's report types; the charts themselves (data and
-//! SVG) come from [`tracepool::chart`], as in the native report.
+//! SVG) come from [`tracepool::report::chart`], as in the native report.
 
-use tracepool::chart::{NamedChart, in_flight_over_time_chart, report_charts};
-use tracepool::findings::{
+use tracepool::report::chart::{NamedChart, in_flight_over_time_chart, report_charts};
+use tracepool::report::findings::{
     format_count, format_mib, format_number, format_percent, format_seconds,
 };
-use tracepool::record::{Report, RunRecord, Sample, ScenarioRun};
+use tracepool::report::record::{Report, RunRecord, Sample, ScenarioRun};
 
 /// One row of the results table, formatted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +207,7 @@ pub fn latest_in_flight(series: &[Sample]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use tracepool::record::{Environment, Settings};
+    use tracepool::report::record::{Environment, Settings};
 
     use super::*;
 

@@ -7,7 +7,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tracepool::record::{MetricChange, Report};
+use tracepool::report::record::{MetricChange, Report};
 
 use super::{render_html, render_markdown};
 use crate::interrupt::Interrupt;
@@ -127,7 +127,7 @@ static WRITE_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// # Examples
 ///
 /// ```
-/// use tracepool::record::{Environment, Report, Settings};
+/// use tracepool::report::record::{Environment, Report, Settings};
 /// use tracepool_bench::interrupt::Interrupt;
 /// use tracepool_bench::report::ReportDir;
 ///

@@ -12,7 +12,7 @@ pub(crate) struct ResultChartsProps {
     pub report: ReportRef,
 }
 
-fn figure(chart: &tracepool::chart::NamedChart) -> Html {
+fn figure(chart: &tracepool::report::chart::NamedChart) -> Html {
     html! {
         <figure class="chart" id={format!("chart-{}", chart.id)} key={chart.id.clone()}>
             <Svg svg={AttrValue::from(chart.svg.clone())} />

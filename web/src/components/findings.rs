@@ -1,4 +1,4 @@
-use tracepool::record::Verdict;
+use tracepool::report::record::Verdict;
 use yew::prelude::*;
 
 use super::ReportRef;

@@ -20,7 +20,7 @@ pub use app::App;
 use std::ops::Deref;
 use std::rc::Rc;
 
-use tracepool::record::Report;
+use tracepool::report::record::Report;
 
 /// A report as a property: equal when it is the same report. Reports are never
 /// changed in place (a change makes a new one), so comparing addresses is exact and

@@ -3,7 +3,7 @@ use yew::prelude::*;
 /// Properties of [`Svg`].
 #[derive(Properties, PartialEq)]
 pub(crate) struct SvgProps {
-    /// A standalone `<svg>` element drawn by `tracepool::chart`.
+    /// A standalone `<svg>` element drawn by `tracepool::report::chart`.
     pub svg: AttrValue,
 }
 

@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use tracepool::record::Report;
+use tracepool::report::record::Report;
 use yew::prelude::*;
 
 use crate::browser;

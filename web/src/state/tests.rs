@@ -1,7 +1,7 @@
 use std::rc::Rc;
 
 use tracepool::crawl::{CrawlGauge, Model};
-use tracepool::record::{Environment, Report, ScenarioRun, Verdict};
+use tracepool::report::record::{Environment, Report, ScenarioRun, Verdict};
 use yew::Reducible;
 
 use super::*;

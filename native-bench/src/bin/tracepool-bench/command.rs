@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracepool::crawl::CrawlEvent;
-use tracepool::record::RunRecord;
+use tracepool::report::record::RunRecord;
 use tracepool_bench::runner;
 
 use crate::args::{CONCURRENCY_VAR, concurrency};

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use tracepool::record::ReportError;
+use tracepool::report::record::ReportError;
 use tracepool::trace::ParseError;
 use tracepool_bench::output::OutputError;
 use tracepool_bench::report::ReportWriteError;

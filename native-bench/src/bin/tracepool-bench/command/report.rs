@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tracepool::record::{Report, ScenarioRun, Settings, compare};
+use tracepool::report::record::{Report, ScenarioRun, Settings, compare};
 use tracepool_bench::env::probe_environment;
 use tracepool_bench::report::{ReportWriteError, summary_table};
 use tracepool_bench::runner::{self, RunSpec};
@@ -135,8 +135,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     if let Some(profiler) = profiler {
         profiler.finish()?;
     }
-    report.findings = tracepool::findings::findings(&report);
-    report.recommendations = tracepool::findings::recommendations(&report);
+    report.findings = tracepool::report::findings::findings(&report);
+    report.recommendations = tracepool::report::findings::recommendations(&report);
     let changes = old.as_ref().map(|old| compare(old, &report));
     {
         // Written whole or not at all, even on a second signal.

@@ -5,7 +5,7 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use tracepool::Trace;
-use tracepool::record::RunRecord;
+use tracepool::report::record::RunRecord;
 use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};

@@ -12,8 +12,8 @@
 //! # Examples
 //!
 //! ```
-//! use tracepool::findings::{findings, objectives};
-//! use tracepool::record::{Environment, Report, Settings, Verdict};
+//! use tracepool::report::findings::{findings, objectives};
+//! use tracepool::report::record::{Environment, Report, Settings, Verdict};
 //!
 //! let report = Report::new("0.1.0", Environment::default(), Settings::default());
 //! let found = findings(&report);
@@ -25,7 +25,7 @@
 //! assert!(limits.text.contains("no pool runs"));
 //! ```
 
-use crate::record::{Finding, Recommendation, Report, ScenarioRun, Verdict};
+use crate::report::record::{Finding, Recommendation, Report, ScenarioRun, Verdict};
 
 /// The objectives [`findings`] answers, as the [`Finding::objective`] of each finding.
 pub mod objectives {
@@ -47,7 +47,7 @@ pub mod objectives {
     pub const ERROR_RATE: &str = "Error rate: the pool adds no errors of its own";
 }
 
-/// Name of the bounded pool model in [`RunRecord::model`](crate::record::RunRecord::model).
+/// Name of the bounded pool model in [`RunRecord::model`](crate::report::record::RunRecord::model).
 pub const POOL: &str = "pool";
 /// Name of the previous (batch and barrier) model.
 pub const PREVIOUS: &str = "previous";

@@ -21,7 +21,7 @@
 //! # Examples
 //!
 //! ```
-//! use tracepool::chart::{LineChart, ReferenceLine, Series};
+//! use tracepool::report::chart::{LineChart, ReferenceLine, Series};
 //!
 //! let svg = LineChart::new("Peak in flight", "limit C", "jobs")
 //!     .with_series(Series::new("pool", vec![(10.0, 10.0), (50.0, 50.0)]))
@@ -32,7 +32,7 @@
 
 use std::fmt::Write as _;
 
-use crate::record::{Report, RunRecord, ScenarioRun};
+use crate::report::record::{Report, RunRecord, ScenarioRun};
 
 /// Series colours, in order: the Okabe–Ito palette, distinguishable with the common
 /// forms of colour blindness (yellow, hard to see on white, is left out).
@@ -465,7 +465,7 @@ impl BarChart {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(tracepool::chart::nice_ticks(0.0, 97.0, 5), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+/// assert_eq!(tracepool::report::chart::nice_ticks(0.0, 97.0, 5), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
 /// ```
 pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
     if !min.is_finite() || !max.is_finite() || min > max {
@@ -1191,7 +1191,7 @@ fn time_series_chart(
     runs: &[&ScenarioRun],
     title: &str,
     y_label: &str,
-    metric: fn(&crate::record::Sample) -> f64,
+    metric: fn(&crate::report::record::Sample) -> f64,
 ) -> LineChart {
     let mut chart = LineChart::new(
         format!("{title}{}", runs_label(runs)),

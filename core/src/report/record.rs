@@ -215,7 +215,7 @@ pub struct Recommendation {
 /// # Examples
 ///
 /// ```
-/// use tracepool::record::{Environment, Report, Settings};
+/// use tracepool::report::record::{Environment, Report, Settings};
 ///
 /// let report = Report::new("0.1.0", Environment::default(), Settings::default());
 /// let json = report.to_json_pretty();

@@ -1,0 +1,31 @@
+//! The report layer: run records and reports, the verdicts drawn from them, and their
+//! charts, shared by the native runner and the browser app. Behind the `report`
+//! feature; the pool, the crawl engine and the simulated workload do without it.
+//!
+//! - [`record`]: the serde types of a run record and of a report (`report.json`,
+//!   schema-versioned), and the comparison of two reports;
+//! - [`findings`]: what a report's runs say about the benchmarking plan's objectives,
+//!   and the recommended concurrency limit per model;
+//! - [`chart`]: charts as standalone SVG, and the charts of a report.
+//!
+//! A `report.json` written by one side reads on the other, and both draw the same
+//! charts from it.
+//!
+//! # Examples
+//!
+//! ```
+//! use tracepool::report::chart::report_charts;
+//! use tracepool::report::findings::findings;
+//! use tracepool::report::record::{Environment, Report, Settings};
+//!
+//! let report = Report::new("0.1.0", Environment::default(), Settings::default());
+//! let again = Report::from_json(&report.to_json_pretty())?;
+//! assert_eq!(again, report);
+//! assert_eq!(findings(&report).len(), 6);
+//! assert!(!report_charts(&report).is_empty());
+//! # Ok::<(), tracepool::report::record::ReportError>(())
+//! ```
+
+pub mod chart;
+pub mod findings;
+pub mod record;
