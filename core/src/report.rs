@@ -28,4 +28,5 @@
 
 pub mod chart;
 pub mod findings;
+pub mod format;
 pub mod record;

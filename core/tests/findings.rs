@@ -1,8 +1,8 @@
 //! Findings and recommendations over crafted reports: every verdict follows from the runs.
 
-use tracepool::report::findings::{
-    findings, format_count, format_mib, format_number, format_percent, format_seconds, objectives,
-    recommendations,
+use tracepool::report::findings::{findings, objectives, recommendations};
+use tracepool::report::format::{
+    format_count, format_mib, format_number, format_percent, format_seconds,
 };
 use tracepool::report::record::{
     Environment, Finding, Report, RunRecord, ScenarioRun, Settings, Verdict,

@@ -23,8 +23,9 @@
 use std::fmt::Write as _;
 
 use tracepool::report::chart::report_charts;
-use tracepool::report::findings::{
-    self, format_count, format_mib, format_number, format_percent, format_seconds,
+use tracepool::report::findings;
+use tracepool::report::format::{
+    format_count, format_mib, format_number, format_percent, format_seconds,
 };
 use tracepool::report::record::{
     ChangeStatus, Finding, Metric, MetricChange, Recommendation, Report, RunKey, ScenarioRun,

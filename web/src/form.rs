@@ -7,7 +7,7 @@
 use std::fmt;
 
 use tracepool::crawl::Model;
-use tracepool::report::findings::format_count;
+use tracepool::report::format::format_count;
 
 use crate::plan::{RunPlan, Workload};
 use crate::scenarios::{self, CUSTOM, Preset};

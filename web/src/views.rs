@@ -3,7 +3,7 @@
 //! SVG) come from [`tracepool::report::chart`], as in the native report.
 
 use tracepool::report::chart::{NamedChart, in_flight_over_time_chart, report_charts};
-use tracepool::report::findings::{
+use tracepool::report::format::{
     format_count, format_mib, format_number, format_percent, format_seconds,
 };
 use tracepool::report::record::{Report, RunRecord, Sample, ScenarioRun};

@@ -1,4 +1,4 @@
-use tracepool::report::findings::{format_count, format_number};
+use tracepool::report::format::{format_count, format_number};
 use yew::prelude::*;
 
 use super::svg::Svg;

@@ -1,0 +1,88 @@
+//! The pool is faster than the previous model at the same load.
+
+use super::runs::{distinct_loads, finding, median, median_of, runs_at, several_workloads};
+use super::{POOL, PREVIOUS, objectives};
+use crate::report::format::{format_factor, format_seconds};
+use crate::report::record::{Finding, Report, Verdict};
+
+pub(super) fn answer(report: &Report) -> Finding {
+    let show_workload = several_workloads(report);
+    let mut comparisons = Vec::new();
+    let mut repeated = false;
+    for load in distinct_loads(report.runs.iter()) {
+        let pool = runs_at(report, load, POOL);
+        let previous = runs_at(report, load, PREVIOUS);
+        let (Some(p), Some(q)) = (
+            median_of(&pool, |r| r.record.wall_s),
+            median_of(&previous, |r| r.record.wall_s),
+        ) else {
+            continue;
+        };
+        if p <= 0.0 || q <= 0.0 {
+            continue;
+        }
+        repeated |= pool.len() > 1 || previous.len() > 1;
+        comparisons.push((load, p, q));
+    }
+
+    if comparisons.is_empty() {
+        let missing = missing_models(report, &[POOL, PREVIOUS]);
+        let why = if missing.is_empty() {
+            "no scenario has pool and previous runs at the same C and number of traces".to_owned()
+        } else {
+            format!("the report has no {} runs", missing.join(" or "))
+        };
+        return finding(
+            objectives::IMPROVED_PERFORMANCE,
+            Verdict::Inconclusive,
+            vec![format!("Nothing to compare: {why}.")],
+        );
+    }
+
+    let n = comparisons.len();
+    let faster = comparisons.iter().filter(|(_, p, q)| p < q).count();
+    let slower = comparisons.iter().filter(|(_, p, q)| p > q).count();
+    let ratio = median(comparisons.iter().map(|(_, p, q)| q / p).collect()).unwrap_or(1.0);
+    let mut text = vec![format!(
+        "The pool was faster than the previous model in {faster} of {n} comparisons of wall time \
+         (median speed-up {}).",
+        format_factor(ratio)
+    )];
+    let details: Vec<String> = comparisons
+        .iter()
+        .map(|(load, p, q)| {
+            let verdict = if p <= q {
+                format!("{} faster", format_factor(q / p))
+            } else {
+                format!("{} slower", format_factor(p / q))
+            };
+            format!(
+                "{}: pool {}, previous {}, {verdict}",
+                load.describe(show_workload),
+                format_seconds(*p),
+                format_seconds(*q)
+            )
+        })
+        .collect();
+    text.push(format!("{}.", details.join("; ")));
+    if repeated {
+        text.push("Repeated runs count with their median.".to_owned());
+    }
+    let verdict = if faster == n {
+        Verdict::Supported
+    } else if slower * 2 > n {
+        Verdict::NotSupported
+    } else {
+        Verdict::Inconclusive
+    };
+    finding(objectives::IMPROVED_PERFORMANCE, verdict, text)
+}
+
+fn missing_models<'a>(report: &Report, wanted: &[&'a str]) -> Vec<&'a str> {
+    let present = report.models();
+    wanted
+        .iter()
+        .copied()
+        .filter(|m| !present.contains(m))
+        .collect()
+}

@@ -1,0 +1,65 @@
+//! The recommended concurrency limit per model: the knee of its throughput curve.
+
+use super::KNEE_SHARE;
+use super::curve::{knee, widest_sweep};
+use super::runs::first_max;
+use crate::report::format::{format_count, format_mib, format_number, format_rate};
+use crate::report::record::{Recommendation, Report};
+
+/// One recommended concurrency limit per model, in the order models first appear.
+///
+/// For each model, the scenario where it ran at the most distinct limits C is chosen
+/// (the first one on a tie); the recommendation is the knee of its throughput curve:
+/// the smallest C whose throughput is within 5 % ([`KNEE_SHARE`]) of the best. Repeated
+/// runs of one C count with their median. A model measured at a single C per scenario
+/// gets no recommendation.
+pub fn recommendations(report: &Report) -> Vec<Recommendation> {
+    let mut out = Vec::new();
+    for model in report.models() {
+        let Some((scenario, curve)) = widest_sweep(report, model) else {
+            continue;
+        };
+        let Some(knee) = knee(&curve) else {
+            continue;
+        };
+        let best = first_max(curve.iter(), |p| p.throughput).unwrap_or(knee);
+        let traces = curve.first().map_or(0, |p| p.traces);
+        let mut reason = format!("In {scenario} ({} traces), ", format_count(traces));
+        if knee.concurrency == best.concurrency {
+            reason.push_str(&format!(
+                "C = {} gives the best throughput, {}/s; no smaller C comes within {} % of it",
+                format_count(knee.concurrency),
+                format_rate(best.throughput),
+                format_number((1.0 - KNEE_SHARE) * 100.0),
+            ));
+        } else {
+            reason.push_str(&format!(
+                "C = {} reaches {}/s, {} % of the best {}/s (at C = {}); a larger C buys at most {} % more",
+                format_count(knee.concurrency),
+                format_rate(knee.throughput),
+                format_number(knee.throughput / best.throughput * 100.0),
+                format_rate(best.throughput),
+                format_count(best.concurrency),
+                format_number((best.throughput / knee.throughput - 1.0) * 100.0),
+            ));
+        }
+        reason.push_str(&format!(
+            ". At C = {}: peak RSS {}, CPU {} %.",
+            format_count(knee.concurrency),
+            format_mib(knee.peak_rss_bytes),
+            format_number(knee.cpu_percent),
+        ));
+        let largest = curve.iter().map(|p| p.concurrency).max().unwrap_or(0);
+        if best.concurrency == largest && knee.concurrency == largest {
+            reason.push_str(
+                " Throughput was still rising at the largest C measured; a larger C may do better.",
+            );
+        }
+        out.push(Recommendation {
+            model: model.to_owned(),
+            concurrency: knee.concurrency,
+            reason,
+        });
+    }
+    out
+}

@@ -1,0 +1,121 @@
+//! What the findings share: runs grouped by load or by model, medians, labels.
+
+use crate::report::format::format_count;
+use crate::report::record::{Finding, Report, ScenarioRun, Verdict};
+
+/// What makes two runs measure the same thing, apart from the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Load<'a> {
+    scenario: &'a str,
+    workload: &'a str,
+    traces: u64,
+    concurrency: u64,
+}
+
+impl<'a> Load<'a> {
+    pub(super) fn of(run: &'a ScenarioRun) -> Self {
+        Self {
+            scenario: &run.scenario,
+            workload: &run.record.workload,
+            traces: run.record.traces,
+            concurrency: run.record.concurrency,
+        }
+    }
+
+    pub(super) fn describe(&self, show_workload: bool) -> String {
+        let workload = if show_workload {
+            format!(" {}", self.workload)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}{workload} at C = {} ({} traces)",
+            self.scenario,
+            format_count(self.concurrency),
+            format_count(self.traces)
+        )
+    }
+}
+
+/// Distinct loads, in order of first appearance.
+pub(super) fn distinct_loads<'a>(runs: impl Iterator<Item = &'a ScenarioRun>) -> Vec<Load<'a>> {
+    let mut out: Vec<Load<'a>> = Vec::new();
+    for run in runs {
+        let load = Load::of(run);
+        if !out.contains(&load) {
+            out.push(load);
+        }
+    }
+    out
+}
+
+pub(super) fn runs_at<'a>(report: &'a Report, load: Load<'_>, model: &str) -> Vec<&'a ScenarioRun> {
+    report
+        .runs
+        .iter()
+        .filter(|r| r.record.model == model && Load::of(r) == load)
+        .collect()
+}
+
+/// The first item with the largest key: ties go to the earliest, so that the text
+/// names the first run (or the smallest C) rather than depend on iteration details.
+pub(super) fn first_max<T>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> f64) -> Option<T> {
+    let mut best: Option<(f64, T)> = None;
+    for item in items {
+        let k = key(&item);
+        if best.as_ref().is_none_or(|(b, _)| k.total_cmp(b).is_gt()) {
+            best = Some((k, item));
+        }
+    }
+    best.map(|(_, item)| item)
+}
+
+pub(super) fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.retain(|v| v.is_finite());
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    })
+}
+
+pub(super) fn median_of(runs: &[&ScenarioRun], f: impl Fn(&ScenarioRun) -> f64) -> Option<f64> {
+    median(runs.iter().map(|r| f(r)).collect())
+}
+
+pub(super) fn several_workloads(report: &Report) -> bool {
+    let mut workloads = report.runs.iter().map(|r| r.record.workload.as_str());
+    let first = workloads.next();
+    workloads.any(|w| Some(w) != first)
+}
+
+pub(super) fn label(run: &ScenarioRun) -> String {
+    format!(
+        "{} {} at C = {} ({} traces)",
+        run.scenario,
+        run.record.model,
+        format_count(run.record.concurrency),
+        format_count(run.record.traces)
+    )
+}
+
+pub(super) fn model_runs<'a>(report: &'a Report, model: &str) -> Vec<&'a ScenarioRun> {
+    report
+        .runs
+        .iter()
+        .filter(|r| r.record.model == model)
+        .collect()
+}
+
+pub(super) fn finding(objective: &str, verdict: Verdict, sentences: Vec<String>) -> Finding {
+    Finding {
+        objective: objective.to_owned(),
+        verdict,
+        text: sentences.join(" "),
+    }
+}

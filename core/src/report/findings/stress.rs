@@ -1,0 +1,122 @@
+//! Stability under stress: no more memory and no more errors than the other models.
+
+use super::runs::{distinct_loads, finding, median_of, runs_at, several_workloads};
+use super::{ERROR_RATE_TOLERANCE, POOL, RSS_TOLERANCE, STRESS, objectives};
+use crate::report::format::{
+    format_count, format_factor, format_mib, format_number, format_percent,
+};
+use crate::report::record::{Finding, Report, ScenarioRun, Verdict};
+
+/// Median peak RSS, peak threads and error rate of the runs of one model at one load.
+#[derive(Debug, Clone, Copy)]
+struct Footprint {
+    rss: f64,
+    threads: f64,
+    error_rate: f64,
+}
+
+fn footprint(runs: &[&ScenarioRun]) -> Option<Footprint> {
+    Some(Footprint {
+        rss: median_of(runs, |r| r.record.peak_rss_bytes as f64)?,
+        threads: median_of(runs, |r| r.record.peak_os_threads as f64)?,
+        error_rate: median_of(runs, |r| r.record.error_rate)?,
+    })
+}
+
+pub(super) fn answer(report: &Report) -> Finding {
+    let objective = objectives::STABILITY_UNDER_STRESS;
+    let stress: Vec<&ScenarioRun> = report.runs_of(STRESS).collect();
+    if stress.is_empty() {
+        return finding(
+            objective,
+            Verdict::Inconclusive,
+            vec!["The report has no stress runs.".to_owned()],
+        );
+    }
+    if !stress.iter().any(|r| r.record.model == POOL) {
+        return finding(
+            objective,
+            Verdict::Inconclusive,
+            vec!["The report has no pool runs in the stress scenario.".to_owned()],
+        );
+    }
+    let show_workload = several_workloads(report);
+    let mut text = Vec::new();
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for load in distinct_loads(stress.iter().copied()) {
+        let pool_runs = runs_at(report, load, POOL);
+        let Some(pool) = footprint(&pool_runs) else {
+            continue;
+        };
+        let lost: u64 = pool_runs.iter().map(|r| r.record.lost).sum();
+        let mut parts = vec![format!(
+            "pool peak RSS {}, {} threads, error rate {}",
+            format_mib(pool.rss as u64),
+            format_number(pool.threads),
+            format_percent(pool.error_rate)
+        )];
+        let mut others = Vec::new();
+        for model in report.models() {
+            if model == POOL {
+                continue;
+            }
+            if let Some(other) = footprint(&runs_at(report, load, model)) {
+                let rss_ratio = if pool.rss > 0.0 {
+                    format!(" ({} the pool's)", format_factor(other.rss / pool.rss))
+                } else {
+                    String::new()
+                };
+                parts.push(format!(
+                    "{model} {}{rss_ratio}, {} threads, {}",
+                    format_mib(other.rss as u64),
+                    format_number(other.threads),
+                    format_percent(other.error_rate)
+                ));
+                others.push((model, other));
+            }
+        }
+        let at = load.describe(show_workload);
+        text.push(format!("{at}: {}.", parts.join("; ")));
+        if lost > 0 {
+            problems.push(format!("{at} the pool lost {} jobs", format_count(lost)));
+        }
+        if others.is_empty() {
+            continue;
+        }
+        compared += 1;
+        let max_rss = others.iter().map(|(_, o)| o.rss).fold(0.0, f64::max);
+        if pool.rss > max_rss * (1.0 + RSS_TOLERANCE) {
+            problems.push(format!(
+                "{at} the pool's peak RSS ({}) exceeds every other model's (at most {})",
+                format_mib(pool.rss as u64),
+                format_mib(max_rss as u64)
+            ));
+        }
+        let max_err = others.iter().map(|(_, o)| o.error_rate).fold(0.0, f64::max);
+        if pool.error_rate > max_err + ERROR_RATE_TOLERANCE {
+            problems.push(format!(
+                "{at} the pool's error rate ({}) is above every other model's (at most {})",
+                format_percent(pool.error_rate),
+                format_percent(max_err)
+            ));
+        }
+    }
+    let verdict = if !problems.is_empty() {
+        text.push(format!("Problems: {}.", problems.join("; ")));
+        Verdict::NotSupported
+    } else if compared == 0 {
+        text.push(
+            "No previous or unbounded stress run at the same C to compare the pool with."
+                .to_owned(),
+        );
+        Verdict::Inconclusive
+    } else {
+        text.push(
+            "Under stress the pool used no more memory than the other models and added no errors."
+                .to_owned(),
+        );
+        Verdict::Supported
+    };
+    finding(objective, verdict, text)
+}
