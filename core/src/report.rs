@@ -3,10 +3,12 @@
 //! feature; the pool, the crawl engine and the simulated workload do without it.
 //!
 //! - [`record`]: the serde types of a run record and of a report (`report.json`,
-//!   schema-versioned), and the comparison of two reports;
+//!   schema-versioned);
+//! - [`comparison`]: two reports compared run by run, metric by metric;
 //! - [`findings`]: what a report's runs say about the benchmarking plan's objectives,
 //!   and the recommended concurrency limit per model;
-//! - [`chart`]: charts as standalone SVG, and the charts of a report.
+//! - [`chart`]: charts as standalone SVG, and the charts of a report;
+//! - [`format`](mod@format): numbers as the findings and the report writers show them.
 //!
 //! A `report.json` written by one side reads on the other, and both draw the same
 //! charts from it.
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod chart;
+pub mod comparison;
 pub mod findings;
 pub mod format;
 pub mod record;

@@ -1,8 +1,9 @@
 //! Report JSON round trip, schema-version checks and report comparison.
 
+use tracepool::report::comparison::{ChangeStatus, Metric, compare, compare_with_threshold};
 use tracepool::report::record::{
-    ChangeStatus, Environment, Finding, Metric, Recommendation, Report, ReportError, RunRecord,
-    SCHEMA_VERSION, Sample, ScenarioRun, Settings, Verdict, compare, compare_with_threshold,
+    Environment, Finding, Recommendation, Report, ReportError, RunRecord, SCHEMA_VERSION, Sample,
+    ScenarioRun, Settings, Verdict,
 };
 
 fn record(model: &str, concurrency: u64, wall_s: f64) -> RunRecord {
@@ -146,7 +147,7 @@ fn helpers_list_distinct_names_in_order() {
 }
 
 fn status(
-    changes: &[tracepool::report::record::MetricChange],
+    changes: &[tracepool::report::comparison::MetricChange],
     model: &str,
     metric: Metric,
 ) -> ChangeStatus {
@@ -273,5 +274,5 @@ fn public_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Report>();
     check::<ReportError>();
-    check::<tracepool::report::record::MetricChange>();
+    check::<tracepool::report::comparison::MetricChange>();
 }

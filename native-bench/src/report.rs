@@ -23,14 +23,12 @@
 use std::fmt::Write as _;
 
 use tracepool::report::chart::report_charts;
+use tracepool::report::comparison::{ChangeStatus, Metric, MetricChange, RunKey};
 use tracepool::report::findings;
 use tracepool::report::format::{
     format_count, format_mib, format_number, format_percent, format_seconds,
 };
-use tracepool::report::record::{
-    ChangeStatus, Finding, Metric, MetricChange, Recommendation, Report, RunKey, ScenarioRun,
-    Verdict,
-};
+use tracepool::report::record::{Finding, Recommendation, Report, ScenarioRun, Verdict};
 
 mod dir;
 
@@ -326,7 +324,7 @@ fn md_table<const N: usize>(
 
 /// The report as a Markdown document: title, findings (verdict and text),
 /// recommendations, environment, settings, the summary table, and, when `changes` is
-/// given (from [`tracepool::report::record::compare`]), a regression table.
+/// given (from [`tracepool::report::comparison::compare`]), a regression table.
 ///
 /// The regression table lists only the metrics that moved beyond the comparison's
 /// threshold, one row per run present in only one report, and the number of

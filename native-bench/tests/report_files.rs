@@ -5,10 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use tracepool::report::chart::report_charts;
+use tracepool::report::comparison::compare;
 use tracepool::report::findings::{findings, recommendations};
-use tracepool::report::record::{
-    Environment, Report, RunRecord, Sample, ScenarioRun, Settings, compare,
-};
+use tracepool::report::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings};
 use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::report::{
     ReportDir, ReportWriteError, render_html, render_markdown, summary_table, write_report,

@@ -7,7 +7,8 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tracepool::report::record::{MetricChange, Report};
+use tracepool::report::comparison::MetricChange;
+use tracepool::report::record::Report;
 
 use super::{render_html, render_markdown};
 use crate::interrupt::Interrupt;

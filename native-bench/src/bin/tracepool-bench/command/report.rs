@@ -4,7 +4,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tracepool::report::record::{Report, ScenarioRun, Settings, compare};
+use tracepool::report::comparison::compare;
+use tracepool::report::record::{Report, ScenarioRun, Settings};
 use tracepool_bench::env::probe_environment;
 use tracepool_bench::report::{ReportWriteError, summary_table};
 use tracepool_bench::runner::{self, RunSpec};
