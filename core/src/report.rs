@@ -8,7 +8,10 @@
 //! - [`findings`]: what a report's runs say about the benchmarking plan's objectives,
 //!   and the recommended concurrency limit per model;
 //! - [`chart`]: charts as standalone SVG, and the charts of a report;
-//! - [`format`](mod@format): numbers as the findings and the report writers show them.
+//! - [`format`](mod@format): numbers as the findings and the report writers show them;
+//! - [`Named`]: the names a record gives its model, workload ([`Workload`]) and timer
+//!   ([`SleepTimer`]), read as enums, with names this version does not know kept as
+//!   written.
 //!
 //! A `report.json` written by one side reads on the other, and both draw the same
 //! charts from it.
@@ -32,4 +35,11 @@ pub mod chart;
 pub mod comparison;
 pub mod findings;
 pub mod format;
+mod name;
 pub mod record;
+mod sleep_timer;
+mod workload;
+
+pub use name::{KnownName, ModelName, Named, TimerName, UnknownNameError, WorkloadName};
+pub use sleep_timer::SleepTimer;
+pub use workload::Workload;

@@ -46,7 +46,7 @@ fn record(model: &str, concurrency: u64) -> RunRecord {
         timer_sleeps: 0,
         timer_requested_ms: 0.0,
         timer_actual_ms: 0.0,
-        timer: "reactor".to_owned(),
+        timer: "reactor".into(),
     }
 }
 

@@ -49,7 +49,7 @@ fn run(scenario: &str, model: &str, concurrency: u64, traces: u64) -> ScenarioRu
             timer_sleeps: 0,
             timer_requested_ms: 0.0,
             timer_actual_ms: 0.0,
-            timer: "reactor".to_owned(),
+            timer: "reactor".into(),
         },
         series: Vec::new(),
     }

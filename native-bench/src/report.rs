@@ -60,7 +60,7 @@ fn row(run: &ScenarioRun) -> [String; 15] {
     let r = &run.record;
     [
         run.scenario.clone(),
-        r.model.clone(),
+        r.model.to_string(),
         format_count(r.concurrency),
         format_count(r.traces),
         format_number(r.wall_s),
@@ -358,7 +358,7 @@ pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> Str
         let _ = writeln!(
             out,
             "- **{}** with C = {}: {}",
-            md(&r.model),
+            md(r.model.as_str()),
             format_count(r.concurrency),
             md(&r.reason)
         );
@@ -559,7 +559,7 @@ pub fn render_html(report: &Report, changes: Option<&[MetricChange]>) -> String 
             let _ = writeln!(
                 out,
                 "<li><strong>{} with C = {}</strong>: {}</li>",
-                html(&r.model),
+                html(r.model.as_str()),
                 format_count(r.concurrency),
                 html(&r.reason)
             );

@@ -10,6 +10,7 @@ use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
 use tracepool::crawl::{CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, Model};
 use tracepool::report::record::{RunRecord, Sample};
+use tracepool::report::{SleepTimer, Workload};
 use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
 
@@ -19,62 +20,6 @@ use crate::os::{self, AppGauges, Sampler, SamplerError};
 /// The simulated latency's 99th percentile, as a multiple of its mean: a long tail, as
 /// network calls have.
 pub const P99_OVER_MEAN: f64 = 10.0;
-
-/// The timer behind the simulated sleeps.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum SleepTimer {
-    /// async-io's timer ([`AsyncIoTimer`]): the thread idles until the deadline,
-    /// and wakes up as late as the machine wakes an idle thread.
-    Reactor,
-    /// async-io's timer woken early, then yielding until the deadline
-    /// ([`FinishingTimer`]): close to the deadline, at a CPU cost. The default.
-    #[default]
-    Finishing,
-}
-
-impl SleepTimer {
-    /// `reactor` or `finishing`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SleepTimer::Reactor => "reactor",
-            SleepTimer::Finishing => "finishing",
-        }
-    }
-
-    fn make(self) -> Arc<dyn Timer> {
-        match self {
-            SleepTimer::Reactor => Arc::new(AsyncIoTimer),
-            SleepTimer::Finishing => Arc::new(FinishingTimer::new()),
-        }
-    }
-}
-
-/// What a run crawls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Workload {
-    /// The seeded synthetic trace graph ([`SimWorkload`]): fan-out, cycles, long-tailed
-    /// latency, failures.
-    Crawl,
-    /// N independent jobs, one call each, latency uniform in [0.5 L, 1.5 L)
-    /// ([`FlatWorkload`]).
-    Flat,
-}
-
-impl Workload {
-    /// `crawl` or `flat`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Workload::Crawl => "crawl",
-            Workload::Flat => "flat",
-        }
-    }
-}
-
-impl fmt::Display for Workload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Everything that defines one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -350,6 +295,14 @@ pub struct RunOutput {
     pub crawl: CrawlReport,
 }
 
+/// The timer behind the simulated sleeps (and the timeouts) of a run.
+fn make_timer(timer: SleepTimer) -> Arc<dyn Timer> {
+    match timer {
+        SleepTimer::Reactor => Arc::new(AsyncIoTimer),
+        SleepTimer::Finishing => Arc::new(FinishingTimer::new()),
+    }
+}
+
 /// A prepared workload: its plugins, its seeds and its ideal makespan.
 struct Prepared {
     registry: tracepool::Registry,
@@ -477,7 +430,7 @@ where
     O: FnMut(&CrawlEvent<'_>),
 {
     spec.validate()?;
-    let timer = spec.timer.make();
+    let timer = make_timer(spec.timer);
     let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
     let config = CrawlConfig {
         model: spec.model,
@@ -516,8 +469,8 @@ where
         prepared.ideal.as_secs_f64()
     };
     let record = RunRecord {
-        model: spec.model.to_string(),
-        workload: spec.workload.to_string(),
+        model: spec.model.into(),
+        workload: spec.workload.into(),
         traces: spec.traces as u64,
         concurrency: spec.concurrency as u64,
         wall_s,
@@ -550,7 +503,7 @@ where
             sleeps.requested.saturating_add(sleeps.overshoot),
             sleeps.count,
         ),
-        timer: spec.timer.name().to_owned(),
+        timer: spec.timer.into(),
     };
     Ok(RunOutput {
         record,
@@ -572,7 +525,7 @@ fn mean_ms(total: Duration, count: u64) -> f64 {
 /// for every model, no accepted call without an outcome. Returns the violations.
 pub fn violations(record: &RunRecord) -> Vec<String> {
     let mut found = Vec::new();
-    if record.model == Model::Pool.as_str() && record.peak_in_flight > record.concurrency {
+    if record.model == Model::Pool && record.peak_in_flight > record.concurrency {
         found.push(format!(
             "pool exceeded its limit: peak in flight {} with C = {} ({} traces, {})",
             record.peak_in_flight, record.concurrency, record.traces, record.workload

@@ -100,7 +100,7 @@ fn run(scenario: &str, model: &str, c: u64, traces: u64) -> ScenarioRun {
             timer_sleeps: 0,
             timer_requested_ms: 0.0,
             timer_actual_ms: 0.0,
-            timer: "reactor".to_owned(),
+            timer: "reactor".into(),
         },
         series,
     }

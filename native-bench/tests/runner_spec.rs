@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use tracepool::Trace;
 use tracepool::crawl::Model;
+use tracepool::report::Workload;
 use tracepool_bench::interrupt::Interrupt;
-use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
+use tracepool_bench::runner::{self, RunError, RunSpec};
 
 fn spec_error(spec: &RunSpec) -> (String, String) {
     match runner::run(spec, None, |_| {}, &Interrupt::new()) {

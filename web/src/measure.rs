@@ -78,8 +78,8 @@ pub fn run_record(
 /// measured: every figure 0.
 pub fn empty_record(plan: &RunPlan, model: Model, concurrency: usize) -> RunRecord {
     RunRecord {
-        model: model.to_string(),
-        workload: plan.workload.to_string(),
+        model: model.into(),
+        workload: plan.workload.name().into(),
         traces: plan.traces as u64,
         concurrency: concurrency as u64,
         wall_s: 0.0,
@@ -105,7 +105,7 @@ pub fn empty_record(plan: &RunPlan, model: Model, concurrency: usize) -> RunReco
         timer_sleeps: 0,
         timer_requested_ms: 0.0,
         timer_actual_ms: 0.0,
-        timer: BROWSER_TIMER.to_owned(),
+        timer: BROWSER_TIMER.into(),
     }
 }
 

@@ -97,8 +97,8 @@ fn row(run: &ScenarioRun) -> Row {
     };
     Row {
         scenario: run.scenario.clone(),
-        model: r.model.clone(),
-        workload: r.workload.clone(),
+        model: r.model.to_string(),
+        workload: r.workload.to_string(),
         concurrency: format_count(r.concurrency),
         traces: format_count(r.traces),
         discovered: format_count(r.discovered),

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::report::record::{Report, RunRecord, ScenarioRun};
+use crate::report::{ModelName, WorkloadName};
 
 /// The identity of a run across reports: two runs with equal keys measured the same thing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -20,9 +21,9 @@ pub struct RunKey {
     /// Scenario name.
     pub scenario: String,
     /// Scheduling model.
-    pub model: String,
+    pub model: ModelName,
     /// Workload.
-    pub workload: String,
+    pub workload: WorkloadName,
     /// Graph size or job count.
     pub traces: u64,
     /// Concurrency limit C.

@@ -41,7 +41,9 @@ mod stress;
 
 pub use recommend::recommendations;
 
+use crate::crawl::Model;
 use crate::report::record::{Finding, Report};
+use crate::report::{ModelName, Named};
 
 /// The objectives [`findings`] answers, as the [`Finding::objective`] of each finding.
 pub mod objectives {
@@ -63,12 +65,10 @@ pub mod objectives {
     pub const ERROR_RATE: &str = "Error rate: the pool adds no errors of its own";
 }
 
-/// Name of the bounded pool model in [`RunRecord::model`](crate::report::record::RunRecord::model).
-pub const POOL: &str = "pool";
-/// Name of the previous (batch and barrier) model.
-pub const PREVIOUS: &str = "previous";
-/// Name of the model without any limit.
-pub const UNBOUNDED: &str = "unbounded";
+/// The bounded pool, as records name it: the model the findings are about.
+const POOL: ModelName = Named::Known(Model::Pool);
+/// The previous (batch and barrier) model, the pool's baseline.
+const PREVIOUS: ModelName = Named::Known(Model::Previous);
 /// Name of the stress scenario.
 pub const STRESS: &str = "stress";
 /// Name of the high-load scenario, the plan's sweep over C.

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::report::comparison::RunKey;
+use crate::report::{ModelName, SleepTimer, TimerName, WorkloadName};
 
 /// Version of the JSON schema of [`RunRecord`] and reports. Bumped on any breaking change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -16,10 +17,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// prints, and the unit a report is made of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
-    /// Scheduling model: `pool`, `previous` or `unbounded`.
-    pub model: String,
-    /// Workload: `crawl` or `flat`.
-    pub workload: String,
+    /// Scheduling model: `pool`, `previous` or `unbounded` (another name is kept as
+    /// written).
+    pub model: ModelName,
+    /// Workload: `crawl` or `flat` (another name is kept as written).
+    pub workload: WorkloadName,
     /// Synthetic graph size (crawl) or job count (flat).
     pub traces: u64,
     /// Configured concurrency limit C.
@@ -74,14 +76,14 @@ pub struct RunRecord {
     #[serde(default)]
     pub timer_actual_ms: f64,
     /// The timer behind the simulated sleeps: `reactor` (async-io's timer) or
-    /// `finishing` (the same, finished by yielding until the deadline). Records
-    /// written before this field existed used `reactor`.
+    /// `finishing` (the same, finished by yielding until the deadline); another name is
+    /// kept as written. Records written before this field existed used `reactor`.
     #[serde(default = "reactor")]
-    pub timer: String,
+    pub timer: TimerName,
 }
 
-fn reactor() -> String {
-    "reactor".to_owned()
+fn reactor() -> TimerName {
+    SleepTimer::Reactor.into()
 }
 
 /// One sample of a run's time series, taken every few tens of milliseconds.
@@ -204,7 +206,7 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     /// Scheduling model to use.
-    pub model: String,
+    pub model: ModelName,
     /// Concurrency limit C to configure.
     pub concurrency: u64,
     /// Why, citing the numbers it rests on.
@@ -349,9 +351,9 @@ impl Report {
         distinct(self.runs.iter().map(|r| r.scenario.as_str()))
     }
 
-    /// Distinct model names, in order of first appearance.
-    pub fn models(&self) -> Vec<&str> {
-        distinct(self.runs.iter().map(|r| r.record.model.as_str()))
+    /// Distinct models, in order of first appearance.
+    pub fn models(&self) -> Vec<&ModelName> {
+        distinct(self.runs.iter().map(|r| &r.record.model))
     }
 
     /// The runs of one scenario, in report order.
@@ -360,8 +362,8 @@ impl Report {
     }
 }
 
-fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
+fn distinct<'a, T: PartialEq + ?Sized>(items: impl Iterator<Item = &'a T>) -> Vec<&'a T> {
+    let mut out: Vec<&T> = Vec::new();
     for item in items {
         if !out.contains(&item) {
             out.push(item);

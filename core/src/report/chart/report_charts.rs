@@ -97,7 +97,7 @@ fn sweep_chart(
     for model in report.models() {
         let mut points: Vec<(f64, f64)> = report
             .runs_of(scenario)
-            .filter(|r| r.record.model == model)
+            .filter(|r| r.record.model == *model)
             .map(|r| (r.record.concurrency as f64, metric(&r.record)))
             .collect();
         if points.is_empty() {
@@ -108,7 +108,7 @@ fn sweep_chart(
             lo = lo.min(x);
             hi = hi.max(x);
         }
-        chart.series.push(Series::new(model, points));
+        chart.series.push(Series::new(model.as_str(), points));
     }
     chart.log_x = lo > 0.0 && hi / lo >= 10.0;
     chart
@@ -167,12 +167,12 @@ fn per_run_chart(
                     .runs
                     .iter()
                     .find(|r| {
-                        r.scenario == s && r.record.concurrency == c && r.record.model == model
+                        r.scenario == s && r.record.concurrency == c && r.record.model == *model
                     })
                     .map_or(f64::NAN, |r| metric(&r.record))
             })
             .collect();
-        chart.series.push(BarSeries::new(model, values));
+        chart.series.push(BarSeries::new(model.as_str(), values));
     }
     chart
 }
@@ -243,7 +243,7 @@ fn time_series_chart(
     );
     for run in runs {
         let points = run.series.iter().map(|s| (s.t_s, metric(s))).collect();
-        let name = run.record.model.clone();
+        let name = run.record.model.as_str();
         chart.series.push(Series::new(name, points));
     }
     chart

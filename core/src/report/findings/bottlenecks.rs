@@ -7,7 +7,7 @@ use crate::report::record::{Finding, Report, ScenarioRun, Verdict};
 
 pub(super) fn answer(report: &Report) -> Finding {
     let objective = objectives::BOTTLENECKS;
-    let pool: Vec<&ScenarioRun> = model_runs(report, POOL)
+    let pool: Vec<&ScenarioRun> = model_runs(report, &POOL)
         .into_iter()
         .filter(|r| r.record.efficiency.is_finite() && r.record.efficiency > 0.0)
         .collect();
@@ -62,7 +62,7 @@ pub(super) fn answer(report: &Report) -> Finding {
         .copied()
         .filter(|r| r.record.efficiency < EFFICIENCY_THRESHOLD)
         .collect();
-    let previous = model_runs(report, PREVIOUS);
+    let previous = model_runs(report, &PREVIOUS);
     if let Some(prev) = median_of(&previous, |r| r.record.efficiency) {
         text.push(format!(
             "For comparison, the previous model's median efficiency is {}.",

@@ -2,6 +2,7 @@
 
 use super::KNEE_SHARE;
 use super::runs::median_of;
+use crate::report::ModelName;
 use crate::report::record::{Report, ScenarioRun};
 
 /// One point of a throughput curve: medians of the runs of one model at one C.
@@ -15,10 +16,10 @@ pub(super) struct CurvePoint {
 }
 
 /// The runs of `model` in `scenario`, as one point per C, sorted by C.
-pub(super) fn curve(report: &Report, scenario: &str, model: &str) -> Vec<CurvePoint> {
+pub(super) fn curve(report: &Report, scenario: &str, model: &ModelName) -> Vec<CurvePoint> {
     let runs: Vec<&ScenarioRun> = report
         .runs_of(scenario)
-        .filter(|r| r.record.model == model)
+        .filter(|r| r.record.model == *model)
         .collect();
     let mut cs: Vec<u64> = runs.iter().map(|r| r.record.concurrency).collect();
     cs.sort_unstable();
@@ -44,7 +45,7 @@ pub(super) fn curve(report: &Report, scenario: &str, model: &str) -> Vec<CurvePo
 /// The scenario where `model` ran at the most distinct C (at least two), and its curve.
 pub(super) fn widest_sweep<'a>(
     report: &'a Report,
-    model: &str,
+    model: &ModelName,
 ) -> Option<(&'a str, Vec<CurvePoint>)> {
     let mut best: Option<(&str, Vec<CurvePoint>)> = None;
     for scenario in report.scenarios() {

@@ -2,6 +2,7 @@
 
 use super::runs::{distinct_loads, finding, median_of, model_runs, runs_at, several_workloads};
 use super::{ERROR_RATE_TOLERANCE, POOL, objectives};
+use crate::report::ModelName;
 use crate::report::format::{format_count, format_number, format_percent};
 use crate::report::record::{Finding, Report, Verdict};
 
@@ -43,7 +44,7 @@ pub(super) fn answer(report: &Report) -> Finding {
     }
     overall.push('.');
     text.push(overall);
-    let panics: u64 = model_runs(report, POOL)
+    let panics: u64 = model_runs(report, &POOL)
         .iter()
         .map(|r| r.record.panicked)
         .sum();
@@ -59,13 +60,13 @@ pub(super) fn answer(report: &Report) -> Finding {
     let mut higher = Vec::new();
     let mut lower = Vec::new();
     for load in distinct_loads(report.runs.iter()) {
-        let Some(pool) = median_of(&runs_at(report, load, POOL), |r| r.record.error_rate) else {
+        let Some(pool) = median_of(&runs_at(report, load, &POOL), |r| r.record.error_rate) else {
             continue;
         };
-        let others: Vec<(&str, f64)> = report
+        let others: Vec<(&ModelName, f64)> = report
             .models()
             .into_iter()
-            .filter(|m| *m != POOL)
+            .filter(|m| **m != POOL)
             .filter_map(|m| {
                 Some((
                     m,

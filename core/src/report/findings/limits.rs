@@ -6,7 +6,7 @@ use crate::report::format::{format_count, format_factor};
 use crate::report::record::{Finding, Report, ScenarioRun, Verdict};
 
 pub(super) fn answer(report: &Report) -> Finding {
-    let pool = model_runs(report, POOL);
+    let pool = model_runs(report, &POOL);
     let over: Vec<&ScenarioRun> = pool
         .iter()
         .copied()
@@ -73,7 +73,7 @@ pub(super) fn answer(report: &Report) -> Finding {
     }
 
     for model in report.models() {
-        if model == POOL {
+        if *model == POOL {
             continue;
         }
         let worst = first_max(

@@ -10,18 +10,18 @@ use crate::report::record::{Finding, Report, Verdict};
 
 pub(super) fn answer(report: &Report) -> Finding {
     let objective = objectives::VARIOUS_LOADS;
-    if model_runs(report, POOL).is_empty() {
+    if model_runs(report, &POOL).is_empty() {
         return finding(
             objective,
             Verdict::Inconclusive,
             vec!["The report has no pool runs.".to_owned()],
         );
     }
-    let high_load = curve(report, HIGH_LOAD, POOL);
+    let high_load = curve(report, HIGH_LOAD, &POOL);
     let sweep = if high_load.len() >= 2 {
         Some((HIGH_LOAD, high_load))
     } else {
-        widest_sweep(report, POOL)
+        widest_sweep(report, &POOL)
     };
     let mut text = Vec::new();
     let verdict = match &sweep {

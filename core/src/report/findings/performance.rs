@@ -2,6 +2,7 @@
 
 use super::runs::{distinct_loads, finding, median, median_of, runs_at, several_workloads};
 use super::{POOL, PREVIOUS, objectives};
+use crate::report::ModelName;
 use crate::report::format::{format_factor, format_seconds};
 use crate::report::record::{Finding, Report, Verdict};
 
@@ -10,8 +11,8 @@ pub(super) fn answer(report: &Report) -> Finding {
     let mut comparisons = Vec::new();
     let mut repeated = false;
     for load in distinct_loads(report.runs.iter()) {
-        let pool = runs_at(report, load, POOL);
-        let previous = runs_at(report, load, PREVIOUS);
+        let pool = runs_at(report, load, &POOL);
+        let previous = runs_at(report, load, &PREVIOUS);
         let (Some(p), Some(q)) = (
             median_of(&pool, |r| r.record.wall_s),
             median_of(&previous, |r| r.record.wall_s),
@@ -78,11 +79,11 @@ pub(super) fn answer(report: &Report) -> Finding {
     finding(objectives::IMPROVED_PERFORMANCE, verdict, text)
 }
 
-fn missing_models<'a>(report: &Report, wanted: &[&'a str]) -> Vec<&'a str> {
+fn missing_models<'a>(report: &Report, wanted: &'a [ModelName]) -> Vec<&'a str> {
     let present = report.models();
     wanted
         .iter()
-        .copied()
         .filter(|m| !present.contains(m))
+        .map(ModelName::as_str)
         .collect()
 }

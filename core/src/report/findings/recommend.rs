@@ -56,7 +56,7 @@ pub fn recommendations(report: &Report) -> Vec<Recommendation> {
             );
         }
         out.push(Recommendation {
-            model: model.to_owned(),
+            model: model.clone(),
             concurrency: knee.concurrency,
             reason,
         });

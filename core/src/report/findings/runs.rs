@@ -2,12 +2,13 @@
 
 use crate::report::format::format_count;
 use crate::report::record::{Finding, Report, ScenarioRun, Verdict};
+use crate::report::{ModelName, WorkloadName};
 
 /// What makes two runs measure the same thing, apart from the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Load<'a> {
     scenario: &'a str,
-    workload: &'a str,
+    workload: &'a WorkloadName,
     traces: u64,
     concurrency: u64,
 }
@@ -49,11 +50,15 @@ pub(super) fn distinct_loads<'a>(runs: impl Iterator<Item = &'a ScenarioRun>) ->
     out
 }
 
-pub(super) fn runs_at<'a>(report: &'a Report, load: Load<'_>, model: &str) -> Vec<&'a ScenarioRun> {
+pub(super) fn runs_at<'a>(
+    report: &'a Report,
+    load: Load<'_>,
+    model: &ModelName,
+) -> Vec<&'a ScenarioRun> {
     report
         .runs
         .iter()
-        .filter(|r| r.record.model == model && Load::of(r) == load)
+        .filter(|r| r.record.model == *model && Load::of(r) == load)
         .collect()
 }
 
@@ -104,11 +109,11 @@ pub(super) fn label(run: &ScenarioRun) -> String {
     )
 }
 
-pub(super) fn model_runs<'a>(report: &'a Report, model: &str) -> Vec<&'a ScenarioRun> {
+pub(super) fn model_runs<'a>(report: &'a Report, model: &ModelName) -> Vec<&'a ScenarioRun> {
     report
         .runs
         .iter()
-        .filter(|r| r.record.model == model)
+        .filter(|r| r.record.model == *model)
         .collect()
 }
 

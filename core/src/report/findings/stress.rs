@@ -45,7 +45,7 @@ pub(super) fn answer(report: &Report) -> Finding {
     let mut problems = Vec::new();
     let mut compared = 0;
     for load in distinct_loads(stress.iter().copied()) {
-        let pool_runs = runs_at(report, load, POOL);
+        let pool_runs = runs_at(report, load, &POOL);
         let Some(pool) = footprint(&pool_runs) else {
             continue;
         };
@@ -58,7 +58,7 @@ pub(super) fn answer(report: &Report) -> Finding {
         )];
         let mut others = Vec::new();
         for model in report.models() {
-            if model == POOL {
+            if *model == POOL {
                 continue;
             }
             if let Some(other) = footprint(&runs_at(report, load, model)) {

@@ -5,9 +5,11 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracepool::crawl::Model;
-use tracepool_bench::runner::{self, SleepTimer};
+use tracepool::report::{KnownName, SleepTimer, Workload};
+use tracepool_bench::runner;
 
 /// The environment variable of the original tool that sets the concurrency.
 pub(crate) const CONCURRENCY_VAR: &str = "DEEPER_MAX_CONCURRENCY";
@@ -59,53 +61,6 @@ pub(crate) enum ScenarioChoice {
     All,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum WorkloadChoice {
-    /// The seeded synthetic trace graph.
-    Crawl,
-    /// N independent jobs, one call each.
-    Flat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ModelChoice {
-    /// The bounded worker pool.
-    Pool,
-    /// Batches with barriers and a semaphore per trace.
-    Previous,
-    /// Every call at once.
-    Unbounded,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum TimerChoice {
-    /// async-io's timer: the thread idles until the deadline and wakes up as late as
-    /// the machine wakes an idle thread (least CPU).
-    Reactor,
-    /// async-io's timer woken early, then yielding until the deadline: close to the
-    /// requested durations, at a CPU cost that counts in the CPU figures.
-    Finishing,
-}
-
-impl From<TimerChoice> for SleepTimer {
-    fn from(t: TimerChoice) -> SleepTimer {
-        match t {
-            TimerChoice::Reactor => SleepTimer::Reactor,
-            TimerChoice::Finishing => SleepTimer::Finishing,
-        }
-    }
-}
-
-impl From<ModelChoice> for Model {
-    fn from(m: ModelChoice) -> Model {
-        match m {
-            ModelChoice::Pool => Model::Pool,
-            ModelChoice::Previous => Model::Previous,
-            ModelChoice::Unbounded => Model::Unbounded,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReportArgs {
     /// Which scenarios to run.
@@ -131,8 +86,8 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_enum, default_value = "finishing")]
-    pub(crate) timer: TimerChoice,
+    #[arg(long, value_parser = named::<SleepTimer>(), default_value = "finishing")]
+    pub(crate) timer: SleepTimer,
 }
 
 impl Default for ReportArgs {
@@ -145,7 +100,7 @@ impl Default for ReportArgs {
             latency_ms: DEFAULT_LATENCY_MS,
             compare: None,
             profile: None,
-            timer: TimerChoice::Finishing,
+            timer: SleepTimer::default(),
         }
     }
 }
@@ -153,11 +108,11 @@ impl Default for ReportArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RunArgs {
     /// The workload.
-    #[arg(long, value_enum, default_value = "crawl")]
-    pub(crate) workload: WorkloadChoice,
+    #[arg(long, value_parser = named::<Workload>(), default_value = "crawl")]
+    pub(crate) workload: Workload,
     /// The scheduling model.
-    #[arg(long, value_enum, default_value = "pool")]
-    pub(crate) model: ModelChoice,
+    #[arg(long, value_parser = named::<Model>(), default_value = "pool")]
+    pub(crate) model: Model,
     /// Synthetic graph size (crawl) or job count (flat), from 1 to 10000000.
     #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
     pub(crate) traces: usize,
@@ -195,8 +150,8 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_enum, default_value = "finishing")]
-    pub(crate) timer: TimerChoice,
+    #[arg(long, value_parser = named::<SleepTimer>(), default_value = "finishing")]
+    pub(crate) timer: SleepTimer,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -213,6 +168,17 @@ pub(crate) struct GenArgs {
     /// Writes every trace of the graph, not only the seeds.
     #[arg(long)]
     pub(crate) graph: bool,
+}
+
+/// A flag taking one of `T`'s names; `--help` lists each with its summary, as it
+/// lists the variants of a `ValueEnum`.
+fn named<T: KnownName + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(
+        T::ALL
+            .iter()
+            .map(|v| PossibleValue::new(v.name()).help(v.summary())),
+    )
+    .try_map(|name| T::parse_name(&name))
 }
 
 // Values are taken as written: surrounding whitespace is rejected by every flag (and

@@ -66,7 +66,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         time_scale: args.time_scale,
         failure_rate: DEFAULT_FAILURE_RATE,
         seed: args.seed,
-        timer: args.timer.into(),
+        timer: args.timer,
         ..RunSpec::default()
     };
     let settings = Settings {

@@ -5,12 +5,13 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use tracepool::Trace;
+use tracepool::report::Workload;
 use tracepool::report::record::RunRecord;
-use tracepool_bench::runner::{self, RunError, RunSpec, Workload};
+use tracepool_bench::runner::{self, RunError, RunSpec};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
 use crate::INTERRUPT;
-use crate::args::{DEFAULT_FAILURE_RATE, RunArgs, WorkloadChoice};
+use crate::args::{DEFAULT_FAILURE_RATE, RunArgs};
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
 use crate::output::check_file;
@@ -35,10 +36,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         Some(c) => c,
         None => concurrency_from_env()?,
     };
-    let workload = match args.workload {
-        WorkloadChoice::Crawl => Workload::Crawl,
-        WorkloadChoice::Flat => Workload::Flat,
-    };
+    let workload = args.workload;
     if workload == Workload::Flat {
         if let Some(path) = &args.traces_file {
             return Err(InputError::CrawlOnly {
@@ -68,7 +66,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .transpose()?;
     let spec = RunSpec {
         workload,
-        model: args.model.into(),
+        model: args.model,
         traces: args.traces,
         concurrency,
         latency_ms: args.latency_ms,
@@ -82,7 +80,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         timeout_ms: args.timeout_ms,
         cpu_us: args.cpu_us,
         seed: args.seed,
-        timer: args.timer.into(),
+        timer: args.timer,
         ..RunSpec::default()
     };
     // Everything that can be wrong is found before the run.
