@@ -1,7 +1,10 @@
 //! The SVG charts: well-formed, self-contained, labelled, escaped, robust to odd data;
 //! and the 1-2-5 tick generator.
 
+mod report_common;
+
 use proptest::prelude::*;
+use report_common::Measured;
 use tracepool::report::chart::{
     BarChart, BarSeries, LineChart, ReferenceLine, Series, in_flight_over_time_chart, nice_ticks,
     peak_in_flight_vs_limit_chart, report_charts, sweep_scenario, throughput_vs_concurrency_chart,
@@ -18,36 +21,19 @@ fn record(model: &str, concurrency: u64) -> RunRecord {
     } else {
         concurrency
     };
-    RunRecord {
-        model: model.into(),
-        workload: "crawl".into(),
-        traces: 1000,
+    Measured {
+        model,
         concurrency,
         wall_s: 100.0 / c.sqrt(),
-        jobs: 4000,
-        completed: 3950,
         failed: 40,
         timed_out: 10,
-        panicked: 0,
-        cancelled: 0,
-        lost: 0,
-        discovered: 1000,
-        throughput_per_s: 40.0 * c.sqrt(),
-        error_rate: 0.0125,
-        peak_in_flight: peak,
         ideal_s: 90.0 / c.sqrt(),
-        efficiency: 0.9,
+        peak_in_flight: peak,
         cpu_percent: 20.0 + c / 10.0,
         peak_rss_bytes: (20 + concurrency) << 20,
-        peak_os_threads: 3,
-        latency_p50_ms: 10.0,
-        latency_p99_ms: 40.0,
-        timer_overshoot_us: 70.0,
-        timer_sleeps: 0,
-        timer_requested_ms: 0.0,
-        timer_actual_ms: 0.0,
-        timer: "reactor".into(),
+        ..Measured::default()
     }
+    .record()
 }
 
 fn run(scenario: &str, model: &str, concurrency: u64) -> ScenarioRun {

@@ -1,5 +1,8 @@
 //! Findings and recommendations over crafted reports: every verdict follows from the runs.
 
+mod report_common;
+
+use report_common::Measured;
 use tracepool::report::findings::{findings, objectives, recommendations};
 use tracepool::report::format::{
     format_count, format_mib, format_number, format_percent, format_seconds,
@@ -21,36 +24,23 @@ fn run(scenario: &str, model: &str, concurrency: u64, traces: u64) -> ScenarioRu
     };
     ScenarioRun {
         scenario: scenario.into(),
-        record: RunRecord {
-            model: model.into(),
-            workload: "crawl".into(),
+        record: Measured {
+            model,
             traces,
             concurrency,
-            wall_s,
             jobs,
-            completed: jobs - failed,
             failed,
-            timed_out: 0,
-            panicked: 0,
-            cancelled: 0,
-            lost: 0,
-            discovered: traces,
-            throughput_per_s: jobs as f64 / wall_s,
-            error_rate: failed as f64 / jobs as f64,
-            peak_in_flight: peak,
+            wall_s,
             ideal_s: ideal,
-            efficiency: ideal / wall_s,
+            peak_in_flight: peak,
             cpu_percent: 30.0,
             peak_rss_bytes: rss_mib << 20,
-            peak_os_threads: 3,
             latency_p50_ms: 50.0,
             latency_p99_ms: 180.0,
             timer_overshoot_us: 90.0,
-            timer_sleeps: 0,
-            timer_requested_ms: 0.0,
-            timer_actual_ms: 0.0,
-            timer: "reactor".into(),
-        },
+            ..Measured::default()
+        }
+        .record(),
         series: Vec::new(),
     }
 }

@@ -1,5 +1,8 @@
 //! Report JSON round trip, schema-version checks and report comparison.
 
+mod report_common;
+
+use report_common::Measured;
 use tracepool::report::comparison::{ChangeStatus, Metric, compare, compare_with_threshold};
 use tracepool::report::record::{
     Environment, Finding, Recommendation, Report, ReportError, RunRecord, SCHEMA_VERSION, Sample,
@@ -7,36 +10,23 @@ use tracepool::report::record::{
 };
 
 fn record(model: &str, concurrency: u64, wall_s: f64) -> RunRecord {
-    RunRecord {
-        model: model.into(),
-        workload: "crawl".into(),
-        traces: 1000,
+    Measured {
+        model,
         concurrency,
         wall_s,
         jobs: 4000,
-        completed: 3960,
         failed: 30,
         timed_out: 10,
-        panicked: 0,
-        cancelled: 0,
-        lost: 0,
-        discovered: 1000,
-        throughput_per_s: 4000.0 / wall_s,
-        error_rate: 0.01,
-        peak_in_flight: concurrency,
         ideal_s: wall_s * 0.9,
-        efficiency: 0.9,
+        peak_in_flight: concurrency,
         cpu_percent: 35.0,
         peak_rss_bytes: 24 << 20,
-        peak_os_threads: 3,
         latency_p50_ms: 12.0,
         latency_p99_ms: 48.0,
         timer_overshoot_us: 80.0,
-        timer_sleeps: 0,
-        timer_requested_ms: 0.0,
-        timer_actual_ms: 0.0,
-        timer: "reactor".into(),
+        ..Measured::default()
     }
+    .record()
 }
 
 fn run(scenario: &str, model: &str, concurrency: u64, wall_s: f64) -> ScenarioRun {

@@ -1,13 +1,18 @@
 //! The written report: summary table, Markdown, self-contained HTML and the atomic
 //! report directory, over a crafted sample report (no benchmark is run).
 
+// The crafted run record shared with core's report tests.
+#[path = "../../core/tests/report_common/mod.rs"]
+mod report_common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use report_common::Measured;
 use tracepool::report::chart::report_charts;
 use tracepool::report::comparison::compare;
 use tracepool::report::findings::{findings, recommendations};
-use tracepool::report::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings};
+use tracepool::report::record::{Environment, Report, Sample, ScenarioRun, Settings};
 use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::report::{
     ReportDir, ReportWriteError, render_html, render_markdown, summary_table, write_report,
@@ -63,45 +68,28 @@ fn run(scenario: &str, model: &str, c: u64, traces: u64) -> ScenarioRun {
         .collect();
     ScenarioRun {
         scenario: scenario.into(),
-        record: RunRecord {
-            model: model.into(),
-            workload: "crawl".into(),
+        record: Measured {
+            model,
             traces,
             concurrency: c,
-            wall_s,
             jobs,
-            completed: jobs - failed - timed_out,
             failed,
             timed_out,
-            panicked: 0,
-            cancelled: 0,
-            lost: 0,
-            discovered: traces,
-            throughput_per_s: jobs as f64 / wall_s,
-            error_rate: (failed + timed_out) as f64 / jobs as f64,
-            peak_in_flight: peak,
+            wall_s,
             // Without a limit the ideal makespan is shorter than the limited models'.
             ideal_s: if model == "unbounded" {
                 wall_s * 0.97
             } else {
                 ideal
             },
-            efficiency: if model == "unbounded" {
-                0.97
-            } else {
-                ideal / wall_s
-            },
+            peak_in_flight: peak,
             cpu_percent: cpu,
             peak_rss_bytes: rss_mib << 20,
-            peak_os_threads: threads,
             latency_p50_ms: 9.5,
             latency_p99_ms: 41.0,
             timer_overshoot_us: 70.0 + c as f64 / 10.0,
-            timer_sleeps: 0,
-            timer_requested_ms: 0.0,
-            timer_actual_ms: 0.0,
-            timer: "reactor".into(),
-        },
+        }
+        .record(),
         series,
     }
 }
