@@ -70,6 +70,10 @@ use crate::trace::Trace;
 
 pub use model::{Model, UnknownModelError};
 
+/// The concurrency setting `C` of [`CrawlConfig::default`]: 10, the default of the
+/// original tool's `DEEPER_MAX_CONCURRENCY`.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 10;
+
 /// How a crawl runs. [`CrawlConfig::default`]: the pool model, `C = 10`, no timeout, no
 /// limits.
 ///
@@ -107,7 +111,7 @@ impl<T> Default for CrawlConfig<T> {
     fn default() -> Self {
         CrawlConfig {
             model: Model::Pool,
-            max_concurrency: 10,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
             timeout: None,
             timer: None,
             max_depth: None,

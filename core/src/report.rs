@@ -7,6 +7,8 @@
 //! - [`comparison`]: two reports compared run by run, metric by metric;
 //! - [`findings`]: what a report's runs say about the benchmarking plan's objectives,
 //!   and the recommended concurrency limit per model;
+//! - [`Scenario`]: the benchmarking plan's scenarios and their default workload
+//!   settings, which the runner, the benches, the findings and the browser app read;
 //! - [`chart`]: charts as standalone SVG, and the charts of a report;
 //! - [`format`](mod@format): numbers as the findings and the report writers show them;
 //! - [`Named`]: the names a record gives its model, workload ([`Workload`]) and timer
@@ -37,9 +39,14 @@ pub mod findings;
 pub mod format;
 mod name;
 pub mod record;
+mod scenario;
 mod sleep_timer;
 mod workload;
 
 pub use name::{KnownName, ModelName, Named, TimerName, UnknownNameError, WorkloadName};
+pub use scenario::{
+    DEFAULT_FAILURE_RATE, DEFAULT_LATENCY_MS, DEFAULT_SEED, DEFAULT_TIME_SCALE, P99_OVER_MEAN,
+    Scenario,
+};
 pub use sleep_timer::SleepTimer;
 pub use workload::Workload;

@@ -5,10 +5,10 @@ mod report_common;
 
 use proptest::prelude::*;
 use report_common::Measured;
+use tracepool::report::Scenario;
 use tracepool::report::chart::{
     BarChart, BarSeries, LineChart, ReferenceLine, Series, in_flight_over_time_chart, nice_ticks,
-    peak_in_flight_vs_limit_chart, report_charts, sweep_scenario, throughput_vs_concurrency_chart,
-    wall_time_chart,
+    peak_in_flight_vs_limit_chart, report_charts, throughput_vs_concurrency_chart, wall_time_chart,
 };
 use tracepool::report::record::{Environment, Report, RunRecord, Sample, ScenarioRun, Settings};
 
@@ -149,7 +149,7 @@ fn report_charts_are_well_formed_and_labelled() {
 #[test]
 fn report_chart_builders_pick_the_sweep() {
     let report = sample_report();
-    assert_eq!(sweep_scenario(&report), Some("high-load"));
+    assert_eq!(Scenario::sweep_of(&report), Some("high-load"));
     let chart = throughput_vs_concurrency_chart(&report);
     assert!(chart.log_x);
     assert_eq!(chart.series.len(), 3);

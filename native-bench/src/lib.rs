@@ -5,7 +5,7 @@
 //! - [`runner`] runs one workload under one model ([`RunSpec`](runner::RunSpec)) and
 //!   measures it from the inside (the crawl's report) and the outside (the OS sampler),
 //!   as a [`RunRecord`](tracepool::report::record::RunRecord) with its time series.
-//! - [`scenarios`] defines the benchmarking plan's scenarios once.
+//!   The plan's scenarios it runs are [`tracepool::report::Scenario`], defined in core.
 //! - [`os`] reads process metrics (CPU time, RSS, peak RSS, threads, open file
 //!   descriptors) from the operating system and samples them, with the application's
 //!   own gauges, into the [`Sample`](tracepool::report::record::Sample) time series of a run.
@@ -46,4 +46,3 @@ pub mod output;
 pub mod overhead;
 pub mod report;
 pub mod runner;
-pub mod scenarios;

@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 
 use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
-use tracepool::crawl::{CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, Model};
+use tracepool::crawl::{
+    CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, DEFAULT_MAX_CONCURRENCY, Model,
+};
 use tracepool::report::record::{RunRecord, Sample};
-use tracepool::report::{SleepTimer, Workload};
+use tracepool::report::{
+    DEFAULT_FAILURE_RATE, DEFAULT_LATENCY_MS, DEFAULT_SEED, DEFAULT_TIME_SCALE, P99_OVER_MEAN,
+    SleepTimer, Workload,
+};
 use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
 
 use crate::interrupt::Interrupt;
 use crate::os::{self, AppGauges, Sampler, SamplerError};
-
-/// The simulated latency's 99th percentile, as a multiple of its mean: a long tail, as
-/// network calls have.
-pub const P99_OVER_MEAN: f64 = 10.0;
 
 /// Everything that defines one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,14 +59,14 @@ impl Default for RunSpec {
             workload: Workload::Crawl,
             model: Model::Pool,
             traces: 1_000,
-            concurrency: 10,
-            latency_ms: 20.0,
-            time_scale: 1.0,
-            failure_rate: 0.05,
+            concurrency: DEFAULT_MAX_CONCURRENCY,
+            latency_ms: DEFAULT_LATENCY_MS,
+            time_scale: DEFAULT_TIME_SCALE,
+            failure_rate: DEFAULT_FAILURE_RATE,
             panic_rate: 0.0,
             timeout_ms: None,
             cpu_us: 0.0,
-            seed: 42,
+            seed: DEFAULT_SEED,
             sample_interval: Duration::from_millis(20),
             timer: SleepTimer::Finishing,
         }

@@ -47,6 +47,6 @@ pub use line::{LineChart, ReferenceLine, Series};
 pub use report_charts::{
     NamedChart, cpu_chart, cpu_over_time_chart, error_rate_chart, in_flight_over_time_chart,
     peak_in_flight_vs_limit_chart, peak_rss_chart, report_charts, rss_over_time_chart,
-    sweep_scenario, throughput_vs_concurrency_chart, wall_time_chart,
+    throughput_vs_concurrency_chart, wall_time_chart,
 };
 pub use svg::{DEFAULT_HEIGHT, DEFAULT_WIDTH, PALETTE, escape};

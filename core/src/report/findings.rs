@@ -69,10 +69,6 @@ pub mod objectives {
 const POOL: ModelName = Named::Known(Model::Pool);
 /// The previous (batch and barrier) model, the pool's baseline.
 const PREVIOUS: ModelName = Named::Known(Model::Previous);
-/// Name of the stress scenario.
-pub const STRESS: &str = "stress";
-/// Name of the high-load scenario, the plan's sweep over C.
-pub const HIGH_LOAD: &str = "high-load";
 
 /// Efficiency (ideal / wall time) below which the pool's own overhead is called a
 /// bottleneck.

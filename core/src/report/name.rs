@@ -34,7 +34,8 @@ use crate::report::{SleepTimer, Workload};
 
 /// An enum whose values have names: the names run records and the command line use.
 ///
-/// Implemented by [`Model`], [`Workload`] and [`SleepTimer`].
+/// Implemented by [`Model`], [`Workload`], [`SleepTimer`] and
+/// [`Scenario`](crate::report::Scenario).
 pub trait KnownName: Copy + Eq + fmt::Debug + 'static {
     /// What the values are, for messages: `model`, `workload`, `timer`, `scenario`.
     const KIND: &'static str;

@@ -1,12 +1,12 @@
 //! Groups `baseline`, `high_load` and `stress`: the plan's scenarios, time-scaled, for
-//! every model, with the definitions the scenario runner uses.
+//! every model, with the definitions the scenario runner uses (`tracepool::report::Scenario`).
 
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use tracepool::report::Scenario;
 use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::runner::{self, RunSpec};
-use tracepool_bench::scenarios::Scenario;
 
 /// Latencies are scaled down so that a criterion sample takes well under a second.
 const TIME_SCALE: f64 = 0.05;

@@ -3,6 +3,7 @@
 
 use super::bar::{BarChart, BarSeries};
 use super::line::{LineChart, ReferenceLine, Series};
+use crate::report::Scenario;
 use crate::report::record::{Report, RunRecord, Sample, ScenarioRun};
 
 /// A chart of a report, rendered: what the HTML report and the web app embed.
@@ -61,32 +62,15 @@ pub fn report_charts(report: &Report) -> Vec<NamedChart> {
     charts
 }
 
-/// The scenario that sweeps the concurrency limit: the one with the most distinct
-/// limits (the first such in report order), or `None` for a report without runs.
-pub fn sweep_scenario(report: &Report) -> Option<&str> {
-    let mut best: Option<(&str, usize)> = None;
-    for scenario in report.scenarios() {
-        let mut limits: Vec<u64> = report
-            .runs_of(scenario)
-            .map(|r| r.record.concurrency)
-            .collect();
-        limits.sort_unstable();
-        limits.dedup();
-        if best.is_none_or(|(_, n)| limits.len() > n) {
-            best = Some((scenario, limits.len()));
-        }
-    }
-    best.map(|(s, _)| s)
-}
-
-/// One line per model through the runs of the [`sweep_scenario`], `metric` against C.
+/// One line per model through the runs of the report's sweep over C
+/// ([`Scenario::sweep_of`]), `metric` against C.
 fn sweep_chart(
     report: &Report,
     title: &str,
     y_label: &str,
     metric: fn(&RunRecord) -> f64,
 ) -> LineChart {
-    let scenario = sweep_scenario(report).unwrap_or("");
+    let scenario = Scenario::sweep_of(report).unwrap_or("");
     let title = if scenario.is_empty() {
         title.to_owned()
     } else {
@@ -115,7 +99,7 @@ fn sweep_chart(
 }
 
 /// Throughput against the concurrency limit, one line per model, over the runs of the
-/// [`sweep_scenario`]. The x axis is logarithmic when the limits span a factor of 10.
+/// report's sweep over C ([`Scenario::sweep_of`]). The x axis is logarithmic when the limits span a factor of 10.
 pub fn throughput_vs_concurrency_chart(report: &Report) -> LineChart {
     sweep_chart(
         report,

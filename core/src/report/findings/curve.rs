@@ -2,8 +2,8 @@
 
 use super::KNEE_SHARE;
 use super::runs::median_of;
-use crate::report::ModelName;
 use crate::report::record::{Report, ScenarioRun};
+use crate::report::{ModelName, Scenario};
 
 /// One point of a throughput curve: medians of the runs of one model at one C.
 #[derive(Debug, Clone, Copy)]
@@ -42,19 +42,15 @@ pub(super) fn curve(report: &Report, scenario: &str, model: &ModelName) -> Vec<C
         .collect()
 }
 
-/// The scenario where `model` ran at the most distinct C (at least two), and its curve.
-pub(super) fn widest_sweep<'a>(
+/// The report's sweep over C ([`Scenario::sweep_of`]) and the curve of `model` in it,
+/// when the model ran there at two C or more.
+pub(super) fn sweep<'a>(
     report: &'a Report,
     model: &ModelName,
 ) -> Option<(&'a str, Vec<CurvePoint>)> {
-    let mut best: Option<(&str, Vec<CurvePoint>)> = None;
-    for scenario in report.scenarios() {
-        let c = curve(report, scenario, model);
-        if c.len() >= 2 && best.as_ref().is_none_or(|(_, b)| c.len() > b.len()) {
-            best = Some((scenario, c));
-        }
-    }
-    best
+    let scenario = Scenario::sweep_of(report)?;
+    let points = curve(report, scenario, model);
+    (points.len() >= 2).then_some((scenario, points))
 }
 
 /// The smallest C whose throughput is within [`KNEE_SHARE`] of the best.

@@ -1,8 +1,9 @@
 //! Performance under various loads: the pool's throughput as C rises.
 
-use super::curve::{curve, knee, widest_sweep};
+use super::curve::{knee, sweep};
 use super::runs::{finding, first_max, model_runs};
-use super::{HIGH_LOAD, KNEE_SHARE, POOL, objectives};
+use super::{KNEE_SHARE, POOL, objectives};
+use crate::report::Scenario;
 use crate::report::format::{
     format_count, format_factor, format_number, format_percent, format_rate,
 };
@@ -17,19 +18,15 @@ pub(super) fn answer(report: &Report) -> Finding {
             vec!["The report has no pool runs.".to_owned()],
         );
     }
-    let high_load = curve(report, HIGH_LOAD, &POOL);
-    let sweep = if high_load.len() >= 2 {
-        Some((HIGH_LOAD, high_load))
-    } else {
-        widest_sweep(report, &POOL)
-    };
+    let sweep = sweep(report, &POOL);
     let mut text = Vec::new();
     let verdict = match &sweep {
         None => {
-            text.push(
-                "The pool ran at a single C per scenario; throughput against C needs at least two."
-                    .to_owned(),
-            );
+            text.push(format!(
+                "The pool ran at fewer than two C in {}, the report's sweep over C; throughput \
+                 against C needs at least two.",
+                Scenario::sweep_of(report).unwrap_or("any scenario")
+            ));
             Verdict::Inconclusive
         }
         Some((scenario, points)) => {

@@ -1,22 +1,24 @@
 //! The recommended concurrency limit per model: the knee of its throughput curve.
 
 use super::KNEE_SHARE;
-use super::curve::{knee, widest_sweep};
+use super::curve::{knee, sweep};
 use super::runs::first_max;
 use crate::report::format::{format_count, format_mib, format_number, format_rate};
 use crate::report::record::{Recommendation, Report};
 
 /// One recommended concurrency limit per model, in the order models first appear.
 ///
-/// For each model, the scenario where it ran at the most distinct limits C is chosen
-/// (the first one on a tie); the recommendation is the knee of its throughput curve:
-/// the smallest C whose throughput is within 5 % ([`KNEE_SHARE`]) of the best. Repeated
-/// runs of one C count with their median. A model measured at a single C per scenario
-/// gets no recommendation.
+/// Each model's runs in the report's sweep over C ([`Scenario::sweep_of`]) make its
+/// throughput curve; the recommendation is the curve's knee: the smallest C whose
+/// throughput is within 5 % ([`KNEE_SHARE`]) of the best. Repeated runs of one C count
+/// with their median. A model measured there at fewer than two C gets no
+/// recommendation.
+///
+/// [`Scenario::sweep_of`]: crate::report::Scenario::sweep_of
 pub fn recommendations(report: &Report) -> Vec<Recommendation> {
     let mut out = Vec::new();
     for model in report.models() {
-        let Some((scenario, curve)) = widest_sweep(report, model) else {
+        let Some((scenario, curve)) = sweep(report, model) else {
             continue;
         };
         let Some(knee) = knee(&curve) else {

@@ -1,7 +1,8 @@
 //! Stability under stress: no more memory and no more errors than the other models.
 
 use super::runs::{distinct_loads, finding, median_of, runs_at, several_workloads};
-use super::{ERROR_RATE_TOLERANCE, POOL, RSS_TOLERANCE, STRESS, objectives};
+use super::{ERROR_RATE_TOLERANCE, POOL, RSS_TOLERANCE, objectives};
+use crate::report::Scenario;
 use crate::report::format::{
     format_count, format_factor, format_mib, format_number, format_percent,
 };
@@ -25,7 +26,7 @@ fn footprint(runs: &[&ScenarioRun]) -> Option<Footprint> {
 
 pub(super) fn answer(report: &Report) -> Finding {
     let objective = objectives::STABILITY_UNDER_STRESS;
-    let stress: Vec<&ScenarioRun> = report.runs_of(STRESS).collect();
+    let stress: Vec<&ScenarioRun> = report.runs_of(Scenario::Stress.name()).collect();
     if stress.is_empty() {
         return finding(
             objective,

@@ -6,18 +6,16 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use tracepool::crawl::Model;
-use tracepool::report::{KnownName, SleepTimer, Workload};
+use tracepool::report::{
+    DEFAULT_FAILURE_RATE, DEFAULT_LATENCY_MS, DEFAULT_SEED, DEFAULT_TIME_SCALE, KnownName,
+    Scenario, SleepTimer, Workload,
+};
 use tracepool_bench::runner;
 
 /// The environment variable of the original tool that sets the concurrency.
 pub(crate) const CONCURRENCY_VAR: &str = "DEEPER_MAX_CONCURRENCY";
-
-pub(crate) const DEFAULT_LATENCY_MS: f64 = 20.0;
-pub(crate) const DEFAULT_TIME_SCALE: f64 = 1.0;
-pub(crate) const DEFAULT_FAILURE_RATE: f64 = 0.05;
-pub(crate) const DEFAULT_SEED: u64 = 42;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,23 +47,32 @@ pub(crate) enum Command {
     Gen(GenArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ScenarioChoice {
-    /// C = 10, 100 traces.
-    Baseline,
-    /// C = 10, 20, 50, 100; 1,000 traces.
-    HighLoad,
-    /// C = 200, 1,000; 10,000 traces.
-    Stress,
-    /// Every scenario.
+/// The scenarios `report` runs: one of them, or all (`--scenario all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScenarioSelection {
+    /// One scenario.
+    One(Scenario),
+    /// Every scenario, in the plan's order.
     All,
+}
+
+impl ScenarioSelection {
+    /// The value of `--scenario` that selects every scenario.
+    const ALL: &str = "all";
+
+    pub(crate) fn scenarios(self) -> Vec<Scenario> {
+        match self {
+            ScenarioSelection::One(scenario) => vec![scenario],
+            ScenarioSelection::All => Scenario::ALL.to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReportArgs {
     /// Which scenarios to run.
-    #[arg(long, value_enum, default_value = "all")]
-    pub(crate) scenario: ScenarioChoice,
+    #[arg(long, value_parser = scenario_selection(), default_value = ScenarioSelection::ALL)]
+    pub(crate) scenario: ScenarioSelection,
     /// Output directory: created, or replaced whole when it holds nothing but report.json,
     /// report.md and report.html (any other directory is refused).
     #[arg(long, value_name = "DIR", default_value = "tracepool-report")]
@@ -93,7 +100,7 @@ pub(crate) struct ReportArgs {
 impl Default for ReportArgs {
     fn default() -> Self {
         ReportArgs {
-            scenario: ScenarioChoice::All,
+            scenario: ScenarioSelection::All,
             out: PathBuf::from("tracepool-report"),
             seed: DEFAULT_SEED,
             time_scale: DEFAULT_TIME_SCALE,
@@ -170,15 +177,28 @@ pub(crate) struct GenArgs {
     pub(crate) graph: bool,
 }
 
-/// A flag taking one of `T`'s names; `--help` lists each with its summary, as it
-/// lists the variants of a `ValueEnum`.
+/// `T`'s names, each with its summary for `--help` (as clap lists a `ValueEnum`).
+fn possible_values<T: KnownName>() -> impl Iterator<Item = PossibleValue> {
+    T::ALL
+        .iter()
+        .map(|v| PossibleValue::new(v.name()).help(v.summary()))
+}
+
+/// A flag taking one of `T`'s names.
 fn named<T: KnownName + Send + Sync>() -> impl TypedValueParser<Value = T> {
-    PossibleValuesParser::new(
-        T::ALL
-            .iter()
-            .map(|v| PossibleValue::new(v.name()).help(v.summary())),
-    )
-    .try_map(|name| T::parse_name(&name))
+    PossibleValuesParser::new(possible_values::<T>()).try_map(|name| T::parse_name(&name))
+}
+
+/// `--scenario`: a scenario's name, or `all`.
+fn scenario_selection() -> impl TypedValueParser<Value = ScenarioSelection> {
+    let all = PossibleValue::new(ScenarioSelection::ALL).help("Every scenario");
+    PossibleValuesParser::new(possible_values::<Scenario>().chain([all])).try_map(|name| {
+        if name == ScenarioSelection::ALL {
+            Ok(ScenarioSelection::All)
+        } else {
+            Scenario::parse_name(&name).map(ScenarioSelection::One)
+        }
+    })
 }
 
 // Values are taken as written: surrounding whitespace is rejected by every flag (and

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tracepool::crawl::CrawlEvent;
+use tracepool::crawl::{CrawlEvent, DEFAULT_MAX_CONCURRENCY};
 use tracepool::report::record::RunRecord;
 use tracepool_bench::runner;
 
@@ -28,7 +28,7 @@ pub(crate) fn concurrency_from_env() -> Result<usize, InputError> {
         accepted,
     };
     match std::env::var(CONCURRENCY_VAR) {
-        Err(std::env::VarError::NotPresent) => Ok(10),
+        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_CONCURRENCY),
         Err(std::env::VarError::NotUnicode(_)) => Err(error(
             None,
             format!(

@@ -9,11 +9,10 @@ use tracepool::report::record::{Report, ScenarioRun, Settings};
 use tracepool_bench::env::probe_environment;
 use tracepool_bench::report::{ReportWriteError, summary_table};
 use tracepool_bench::runner::{self, RunSpec};
-use tracepool_bench::scenarios::Scenario;
 
 use super::{check_violations, stderr_progress};
 use crate::INTERRUPT;
-use crate::args::{DEFAULT_FAILURE_RATE, ReportArgs, ScenarioChoice};
+use crate::args::ReportArgs;
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
 use crate::output::{check_file, check_output_dir};
@@ -55,16 +54,10 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         .as_deref()
         .map(|path| check_file("--profile", path))
         .transpose()?;
-    let scenarios: Vec<Scenario> = match args.scenario {
-        ScenarioChoice::Baseline => vec![Scenario::Baseline],
-        ScenarioChoice::HighLoad => vec![Scenario::HighLoad],
-        ScenarioChoice::Stress => vec![Scenario::Stress],
-        ScenarioChoice::All => Scenario::ALL.to_vec(),
-    };
+    let scenarios = args.scenario.scenarios();
     let base = RunSpec {
         latency_ms: args.latency_ms,
         time_scale: args.time_scale,
-        failure_rate: DEFAULT_FAILURE_RATE,
         seed: args.seed,
         timer: args.timer,
         ..RunSpec::default()

@@ -5,13 +5,13 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use tracepool::Trace;
-use tracepool::report::Workload;
 use tracepool::report::record::RunRecord;
+use tracepool::report::{DEFAULT_FAILURE_RATE, Workload};
 use tracepool_bench::runner::{self, RunError, RunSpec};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
 use crate::INTERRUPT;
-use crate::args::{DEFAULT_FAILURE_RATE, RunArgs};
+use crate::args::RunArgs;
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
 use crate::output::check_file;
