@@ -1,6 +1,7 @@
 //! Group `overhead`: 1,000,000 no-op jobs at C = 64 and C = 10,000 through the pool
 //! (fed by a producer task with `submit`, and fed by the jobs' stream) and its peers,
-//! side by side in one run.
+//! side by side in one run: `buffer_unordered`, a tokio semaphore with a spawn per job,
+//! barriered batches of C (`barrier_batches`) and unbounded spawns.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,8 +69,12 @@ fn unbounded_spawn(rt: &tokio::runtime::Runtime) -> u64 {
     })
 }
 
-/// The previous model: batches of C jobs, each batch waiting for all of its jobs.
-fn previous(c: usize) -> u64 {
+/// Batches of C jobs, each awaited whole (`join_all`) before the next starts: the
+/// barrier of the previous model alone. Not [`Model::Previous`], which runs a crawl
+/// (dedup, a semaphore per trace) through the crawl engine.
+///
+/// [`Model::Previous`]: tracepool::crawl::Model::Previous
+fn barrier_batches(c: usize) -> u64 {
     futures::executor::block_on(async {
         let mut n = 0;
         let mut next = 0;
@@ -112,8 +117,8 @@ fn overhead_group(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("tokio_semaphore_spawn", limit), |b| {
             b.iter_custom(|iters| timed(iters, || semaphore_spawn(&rt, limit)))
         });
-        group.bench_function(BenchmarkId::new("previous", limit), |b| {
-            b.iter_custom(|iters| timed(iters, || previous(limit)))
+        group.bench_function(BenchmarkId::new("barrier_batches", limit), |b| {
+            b.iter_custom(|iters| timed(iters, || barrier_batches(limit)))
         });
     }
     group.bench_function(BenchmarkId::new("unbounded_spawn", "none"), |b| {
