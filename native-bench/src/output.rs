@@ -272,6 +272,8 @@ impl Drop for OutputFile {
 /// What stands at an output path, as far as writing it goes.
 enum Kind {
     Regular,
+    /// FIFOs and character devices, which only Unix systems report.
+    #[cfg_attr(not(unix), allow(dead_code))]
     WriteThrough,
     Directory,
     Other(&'static str),

@@ -89,7 +89,8 @@ pub(crate) struct ReportArgs {
     /// An earlier report.json: adds a regression table against it.
     #[arg(long, value_name = "OLD/report.json")]
     pub(crate) compare: Option<PathBuf>,
-    /// Writes a CPU flamegraph (SVG) of the whole report to this file.
+    /// Writes a CPU flamegraph (SVG) of the whole report to this file (Unix only: the profiler
+    /// samples with SIGPROF).
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
@@ -153,7 +154,8 @@ pub(crate) struct RunArgs {
     /// Prints exactly one JSON object (the run record) on stdout.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Writes a CPU flamegraph (SVG) of the run to this file.
+    /// Writes a CPU flamegraph (SVG) of the run to this file (Unix only: the profiler
+    /// samples with SIGPROF).
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.

@@ -52,6 +52,12 @@ pub(crate) enum InputError {
     InsideReport { flag: &'static str, path: PathBuf },
     /// `--out`: the report directory cannot be written where asked.
     OutDir { path: PathBuf, reason: OutDirError },
+    /// A flag this system cannot honour (`--profile` off Unix), and why.
+    #[cfg(not(unix))]
+    Unsupported {
+        flag: &'static str,
+        reason: &'static str,
+    },
 }
 
 /// Why a file named by a flag cannot be used.
@@ -124,6 +130,12 @@ impl fmt::Display for InputError {
                 }
                 OutDirError::Report(e) => write!(f, "--out {}: {e}", path.display()),
             },
+            #[cfg(not(unix))]
+            Self::Unsupported { flag, reason } => write!(
+                f,
+                "{flag} is not available on {}: {reason}",
+                std::env::consts::OS
+            ),
         }
     }
 }
@@ -155,6 +167,7 @@ pub(crate) enum Failure {
     /// A run could not be set up.
     Run(RunError),
     /// `--profile`: the profiler could not start or its flamegraph could not be made.
+    #[cfg(unix)]
     Profiler { path: PathBuf, source: pprof::Error },
     /// An output file could not be written.
     Write {
@@ -182,7 +195,9 @@ impl Failure {
             Self::Run(_) => EXIT_USAGE,
             Self::Report(ReportWriteError::Io { .. }) => EXIT_RUNTIME,
             Self::Report(_) => EXIT_USAGE,
-            Self::Profiler { .. } | Self::Write { .. } | Self::Stdout(_) => EXIT_RUNTIME,
+            #[cfg(unix)]
+            Self::Profiler { .. } => EXIT_RUNTIME,
+            Self::Write { .. } | Self::Stdout(_) => EXIT_RUNTIME,
         }
     }
 }
@@ -269,6 +284,7 @@ impl fmt::Display for Failure {
         match self {
             Self::Input(e) => write!(f, "{e}"),
             Self::Run(e) => write_run_error(f, e),
+            #[cfg(unix)]
             Self::Profiler { path, source } => write!(f, "--profile {}: {source}", path.display()),
             Self::Write { flag, source, .. } => write!(f, "{flag}: {source}"),
             Self::Report(e) => write!(f, "--out: {e}"),

@@ -15,8 +15,8 @@ use crate::INTERRUPT;
 use crate::args::ReportArgs;
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
-use crate::output::{check_file, check_output_dir};
-use crate::profiler::Profiler;
+use crate::output::check_output_dir;
+use crate::profiler::{Profiler, check_profile};
 
 pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     // Read everything that can be wrong before spending minutes on the runs.
@@ -49,11 +49,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             }
         }
     }
-    let profile = args
-        .profile
-        .as_deref()
-        .map(|path| check_file("--profile", path))
-        .transpose()?;
+    let profile = args.profile.as_deref().map(check_profile).transpose()?;
     let scenarios = args.scenario.scenarios();
     let base = RunSpec {
         latency_ms: args.latency_ms,

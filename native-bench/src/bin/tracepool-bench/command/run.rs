@@ -14,8 +14,7 @@ use crate::INTERRUPT;
 use crate::args::RunArgs;
 use crate::console;
 use crate::failure::{Failure, FileError, InputError};
-use crate::output::check_file;
-use crate::profiler::Profiler;
+use crate::profiler::{Profiler, check_profile};
 
 fn read_traces_file(path: &Path) -> Result<Vec<Trace>, InputError> {
     let error = |source| InputError::File {
@@ -85,11 +84,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     };
     // Everything that can be wrong is found before the run.
     spec.validate().map_err(RunError::from)?;
-    let profile = args
-        .profile
-        .as_deref()
-        .map(|path| check_file("--profile", path))
-        .transpose()?;
+    let profile = args.profile.as_deref().map(check_profile).transpose()?;
     let profiler = profile.map(Profiler::start).transpose()?;
     let bar = if args.json || !stderr_progress() {
         ProgressBar::hidden()
