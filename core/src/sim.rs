@@ -16,6 +16,7 @@ mod config;
 mod flat;
 mod graph;
 mod kinds;
+mod panics;
 mod rng;
 mod stats;
 mod values;
@@ -23,5 +24,6 @@ mod workload;
 
 pub use config::{MAX_P99_OVER_MEAN, MAX_TRACES, SimConfig, SimConfigError};
 pub use flat::{FLAT_DEFAULT_SEED, FlatWorkload, flat_job_duration, ideal_makespan};
+pub use panics::{SIMULATED_PANIC, SimulatedPanic, is_simulated_panic, quiet_simulated_panics};
 pub use stats::{SleepStats, SleepSummary};
 pub use workload::{NodeId, SimCall, SimEdge, SimOutcome, SimWorkload};

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{SimConfig, SimConfigError};
 use super::graph::{Graph, Verdict};
 use super::kinds;
+use super::panics::SIMULATED_PANIC;
 use super::stats::SleepStats;
 use super::values;
 use crate::plugin::{LocalPlugin, LocalRegistry, Plugin, PluginError, PluginErrorKind, Registry};
@@ -415,7 +416,7 @@ impl<T: SharedTimer> SimPlugin<T> {
                     Ok(nodes.into_iter().map(|n| workload.trace_of(n)).collect())
                 }
                 SimOutcome::Failed(error) => Err(error),
-                SimOutcome::Panicked => panic!("simulated panic in plugin {name} on node {node}"),
+                SimOutcome::Panicked => panic!("{SIMULATED_PANIC} in plugin {name} on node {node}"),
             }
         })
     }

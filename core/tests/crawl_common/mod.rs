@@ -6,12 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tracepool::crawl::{CrawlConfig, CrawlEvent, CrawlReport, Crawler, Model};
+pub(crate) use tracepool::sim::quiet_simulated_panics;
 use tracepool::sim::{NodeId, SimCall, SimConfig, SimOutcome, SimWorkload};
 use tracepool::timer::{Sleep, Timer};
 use tracepool::{OutcomeKind, Trace};
@@ -96,26 +97,6 @@ pub(crate) fn real_timer() -> Arc<dyn Timer> {
         }
         Arc::new(Reactor)
     }
-}
-
-/// Keeps the simulated plugins' panics (expected by the tests) out of the test output;
-/// every other panic still goes to the default hook.
-pub(crate) fn quiet_simulated_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !message.starts_with("simulated panic") {
-                default(info);
-            }
-        }));
-    });
 }
 
 pub(crate) fn sim(config: SimConfig) -> SimWorkload {

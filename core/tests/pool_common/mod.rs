@@ -25,8 +25,8 @@ pub mod suite;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
 #[cfg(not(target_arch = "wasm32"))]
 use std::time::Duration;
@@ -474,33 +474,18 @@ impl Future for YieldNow {
     }
 }
 
-/// Prefix of every panic message a test raises on purpose.
-pub const DELIBERATE: &str = "deliberate panic";
+/// Prefix of every panic message a test raises on purpose: the one the shared hook
+/// keeps quiet.
+pub const DELIBERATE: &str = tracepool::sim::SIMULATED_PANIC;
 
 /// A non-string panic payload raised on purpose.
-#[derive(Debug)]
-pub struct DeliberatePanic;
+#[allow(unused_imports)]
+pub use tracepool::sim::SimulatedPanic as DeliberatePanic;
 
 /// Keeps the deliberate panics of jobs out of the test output; other panics are
 /// reported as usual.
-pub fn quiet_deliberate_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let report = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-            let deliberate = message.is_some_and(|m| m.starts_with(DELIBERATE))
-                || payload.is::<DeliberatePanic>();
-            if !deliberate {
-                report(info);
-            }
-        }));
-    });
-}
+#[allow(unused_imports)]
+pub use tracepool::sim::quiet_simulated_panics as quiet_deliberate_panics;
 
 /// Instantiates the functions `$suite::$name(&exec, mode)` as tests, one module per
 /// mode; `$suite` is a module nameable where the macro is invoked. `$make` builds a

@@ -35,7 +35,10 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    quiet_simulated_panics();
+    // The simulated workload panics on purpose (`--panic-rate`); those panics are
+    // caught and counted, so their messages would only flood the terminal. Every other
+    // panic is reported as usual.
+    tracepool::sim::quiet_simulated_panics();
     // The first signal stops the work at its next step (the crawl is cancelled, the
     // partial results are reported, outputs are left whole); a second one quits at
     // once, unless a report is being renamed into place. Without a handler (the OS
@@ -75,22 +78,4 @@ fn one_line(rendered: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The simulated workload panics on purpose (`--panic-rate`); those panics are
-/// caught and counted, so their messages would only flood the terminal. Every other
-/// panic is reported as usual.
-fn quiet_simulated_panics() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if !message.starts_with("simulated panic") {
-            default(info);
-        }
-    }));
 }
