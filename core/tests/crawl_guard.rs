@@ -6,35 +6,19 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use tracepool::crawl::{Canceller, CrawlConfig, CrawlReport, Crawler, Model};
 use tracepool::plugin::{Plugin, PluginError, Registry};
+use tracepool::sim::quiet_simulated_panics;
 use tracepool::timer::{Sleep, Timer};
 use tracepool::{Trace, TraceKind};
 
-const DELIBERATE: &str = "deliberate panic";
-
-/// Keeps this file's deliberate panics out of the test output.
-fn quiet() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let report = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let message = info
-                .payload()
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| info.payload().downcast_ref::<&str>().copied());
-            if !message.is_some_and(|m| m.starts_with(DELIBERATE)) {
-                report(info);
-            }
-        }));
-    });
-}
+/// How this file's deliberate panics start: the shared hook keeps them quiet.
+const DELIBERATE: &str = tracepool::sim::SIMULATED_PANIC;
 
 /// async-io's timer, its deadline taken when the sleep is first polled (as an
 /// `async` block does): the engine must poll it before the call.
@@ -166,7 +150,7 @@ const MODELS: [Model; 3] = [Model::Pool, Model::Previous, Model::Unbounded];
 
 #[test]
 fn a_panic_in_the_drop_of_a_finished_call_is_its_outcome() {
-    quiet();
+    quiet_simulated_panics();
     for model in MODELS {
         let (report, _) = crawl(model, Call::DoneThenPanicOnDrop, None, false);
         assert_eq!(
@@ -180,7 +164,7 @@ fn a_panic_in_the_drop_of_a_finished_call_is_its_outcome() {
 
 #[test]
 fn a_panic_in_the_drop_of_a_timed_out_call_is_caught() {
-    quiet();
+    quiet_simulated_panics();
     for model in MODELS {
         let (report, _) = crawl(model, Call::HangThenPanicOnDrop, Some(20), false);
         assert_eq!((report.jobs, report.timed_out), (1, 1), "{model:?}");
@@ -190,7 +174,7 @@ fn a_panic_in_the_drop_of_a_timed_out_call_is_caught() {
 
 #[test]
 fn a_panic_in_the_drop_of_a_cancelled_call_is_caught() {
-    quiet();
+    quiet_simulated_panics();
     for model in MODELS {
         let (report, _) = crawl(model, Call::HangThenPanicOnDrop, None, true);
         assert!(report.was_cancelled, "{model:?}");
