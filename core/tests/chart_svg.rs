@@ -42,7 +42,7 @@ fn run(scenario: &str, model: &str, concurrency: u64) -> ScenarioRun {
             t_s: f64::from(i) * 0.05,
             cpu_percent: 30.0 + f64::from(i % 7),
             rss_bytes: (20 + u64::from(i)) << 20,
-            os_threads: 3,
+            os_threads: Some(3),
             in_flight: concurrency.min(u64::from(i) * 3),
             queued: 5,
             completed: u64::from(i) * 10,

@@ -300,7 +300,7 @@ fn stress_compares_memory_with_the_other_models() {
 #[test]
 fn pool_using_more_memory_under_stress_is_not_supported() {
     let mut r = sample();
-    pool_run(&mut r, "stress", 200).peak_rss_bytes = 500 << 20;
+    pool_run(&mut r, "stress", 200).peak_rss_bytes = Some(500 << 20);
     let (verdict, text) = verdict_of(&r, objectives::STABILITY_UNDER_STRESS);
     assert_eq!(verdict, Verdict::NotSupported);
     assert!(
@@ -334,7 +334,7 @@ fn curve(model: &str, points: &[(u64, f64)]) -> Vec<ScenarioRun> {
         .map(|&(c, throughput)| {
             let mut r = run("high-load", model, c, 1000);
             r.record.throughput_per_s = throughput;
-            r.record.peak_rss_bytes = (10 + c / 10) << 20;
+            r.record.peak_rss_bytes = Some((10 + c / 10) << 20);
             r.record.cpu_percent = 20.0 + c as f64 / 10.0;
             r
         })

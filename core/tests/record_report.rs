@@ -37,7 +37,7 @@ fn run(scenario: &str, model: &str, concurrency: u64, wall_s: f64) -> ScenarioRu
             t_s: 0.05,
             cpu_percent: 30.0,
             rss_bytes: 20 << 20,
-            os_threads: 3,
+            os_threads: Some(3),
             in_flight: concurrency,
             queued: 12,
             completed: 40,
@@ -55,7 +55,7 @@ fn report(runs: Vec<ScenarioRun>) -> Report {
             rustc: "rustc 1.85.0".into(),
             git_commit: "abc123".into(),
             timestamp: "2026-01-01T00:00:00Z".into(),
-            load_avg_1m: 0.5,
+            load_avg_1m: Some(0.5),
         },
         Settings {
             seed: 7,

@@ -1,9 +1,9 @@
 //! The environment probe: where and with what a report was measured.
 
-use std::fs;
 use std::thread;
 use std::time::SystemTime;
 
+use sysinfo::{CpuRefreshKind, RefreshKind, System};
 use tracepool::report::record::Environment;
 
 /// What a probe reports when it cannot find out.
@@ -11,48 +11,52 @@ const UNKNOWN: &str = "unknown";
 
 /// Describes the machine, the build and the moment, for a report's header.
 ///
-/// - `cpu_model`: the first `model name` of `/proc/cpuinfo`;
+/// - `cpu_model`: the CPU's brand as `sysinfo` reads it (the first `model name` of
+///   `/proc/cpuinfo` on Linux);
 /// - `cores`: [`std::thread::available_parallelism`], so CPU affinity and cgroup
 ///   quotas are taken into account;
-/// - `os`: `PRETTY_NAME` of `os-release` and the kernel release, e.g.
-///   `Debian GNU/Linux 12 (bookworm), kernel 6.1.0-18-amd64`;
+/// - `os`: the system's name and the kernel release, e.g.
+///   `Debian GNU/Linux 12 (bookworm), kernel 6.1.0-18-amd64` (on Linux `PRETTY_NAME`
+///   of `os-release`; elsewhere `sysinfo`'s long OS version, e.g.
+///   `macOS 15.1.1 Sequoia, kernel 24.1.0`);
 /// - `rustc` and `git_commit`: captured when this crate was built (`git_commit` ends in
 ///   `-dirty` when tracked files differed from the commit);
 /// - `timestamp`: now, RFC 3339 in UTC to the second;
-/// - `load_avg_1m`: the first field of `/proc/loadavg`.
+/// - `load_avg_1m`: the 1-minute load average, `None` where the system has none
+///   (Windows).
 ///
-/// Never fails: a probe that cannot find out gives `unknown`, or 0 for a number.
+/// Never fails: a probe that cannot find out gives `unknown`, or `None` for the load.
 pub fn probe_environment() -> Environment {
     Environment {
-        cpu_model: read("/proc/cpuinfo")
-            .and_then(|text| cpu_model(&text))
-            .unwrap_or_else(|| UNKNOWN.to_owned()),
+        cpu_model: cpu_model().unwrap_or_else(|| UNKNOWN.to_owned()),
         cores: thread::available_parallelism()
             .map_or(0, |n| u64::try_from(n.get()).unwrap_or(u64::MAX)),
         os: os_description(),
         rustc: build_value(env!("TRACEPOOL_BENCH_RUSTC")),
         git_commit: build_value(env!("TRACEPOOL_BENCH_GIT_COMMIT")),
         timestamp: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        load_avg_1m: read("/proc/loadavg")
-            .and_then(|text| load_avg_1m(&text))
-            .unwrap_or(0.0),
+        load_avg_1m: System::load_average().ok().map(|load| load.one),
     }
-}
-
-fn read(path: &str) -> Option<String> {
-    fs::read_to_string(path).ok()
 }
 
 fn build_value(value: &str) -> String {
     if value.is_empty() { UNKNOWN } else { value }.to_owned()
 }
 
+/// The brand of the first CPU.
+fn cpu_model() -> Option<String> {
+    let system =
+        System::new_with_specifics(RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing()))
+            .ok()?;
+    let brand = system.cpus().first()?.brand().trim();
+    (!brand.is_empty()).then(|| brand.to_owned())
+}
+
 fn os_description() -> String {
-    let name = read("/etc/os-release")
-        .or_else(|| read("/usr/lib/os-release"))
-        .and_then(|text| pretty_name(&text));
-    let kernel = read("/proc/sys/kernel/osrelease")
-        .map(|text| text.trim().to_owned())
+    let name = os_name();
+    let kernel = System::kernel_version()
+        .ok()
+        .map(|release| release.trim().to_owned())
         .filter(|release| !release.is_empty());
     match (name, kernel) {
         (Some(name), Some(kernel)) => format!("{name}, kernel {kernel}"),
@@ -62,16 +66,27 @@ fn os_description() -> String {
     }
 }
 
-/// The value of the first `model name` line of `/proc/cpuinfo`.
-fn cpu_model(cpuinfo: &str) -> Option<String> {
-    cpuinfo.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        let value = value.trim();
-        (key.trim() == "model name" && !value.is_empty()).then(|| value.to_owned())
-    })
+/// The distribution's own name for itself, `PRETTY_NAME` of `os-release` (which
+/// `sysinfo` does not give: its long version reads `Linux (Debian GNU/Linux 12)`).
+#[cfg(target_os = "linux")]
+fn os_name() -> Option<String> {
+    std::fs::read_to_string("/etc/os-release")
+        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
+        .ok()
+        .and_then(|text| pretty_name(&text))
+        .or_else(|| System::long_os_version().ok())
+}
+
+/// The system's long name, e.g. `macOS 15.1.1 Sequoia` or `Windows 11 Pro`.
+#[cfg(not(target_os = "linux"))]
+fn os_name() -> Option<String> {
+    System::long_os_version()
+        .ok()
+        .filter(|name| !name.trim().is_empty())
 }
 
 /// The value of `PRETTY_NAME` in an `os-release` file, without its quotes.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn pretty_name(os_release: &str) -> Option<String> {
     os_release.lines().find_map(|line| {
         let value = line.trim().strip_prefix("PRETTY_NAME=")?;
@@ -85,26 +100,9 @@ fn pretty_name(os_release: &str) -> Option<String> {
     })
 }
 
-/// The 1-minute load average, the first field of `/proc/loadavg`.
-fn load_avg_1m(loadavg: &str) -> Option<f64> {
-    loadavg.split_whitespace().next()?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_model_takes_the_first_model_name() {
-        let cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\n\
-                       model name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\nflags\t\t: fpu\n\n\
-                       processor\t: 1\nmodel name\t: Other\n";
-        assert_eq!(
-            cpu_model(cpuinfo).as_deref(),
-            Some("Intel(R) Xeon(R) CPU @ 2.20GHz")
-        );
-        assert_eq!(cpu_model("processor\t: 0\nBogoMIPS\t: 50.00\n"), None);
-    }
 
     #[test]
     fn pretty_name_strips_quotes() {
@@ -119,14 +117,21 @@ mod tests {
     }
 
     #[test]
-    fn load_avg_reads_the_first_field() {
-        assert_eq!(load_avg_1m("0.52 0.58 0.59 1/467 12345\n"), Some(0.52));
-        assert_eq!(load_avg_1m(""), None);
-    }
-
-    #[test]
     fn empty_build_values_are_unknown() {
         assert_eq!(build_value(""), "unknown");
         assert_eq!(build_value("abc"), "abc");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_cpu_model_is_the_first_model_name_of_cpuinfo() {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+        let first = cpuinfo.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == "model name").then(|| value.trim().to_owned())
+        });
+        if let Some(first) = first {
+            assert_eq!(cpu_model(), Some(first));
+        }
     }
 }

@@ -6,12 +6,29 @@
 //!
 //! # Platforms
 //!
-//! Linux is the target: every metric is read from `/proc/self` (through the `procfs`
-//! crate) and CPU time from `getrusage(2)`, which counts in microseconds rather than in
-//! the 10 ms clock ticks of `/proc/self/stat`. On other Unix systems CPU time and peak
-//! RSS come from `getrusage(2)` and the other metrics read as 0. On non-Unix systems
-//! every metric reads as 0. [`reset_peak_rss`] and [`set_precise_timer_slack`] are
-//! Linux-only and return an [`io::ErrorKind::Unsupported`] error elsewhere.
+//! A metric a system does not tell is `None` (`null` in a record, `n/a` in a table),
+//! never a made-up 0:
+//!
+//! | metric | Linux | macOS | Windows |
+//! |---|---|---|---|
+//! | CPU time | `getrusage(2)` | `getrusage(2)` | `sysinfo` |
+//! | RSS | `/proc/self/stat` | `sysinfo` | `sysinfo` (working set) |
+//! | peak RSS | `VmHWM` (`/proc/self/status`), resettable | `getrusage(2)`, not resettable | `None` |
+//! | OS threads | `/proc/self/stat` | `None` | `None` |
+//! | open file descriptors | `/proc/self/fd` | `sysinfo` | `None` (Windows counts handles, not files) |
+//!
+//! CPU time comes from `getrusage(2)` where there is one: it counts in microseconds,
+//! where `/proc/self/stat` (and `sysinfo`, which reads it on Linux) counts 10 ms clock
+//! ticks. On Linux one read of `/proc/self/stat` gives the RSS and the threads of a
+//! sample, about a third of the cost of `sysinfo`'s refresh of the process (which
+//! opens four files of `/proc`) and the same figures as before; `sysinfo` has no count
+//! of threads. On Windows `sysinfo` refreshes a process from a snapshot of all of them,
+//! which costs more per sample than on the Unix systems.
+//!
+//! [`reset_peak_rss`] and [`set_precise_timer_slack`] are Linux-only and return an
+//! [`io::ErrorKind::Unsupported`] error elsewhere. Without a reset (macOS), a run's
+//! peak RSS is known only when the run raised the process's peak; otherwise it is
+//! `None` (see [`SamplerReport::peak_rss_bytes`]).
 
 use std::error::Error;
 use std::fmt;
@@ -25,7 +42,7 @@ use tracepool::report::record::Sample;
 
 /// A snapshot of the current process's metrics, read from the OS.
 ///
-/// A metric the platform does not expose reads as 0 (see the [module docs](self)).
+/// A metric the system does not tell is `None` (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProcessMetrics {
     /// CPU time consumed so far by all threads of the process, user plus system.
@@ -33,27 +50,29 @@ pub struct ProcessMetrics {
     /// Resident set size, in bytes.
     pub rss_bytes: u64,
     /// Highest resident set size since the process started or since the last
-    /// [`reset_peak_rss`], in bytes (`VmHWM` on Linux).
-    pub peak_rss_bytes: u64,
-    /// OS threads of the process.
-    pub os_threads: u64,
-    /// Open file descriptors of the process.
-    pub open_fds: u64,
+    /// [`reset_peak_rss`], in bytes (`VmHWM` on Linux); `None` on Windows.
+    pub peak_rss_bytes: Option<u64>,
+    /// OS threads of the process; `None` off Linux.
+    pub os_threads: Option<u64>,
+    /// Open file descriptors of the process; `None` on Windows.
+    pub open_fds: Option<u64>,
 }
 
 impl ProcessMetrics {
     /// Reads all metrics of the current process.
     ///
-    /// This reads a few files under `/proc/self` and lists its `fd` directory; to follow
-    /// a run over time use a [`Sampler`], which reads only what a [`Sample`] needs.
+    /// On Linux this reads a few files under `/proc/self` and lists its `fd`
+    /// directory; to follow a run over time use a [`Sampler`], which reads only what a
+    /// [`Sample`] needs.
     pub fn current() -> Self {
-        let (rss_bytes, os_threads) = platform::rss_and_threads();
+        let mut probe = platform::Probe::new();
+        let (rss_bytes, os_threads) = probe.rss_and_threads();
         Self {
-            cpu_time: platform::cpu_time(),
+            cpu_time: probe.cpu_time(),
             rss_bytes,
-            peak_rss_bytes: platform::peak_rss_bytes(),
+            peak_rss_bytes: probe.peak_rss_bytes(),
             os_threads,
-            open_fds: platform::open_fds(),
+            open_fds: probe.open_fds(),
         }
     }
 }
@@ -152,11 +171,16 @@ pub struct SamplerReport {
     /// CPU use of the process over the whole run: CPU time consumed between start and
     /// stop divided by the wall time between them (100 = one core).
     pub mean_cpu_percent: f64,
-    /// Peak RSS of the process when the sampler stopped, as the OS reports it (`VmHWM`
-    /// on Linux): since the process started, or since the last [`reset_peak_rss`].
-    pub peak_rss_bytes: u64,
-    /// Most OS threads seen in a sample, the sampler's own thread included.
-    pub peak_os_threads: u64,
+    /// Peak RSS of the process when the sampler stopped, as the OS reports it.
+    ///
+    /// On Linux (`VmHWM`): since the process started, or since the last
+    /// [`reset_peak_rss`]. Where the peak cannot be reset (macOS, `ru_maxrss`): the
+    /// peak if the process reached it while sampling, `None` if it was reached before
+    /// (the run's own peak is then unknown). `None` on Windows.
+    pub peak_rss_bytes: Option<u64>,
+    /// Most OS threads seen in a sample, the sampler's own thread included; `None` off
+    /// Linux.
+    pub peak_os_threads: Option<u64>,
 }
 
 /// Samples the process's metrics and the application's gauges on a thread of its own.
@@ -199,6 +223,7 @@ pub struct Sampler {
     thread: Option<JoinHandle<Vec<Sample>>>,
     started: Instant,
     cpu_at_start: Duration,
+    peak_rss_at_start: Option<u64>,
 }
 
 impl Sampler {
@@ -227,17 +252,27 @@ impl Sampler {
             return Err(SamplerError::IntervalOutOfRange(interval));
         }
         let (stop, stopped) = mpsc::channel();
+        let mut probe = platform::Probe::new();
+        // Where the peak is reset before a run, the peak at stop is the run's own.
+        let peak_rss_at_start = if platform::PEAK_RSS_RESETS {
+            None
+        } else {
+            probe.peak_rss_bytes()
+        };
         let started = Instant::now();
-        let cpu_at_start = platform::cpu_time();
+        let cpu_at_start = probe.cpu_time();
         let thread = thread::Builder::new()
             .name("tracepool-sampler".into())
-            .spawn(move || sample_until_stopped(&stopped, interval, &gauges, started, cpu_at_start))
+            .spawn(move || {
+                sample_until_stopped(probe, &stopped, interval, &gauges, started, cpu_at_start)
+            })
             .map_err(SamplerError::Spawn)?;
         Ok(Self {
             stop: Some(stop),
             thread: Some(thread),
             started,
             cpu_at_start,
+            peak_rss_at_start,
         })
     }
 
@@ -255,11 +290,16 @@ impl Sampler {
             None => Vec::new(),
         };
         let wall = self.started.elapsed();
-        let cpu = platform::cpu_time().saturating_sub(self.cpu_at_start);
+        let mut probe = platform::Probe::new();
+        let cpu = probe.cpu_time().saturating_sub(self.cpu_at_start);
         SamplerReport {
             mean_cpu_percent: cpu_percent(cpu, wall),
-            peak_rss_bytes: platform::peak_rss_bytes(),
-            peak_os_threads: samples.iter().map(|s| s.os_threads).max().unwrap_or(0),
+            peak_rss_bytes: run_peak(
+                self.peak_rss_at_start,
+                probe.peak_rss_bytes(),
+                platform::PEAK_RSS_RESETS,
+            ),
+            peak_os_threads: samples.iter().filter_map(|s| s.os_threads).max(),
             samples,
         }
     }
@@ -279,8 +319,17 @@ impl Drop for Sampler {
     }
 }
 
+/// The peak RSS of a sampled run, from the process's peak when sampling started and
+/// when it stopped: the peak at stop where it can be reset (it was, before the run) or
+/// where the run raised it; unknown where an earlier peak may hide the run's.
+fn run_peak(at_start: Option<u64>, at_stop: Option<u64>, resettable: bool) -> Option<u64> {
+    let at_stop = at_stop?;
+    (resettable || at_start.is_some_and(|start| at_stop > start)).then_some(at_stop)
+}
+
 /// The sampler thread's body: one sample per tick until the channel says stop.
 fn sample_until_stopped(
+    mut probe: platform::Probe,
     stopped: &mpsc::Receiver<()>,
     interval: Duration,
     gauges: &dyn Fn() -> AppGauges,
@@ -300,8 +349,8 @@ fn sample_until_stopped(
         };
         let now = Instant::now();
         let t = now.saturating_duration_since(started);
-        let cpu = platform::cpu_time();
-        let (rss_bytes, os_threads) = platform::rss_and_threads();
+        let cpu = probe.cpu_time();
+        let (rss_bytes, os_threads) = probe.rss_and_threads();
         let app = gauges();
         samples.push(Sample {
             t_s: t.as_secs_f64(),
@@ -339,38 +388,53 @@ mod platform {
 
     use procfs::process::Process;
 
-    pub(super) fn cpu_time() -> Duration {
-        super::unix::cpu_time()
-    }
+    /// `VmHWM` is reset by [`reset_peak_rss`].
+    pub(super) const PEAK_RSS_RESETS: bool = true;
 
-    pub(super) fn rss_and_threads() -> (u64, u64) {
-        Process::myself()
-            .and_then(|p| p.stat())
-            .map(|stat| {
-                (
-                    stat.rss.saturating_mul(procfs::page_size()),
-                    u64::try_from(stat.num_threads).unwrap_or(0),
-                )
-            })
-            .unwrap_or((0, 0))
-    }
+    /// Reads the process's metrics: from `/proc/self`, and CPU time from `getrusage(2)`.
+    pub(super) struct Probe;
 
-    pub(super) fn peak_rss_bytes() -> u64 {
-        Process::myself()
-            .and_then(|p| p.status())
-            .ok()
-            .and_then(|status| status.vmhwm)
-            .map_or_else(
-                // `ru_maxrss` is in KiB on Linux.
-                || super::unix::max_rss().saturating_mul(1024),
-                |kib| kib.saturating_mul(1024),
+    impl Probe {
+        pub(super) fn new() -> Self {
+            Probe
+        }
+
+        pub(super) fn cpu_time(&mut self) -> Duration {
+            super::unix::cpu_time()
+        }
+
+        /// RSS and threads from one read of `/proc/self/stat`.
+        pub(super) fn rss_and_threads(&mut self) -> (u64, Option<u64>) {
+            Process::myself()
+                .and_then(|p| p.stat())
+                .map(|stat| {
+                    (
+                        stat.rss.saturating_mul(procfs::page_size()),
+                        u64::try_from(stat.num_threads).ok(),
+                    )
+                })
+                .unwrap_or((0, None))
+        }
+
+        pub(super) fn peak_rss_bytes(&mut self) -> Option<u64> {
+            let vmhwm = Process::myself()
+                .and_then(|p| p.status())
+                .ok()
+                .and_then(|status| status.vmhwm);
+            // `ru_maxrss` is in KiB on Linux.
+            Some(
+                vmhwm
+                    .unwrap_or_else(super::unix::max_rss)
+                    .saturating_mul(1024),
             )
-    }
+        }
 
-    pub(super) fn open_fds() -> u64 {
-        Process::myself()
-            .and_then(|p| p.fd_count())
-            .map_or(0, |n| u64::try_from(n).unwrap_or(u64::MAX))
+        pub(super) fn open_fds(&mut self) -> Option<u64> {
+            Process::myself()
+                .and_then(|p| p.fd_count())
+                .ok()
+                .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
+        }
     }
 
     pub(super) fn reset_peak_rss() -> io::Result<()> {
@@ -387,25 +451,40 @@ mod platform {
     use std::io;
     use std::time::Duration;
 
-    pub(super) fn cpu_time() -> Duration {
-        super::unix::cpu_time()
-    }
+    use super::portable::Myself;
 
-    pub(super) fn rss_and_threads() -> (u64, u64) {
-        (0, 0)
-    }
+    /// `ru_maxrss` is the process's peak since it started.
+    pub(super) const PEAK_RSS_RESETS: bool = false;
 
-    pub(super) fn peak_rss_bytes() -> u64 {
-        // `ru_maxrss` is in bytes on Apple systems and in KiB on the other BSDs.
-        if cfg!(any(target_os = "macos", target_os = "ios")) {
-            super::unix::max_rss()
-        } else {
-            super::unix::max_rss().saturating_mul(1024)
+    /// Reads the process's metrics: CPU time and peak RSS from `getrusage(2)`, RSS and
+    /// open files from `sysinfo`.
+    pub(super) struct Probe(Myself);
+
+    impl Probe {
+        pub(super) fn new() -> Self {
+            Probe(Myself::new())
         }
-    }
 
-    pub(super) fn open_fds() -> u64 {
-        0
+        pub(super) fn cpu_time(&mut self) -> Duration {
+            super::unix::cpu_time()
+        }
+
+        pub(super) fn rss_and_threads(&mut self) -> (u64, Option<u64>) {
+            (self.0.rss_bytes(), None)
+        }
+
+        pub(super) fn peak_rss_bytes(&mut self) -> Option<u64> {
+            // `ru_maxrss` is in bytes on Apple systems and in KiB on the other BSDs.
+            Some(if cfg!(any(target_os = "macos", target_os = "ios")) {
+                super::unix::max_rss()
+            } else {
+                super::unix::max_rss().saturating_mul(1024)
+            })
+        }
+
+        pub(super) fn open_fds(&mut self) -> Option<u64> {
+            self.0.open_files()
+        }
     }
 
     pub(super) fn reset_peak_rss() -> io::Result<()> {
@@ -422,20 +501,36 @@ mod platform {
     use std::io;
     use std::time::Duration;
 
-    pub(super) fn cpu_time() -> Duration {
-        Duration::ZERO
-    }
+    use super::portable::Myself;
 
-    pub(super) fn rss_and_threads() -> (u64, u64) {
-        (0, 0)
-    }
+    /// No peak RSS is read here.
+    pub(super) const PEAK_RSS_RESETS: bool = false;
 
-    pub(super) fn peak_rss_bytes() -> u64 {
-        0
-    }
+    /// Reads the process's metrics from `sysinfo`: CPU time and RSS (the working set).
+    pub(super) struct Probe(Myself);
 
-    pub(super) fn open_fds() -> u64 {
-        0
+    impl Probe {
+        pub(super) fn new() -> Self {
+            Probe(Myself::new())
+        }
+
+        pub(super) fn cpu_time(&mut self) -> Duration {
+            self.0.cpu_time()
+        }
+
+        pub(super) fn rss_and_threads(&mut self) -> (u64, Option<u64>) {
+            (self.0.rss_bytes(), None)
+        }
+
+        pub(super) fn peak_rss_bytes(&mut self) -> Option<u64> {
+            None
+        }
+
+        /// Windows counts a process's handles (files, threads, events, keys...), not
+        /// its open files: not the same figure.
+        pub(super) fn open_fds(&mut self) -> Option<u64> {
+            None
+        }
     }
 
     pub(super) fn reset_peak_rss() -> io::Result<()> {
@@ -444,6 +539,52 @@ mod platform {
 
     pub(super) fn set_precise_timer_slack() -> io::Result<()> {
         Err(super::unsupported("setting the timer slack"))
+    }
+}
+
+/// The current process through `sysinfo`, where `/proc` is not there to read.
+#[cfg(not(target_os = "linux"))]
+mod portable {
+    use sysinfo::{Pid, Process, ProcessRefreshKind, ProcessesToUpdate, System};
+
+    /// The process's entry in a `sysinfo` system, refreshed at each read; `None` where
+    /// `sysinfo` cannot see the process.
+    pub(super) struct Myself(Option<(System, Pid)>);
+
+    impl Myself {
+        pub(super) fn new() -> Self {
+            Myself(System::new().ok().zip(sysinfo::get_current_pid().ok()))
+        }
+
+        /// The process, refreshed with `what`.
+        fn refresh(&mut self, what: ProcessRefreshKind) -> Option<&Process> {
+            let (system, pid) = self.0.as_mut()?;
+            system.refresh_processes_specifics(ProcessesToUpdate::Some(&[*pid]), true, what);
+            system.process(*pid)
+        }
+
+        /// Resident set size (the working set on Windows); 0 if unreadable.
+        pub(super) fn rss_bytes(&mut self) -> u64 {
+            self.refresh(ProcessRefreshKind::nothing().with_memory())
+                .map_or(0, Process::memory)
+        }
+
+        /// CPU time of all threads, user plus system; zero if unreadable.
+        #[cfg_attr(unix, allow(dead_code))]
+        pub(super) fn cpu_time(&mut self) -> std::time::Duration {
+            self.refresh(ProcessRefreshKind::nothing().with_cpu())
+                .map_or(std::time::Duration::ZERO, |p| {
+                    std::time::Duration::from_millis(p.accumulated_cpu_time())
+                })
+        }
+
+        /// Open files, where `sysinfo` counts them.
+        #[cfg_attr(not(unix), allow(dead_code))]
+        pub(super) fn open_files(&mut self) -> Option<u64> {
+            self.refresh(ProcessRefreshKind::nothing())
+                .and_then(Process::open_files)
+                .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
+        }
     }
 }
 
@@ -498,6 +639,19 @@ mod tests {
     #[test]
     fn cpu_percent_of_an_empty_interval_is_zero() {
         assert_eq!(cpu_percent(Duration::from_millis(5), Duration::ZERO), 0.0);
+    }
+
+    #[test]
+    fn a_run_peak_is_known_after_a_reset_or_when_the_run_raised_it() {
+        // Reset before the run: the peak at stop is the run's.
+        assert_eq!(run_peak(None, Some(10), true), Some(10));
+        // Not resettable: known only if the run raised the process's peak.
+        assert_eq!(run_peak(Some(10), Some(12), false), Some(12));
+        assert_eq!(run_peak(Some(12), Some(12), false), None);
+        assert_eq!(run_peak(None, Some(12), false), None);
+        // No peak at all (Windows).
+        assert_eq!(run_peak(None, None, false), None);
+        assert_eq!(run_peak(None, None, true), None);
     }
 
     #[test]

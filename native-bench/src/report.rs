@@ -34,6 +34,10 @@ mod dir;
 
 pub use dir::{REPORT_FILES, ReportDir, ReportWriteError, write_report};
 
+/// What the tables and the report show for an OS figure its system does not tell
+/// (`null` in the JSON): never a made-up 0.
+pub const NOT_AVAILABLE: &str = "n/a";
+
 /// Column headers of the summary table, in order.
 const HEADERS: [&str; 15] = [
     "scenario",
@@ -73,8 +77,10 @@ fn row(run: &ScenarioRun) -> [String; 15] {
         ),
         format!("{:.2}", r.efficiency),
         format_number(r.cpu_percent),
-        format_number(r.peak_rss_bytes as f64 / (1024.0 * 1024.0)),
-        format_count(r.peak_os_threads),
+        or_na(r.peak_rss_bytes, |b| {
+            format_number(b as f64 / (1024.0 * 1024.0))
+        }),
+        or_na(r.peak_os_threads, format_count),
         format_percent(r.error_rate),
         format_number(r.latency_p50_ms),
         format_number(r.latency_p99_ms),
@@ -153,6 +159,11 @@ fn verdict_class(verdict: Verdict) -> &'static str {
     }
 }
 
+/// An OS figure its system may not tell: formatted, or `n/a`.
+fn or_na<T>(figure: Option<T>, format: impl FnOnce(T) -> String) -> String {
+    figure.map_or_else(|| NOT_AVAILABLE.to_owned(), format)
+}
+
 /// Label/value pairs of the environment section.
 fn environment_rows(report: &Report) -> Vec<(&'static str, String)> {
     let e = &report.environment;
@@ -163,7 +174,10 @@ fn environment_rows(report: &Report) -> Vec<(&'static str, String)> {
         ("rustc", e.rustc.clone()),
         ("Git commit", e.git_commit.clone()),
         ("Started", e.timestamp.clone()),
-        ("Load average (1 min)", format!("{:.2}", e.load_avg_1m)),
+        (
+            "Load average (1 min)",
+            or_na(e.load_avg_1m, |load| format!("{load:.2}")),
+        ),
         ("Tool version", report.tool_version.clone()),
         ("Schema version", report.schema_version.to_string()),
     ]

@@ -55,7 +55,7 @@ fn run(scenario: &str, model: &str, c: u64, traces: u64) -> ScenarioRun {
                 t_s: t,
                 cpu_percent: cpu * (0.8 + 0.05 * f64::from(i % 3)),
                 rss_bytes: (rss_mib << 20) * (6 + u64::from(i.min(6))) / 12,
-                os_threads: threads,
+                os_threads: Some(threads),
                 in_flight: if i == 8 {
                     0
                 } else {
@@ -105,7 +105,7 @@ fn sample_report() -> Report {
             rustc: "rustc 1.95.0".into(),
             git_commit: "0123456789abcdef".into(),
             timestamp: "2026-01-01T12:00:00Z".into(),
-            load_avg_1m: 0.42,
+            load_avg_1m: Some(0.42),
         },
         Settings {
             seed: 42,

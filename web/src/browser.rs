@@ -27,7 +27,8 @@ pub fn environment() -> Environment {
         rustc: "unknown".to_owned(),
         git_commit: "unknown".to_owned(),
         timestamp: String::from(js_sys::Date::new_0().to_iso_string()),
-        load_avg_1m: 0.0,
+        // A page has no load average.
+        load_avg_1m: None,
     }
 }
 

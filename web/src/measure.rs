@@ -63,7 +63,8 @@ pub fn run_record(
         peak_in_flight: crawl.peak_in_flight,
         ideal_s,
         efficiency: per_wall(ideal_s),
-        peak_rss_bytes: measured.peak_memory_bytes,
+        // 0 when the browser does not tell the page its memory.
+        peak_rss_bytes: Some(measured.peak_memory_bytes).filter(|&bytes| bytes > 0),
         latency_p50_ms: crawl.latency.p50.as_secs_f64() * 1e3,
         latency_p99_ms: crawl.latency.p99.as_secs_f64() * 1e3,
         timer_overshoot_us: sleeps.mean_overshoot_us(),
@@ -97,8 +98,8 @@ pub fn empty_record(plan: &RunPlan, model: Model, concurrency: usize) -> RunReco
         ideal_s: 0.0,
         efficiency: 0.0,
         cpu_percent: 0.0,
-        peak_rss_bytes: 0,
-        peak_os_threads: 0,
+        peak_rss_bytes: None,
+        peak_os_threads: None,
         latency_p50_ms: 0.0,
         latency_p99_ms: 0.0,
         timer_overshoot_us: 0.0,
@@ -176,8 +177,8 @@ mod tests {
         assert_eq!(r.error_rate, r.failed as f64 / r.jobs as f64);
         assert_eq!((r.timer_requested_ms, r.timer_actual_ms), (10.0, 10.5));
         assert_eq!(r.timer_overshoot_us, 500.0);
-        assert_eq!((r.cpu_percent, r.peak_os_threads), (0.0, 0));
-        assert_eq!(r.peak_rss_bytes, 1 << 20);
+        assert_eq!((r.cpu_percent, r.peak_os_threads), (0.0, None));
+        assert_eq!(r.peak_rss_bytes, Some(1 << 20));
         assert_eq!(r.timer, BROWSER_TIMER);
     }
 }

@@ -59,7 +59,7 @@ mod tests {
                         t_s: k as f64 * 0.05,
                         cpu_percent: 0.0,
                         rss_bytes: 0,
-                        os_threads: 0,
+                        os_threads: None,
                         in_flight: k as u64,
                         queued: 0,
                         completed: k as u64,

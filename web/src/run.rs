@@ -176,7 +176,7 @@ fn sample(gauge: &GaugeReader, started: Instant, peak_memory: &Cell<u64>) -> Sam
         t_s: started.elapsed().as_secs_f64(),
         cpu_percent: 0.0,
         rss_bytes: memory,
-        os_threads: 0,
+        os_threads: None,
         in_flight: g.in_flight,
         queued: g.queued,
         completed: g.finished,

@@ -112,11 +112,10 @@ fn row(run: &ScenarioRun) -> Row {
         } else {
             "n/a".to_owned()
         },
-        // 0 is the record's "unavailable" for what the OS (or the page) cannot tell.
-        memory: if r.peak_rss_bytes == 0 {
-            "n/a".to_owned()
-        } else {
-            format_mib(r.peak_rss_bytes)
+        // What the OS (or the page) cannot tell is `None` (0 for the CPU).
+        memory: match r.peak_rss_bytes {
+            Some(bytes) if bytes > 0 => format_mib(bytes),
+            _ => "n/a".to_owned(),
         },
         cpu: if r.cpu_percent == 0.0 {
             "n/a".to_owned()
@@ -132,7 +131,9 @@ fn row(run: &ScenarioRun) -> Row {
 /// Chromium, memory): an empty chart says nothing.
 pub fn result_charts(report: &Report) -> Vec<NamedChart> {
     let runs = &report.runs;
-    let no_rss = runs.iter().all(|r| r.record.peak_rss_bytes == 0);
+    let no_rss = runs
+        .iter()
+        .all(|r| r.record.peak_rss_bytes.is_none_or(|bytes| bytes == 0));
     let no_cpu = runs.iter().all(|r| r.record.cpu_percent == 0.0);
     let samples = || runs.iter().flat_map(|r| r.series.iter());
     let no_rss_series = samples().all(|s| s.rss_bytes == 0);
@@ -232,8 +233,8 @@ mod tests {
             ideal_s: 1.8,
             efficiency: 0.9,
             cpu_percent: 0.0,
-            peak_rss_bytes: 0,
-            peak_os_threads: 0,
+            peak_rss_bytes: None,
+            peak_os_threads: None,
             latency_p50_ms: 9.0,
             latency_p99_ms: 200.0,
             timer_overshoot_us: 1_000.0,
@@ -249,7 +250,7 @@ mod tests {
             t_s,
             cpu_percent: 0.0,
             rss_bytes: 0,
-            os_threads: 0,
+            os_threads: None,
             in_flight,
             queued: 0,
             completed: 0,
@@ -274,7 +275,7 @@ mod tests {
     fn rows_format_the_record_and_say_n_a_for_what_was_not_measured() {
         let mut native = run("previous", 10, 40);
         native.record.cpu_percent = 87.5;
-        native.record.peak_rss_bytes = 12 << 20;
+        native.record.peak_rss_bytes = Some(12 << 20);
         let rows = rows(&report(vec![run("pool", 10, 10), native]));
         assert_eq!(
             rows[0].cells(),
@@ -337,7 +338,7 @@ mod tests {
 
         let mut native = run("pool", 10, 10);
         native.record.cpu_percent = 50.0;
-        native.record.peak_rss_bytes = 1 << 20;
+        native.record.peak_rss_bytes = Some(1 << 20);
         native.series[1].rss_bytes = 1 << 20;
         let all = report_charts(&report(vec![native.clone()])).len();
         assert_eq!(

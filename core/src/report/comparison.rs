@@ -116,18 +116,19 @@ impl Metric {
         }
     }
 
-    /// The metric's value in a record.
-    pub fn value(self, record: &RunRecord) -> f64 {
-        match self {
+    /// The metric's value in a record; `None` where the record does not have it (an OS
+    /// figure its system does not tell).
+    pub fn value(self, record: &RunRecord) -> Option<f64> {
+        Some(match self {
             Metric::WallS => record.wall_s,
             Metric::ThroughputPerS => record.throughput_per_s,
             Metric::PeakInFlight => record.peak_in_flight as f64,
-            Metric::PeakRssBytes => record.peak_rss_bytes as f64,
+            Metric::PeakRssBytes => record.peak_rss_bytes? as f64,
             Metric::CpuPercent => record.cpu_percent,
             Metric::ErrorRate => record.error_rate,
             Metric::Efficiency => record.efficiency,
             Metric::LatencyP99Ms => record.latency_p99_ms,
-        }
+        })
     }
 }
 
@@ -156,9 +157,11 @@ pub struct MetricChange {
     pub run: RunKey,
     /// The metric compared.
     pub metric: Metric,
-    /// Value in the old report; `None` if the run is only in the new one.
+    /// Value in the old report; `None` if the run is only in the new one (or, for a
+    /// run only in the old one, if it does not have the metric).
     pub old: Option<f64>,
-    /// Value in the new report; `None` if the run is only in the old one.
+    /// Value in the new report; `None` if the run is only in the old one (or, for a
+    /// run only in the new one, if it does not have the metric).
     pub new: Option<f64>,
     /// `(new - old) / |old|`; `None` if a side is missing or `old` is 0 while `new` is not.
     pub relative_change: Option<f64>,
@@ -186,7 +189,8 @@ pub fn compare(old: &Report, new: &Report) -> Vec<MetricChange> {
 /// runs come last.
 ///
 /// A metric whose old value is 0 and new value is not counts as a change beyond any
-/// threshold.
+/// threshold. A metric that one of two matched runs does not have (an OS figure its
+/// system does not tell) gets no row.
 pub fn compare_with_threshold(old: &Report, new: &Report, threshold: f64) -> Vec<MetricChange> {
     let old_keys: Vec<RunKey> = old.runs.iter().map(ScenarioRun::key).collect();
     let mut used = vec![false; old.runs.len()];
@@ -198,10 +202,12 @@ pub fn compare_with_threshold(old: &Report, new: &Report, threshold: f64) -> Vec
             Some(i) => {
                 used[i] = true;
                 for metric in Metric::ALL {
-                    let (o, n) = (
+                    let (Some(o), Some(n)) = (
                         metric.value(&old.runs[i].record),
                         metric.value(&new_run.record),
-                    );
+                    ) else {
+                        continue;
+                    };
                     let (relative_change, status) = judge(metric, o, n, threshold);
                     out.push(MetricChange {
                         run: key.clone(),
@@ -239,8 +245,8 @@ fn one_sided(
     Metric::ALL.into_iter().map(move |metric| MetricChange {
         run: key.clone(),
         metric,
-        old: old.as_ref().map(|r| metric.value(r)),
-        new: new.as_ref().map(|r| metric.value(r)),
+        old: old.as_ref().and_then(|r| metric.value(r)),
+        new: new.as_ref().and_then(|r| metric.value(r)),
         relative_change: None,
         status,
     })

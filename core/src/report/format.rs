@@ -72,6 +72,22 @@ pub fn format_mib(bytes: u64) -> String {
     format!("{} MiB", format_number(bytes as f64 / (1024.0 * 1024.0)))
 }
 
+/// Bytes as mebibytes with the unit, from a median of bytes: `n/a` when it is not a
+/// number (the runs do not have the figure).
+pub(crate) fn format_mib_of(bytes: f64) -> String {
+    if bytes.is_finite() {
+        format_mib(bytes as u64)
+    } else {
+        "n/a".to_owned()
+    }
+}
+
+/// An OS figure a record may not have, as a number: not-a-number where it is missing,
+/// which medians skip and [`format_number`] reads `n/a`.
+pub(crate) fn available(figure: Option<u64>) -> f64 {
+    figure.map_or(f64::NAN, |v| v as f64)
+}
+
 /// A fraction as a percentage with the unit: `0.0123` → `1.23 %`.
 pub fn format_percent(fraction: f64) -> String {
     format!("{} %", format_number(fraction * 100.0))

@@ -4,6 +4,11 @@
 //! them. A `report.json` therefore moves between the two. Field names are a public,
 //! scripted-against interface: add fields, never rename or remove them without bumping
 //! [`SCHEMA_VERSION`].
+//!
+//! A few OS figures are not available on every system (the OS threads of a process on
+//! macOS and Windows, the peak RSS on Windows, the load average on Windows): those
+//! fields are `Option`s, `null` in JSON where the system does not tell, and shown as
+//! `n/a`; never a made-up 0.
 
 use serde::{Deserialize, Serialize};
 
@@ -56,10 +61,12 @@ pub struct RunRecord {
     pub efficiency: f64,
     /// Mean CPU use of the process during the run (100 = one core).
     pub cpu_percent: f64,
-    /// Peak resident set size of the process, from the OS.
-    pub peak_rss_bytes: u64,
-    /// Most OS threads of the process seen during the run.
-    pub peak_os_threads: u64,
+    /// Peak resident set size of the process during the run, from the OS; `None` where
+    /// the OS does not tell it for the run.
+    pub peak_rss_bytes: Option<u64>,
+    /// Most OS threads of the process seen during the run; `None` where the OS does
+    /// not tell them.
+    pub peak_os_threads: Option<u64>,
     /// Median job latency, in milliseconds.
     pub latency_p50_ms: f64,
     /// 99th percentile job latency, in milliseconds.
@@ -95,8 +102,8 @@ pub struct Sample {
     pub cpu_percent: f64,
     /// Resident set size, in bytes.
     pub rss_bytes: u64,
-    /// OS threads of the process.
-    pub os_threads: u64,
+    /// OS threads of the process; `None` where the OS does not tell them.
+    pub os_threads: Option<u64>,
     /// Jobs in flight.
     pub in_flight: u64,
     /// Jobs waiting in the queue.
@@ -120,8 +127,8 @@ pub struct Environment {
     pub git_commit: String,
     /// When the report was started, RFC 3339 in UTC.
     pub timestamp: String,
-    /// 1-minute load average when the run started.
-    pub load_avg_1m: f64,
+    /// 1-minute load average when the run started; `None` where the OS has none.
+    pub load_avg_1m: Option<f64>,
 }
 
 /// The settings a report was produced with, so that a reader can reproduce it.

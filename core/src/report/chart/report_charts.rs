@@ -168,8 +168,9 @@ pub fn wall_time_chart(report: &Report) -> BarChart {
 
 /// Peak resident memory of each run, in MiB.
 pub fn peak_rss_chart(report: &Report) -> BarChart {
+    // A run without the figure (its OS does not tell it) has no bar.
     per_run_chart(report, "Peak RSS per run", "peak RSS (MiB)", |r| {
-        mib(r.peak_rss_bytes)
+        r.peak_rss_bytes.map_or(f64::NAN, mib)
     })
 }
 

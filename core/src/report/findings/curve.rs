@@ -2,6 +2,7 @@
 
 use super::KNEE_SHARE;
 use super::runs::median_of;
+use crate::report::format::available;
 use crate::report::record::{Report, ScenarioRun};
 use crate::report::{ModelName, Scenario};
 
@@ -11,7 +12,8 @@ pub(super) struct CurvePoint {
     pub(super) concurrency: u64,
     pub(super) traces: u64,
     pub(super) throughput: f64,
-    pub(super) peak_rss_bytes: u64,
+    /// Not-a-number where no run at this C has it.
+    pub(super) peak_rss_bytes: f64,
     pub(super) cpu_percent: f64,
 }
 
@@ -35,7 +37,8 @@ pub(super) fn curve(report: &Report, scenario: &str, model: &ModelName) -> Vec<C
                 concurrency: c,
                 traces: at[0].record.traces,
                 throughput: median_of(&at, |r| r.record.throughput_per_s)?,
-                peak_rss_bytes: median_of(&at, |r| r.record.peak_rss_bytes as f64)? as u64,
+                peak_rss_bytes: median_of(&at, |r| available(r.record.peak_rss_bytes))
+                    .unwrap_or(f64::NAN),
                 cpu_percent: median_of(&at, |r| r.record.cpu_percent)?,
             })
         })

@@ -3,7 +3,7 @@
 use super::KNEE_SHARE;
 use super::curve::{knee, sweep};
 use super::runs::first_max;
-use crate::report::format::{format_count, format_mib, format_number, format_rate};
+use crate::report::format::{format_count, format_mib_of, format_number, format_rate};
 use crate::report::record::{Recommendation, Report};
 
 /// One recommended concurrency limit per model, in the order models first appear.
@@ -48,7 +48,7 @@ pub fn recommendations(report: &Report) -> Vec<Recommendation> {
         reason.push_str(&format!(
             ". At C = {}: peak RSS {}, CPU {} %.",
             format_count(knee.concurrency),
-            format_mib(knee.peak_rss_bytes),
+            format_mib_of(knee.peak_rss_bytes),
             format_number(knee.cpu_percent),
         ));
         let largest = curve.iter().map(|p| p.concurrency).max().unwrap_or(0);

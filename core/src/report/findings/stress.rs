@@ -4,11 +4,12 @@ use super::runs::{distinct_loads, finding, median_of, runs_at, several_workloads
 use super::{ERROR_RATE_TOLERANCE, POOL, RSS_TOLERANCE, objectives};
 use crate::report::Scenario;
 use crate::report::format::{
-    format_count, format_factor, format_mib, format_number, format_percent,
+    available, format_count, format_factor, format_mib_of, format_number, format_percent,
 };
 use crate::report::record::{Finding, Report, ScenarioRun, Verdict};
 
-/// Median peak RSS, peak threads and error rate of the runs of one model at one load.
+/// Median peak RSS, peak threads and error rate of the runs of one model at one load;
+/// not-a-number for an OS figure none of the runs has.
 #[derive(Debug, Clone, Copy)]
 struct Footprint {
     rss: f64,
@@ -18,8 +19,8 @@ struct Footprint {
 
 fn footprint(runs: &[&ScenarioRun]) -> Option<Footprint> {
     Some(Footprint {
-        rss: median_of(runs, |r| r.record.peak_rss_bytes as f64)?,
-        threads: median_of(runs, |r| r.record.peak_os_threads as f64)?,
+        rss: median_of(runs, |r| available(r.record.peak_rss_bytes)).unwrap_or(f64::NAN),
+        threads: median_of(runs, |r| available(r.record.peak_os_threads)).unwrap_or(f64::NAN),
         error_rate: median_of(runs, |r| r.record.error_rate)?,
     })
 }
@@ -53,7 +54,7 @@ pub(super) fn answer(report: &Report) -> Finding {
         let lost: u64 = pool_runs.iter().map(|r| r.record.lost).sum();
         let mut parts = vec![format!(
             "pool peak RSS {}, {} threads, error rate {}",
-            format_mib(pool.rss as u64),
+            format_mib_of(pool.rss),
             format_number(pool.threads),
             format_percent(pool.error_rate)
         )];
@@ -63,14 +64,14 @@ pub(super) fn answer(report: &Report) -> Finding {
                 continue;
             }
             if let Some(other) = footprint(&runs_at(report, load, model)) {
-                let rss_ratio = if pool.rss > 0.0 {
+                let rss_ratio = if pool.rss > 0.0 && other.rss.is_finite() {
                     format!(" ({} the pool's)", format_factor(other.rss / pool.rss))
                 } else {
                     String::new()
                 };
                 parts.push(format!(
                     "{model} {}{rss_ratio}, {} threads, {}",
-                    format_mib(other.rss as u64),
+                    format_mib_of(other.rss),
                     format_number(other.threads),
                     format_percent(other.error_rate)
                 ));
@@ -86,13 +87,20 @@ pub(super) fn answer(report: &Report) -> Finding {
             continue;
         }
         compared += 1;
-        let max_rss = others.iter().map(|(_, o)| o.rss).fold(0.0, f64::max);
-        if pool.rss > max_rss * (1.0 + RSS_TOLERANCE) {
-            problems.push(format!(
-                "{at} the pool's peak RSS ({}) exceeds every other model's (at most {})",
-                format_mib(pool.rss as u64),
-                format_mib(max_rss as u64)
-            ));
+        // Peak RSS is compared where both sides have it.
+        let max_rss = others
+            .iter()
+            .map(|(_, o)| o.rss)
+            .filter(|rss| rss.is_finite())
+            .reduce(f64::max);
+        if let Some(max_rss) = max_rss {
+            if pool.rss > max_rss * (1.0 + RSS_TOLERANCE) {
+                problems.push(format!(
+                    "{at} the pool's peak RSS ({}) exceeds every other model's (at most {})",
+                    format_mib_of(pool.rss),
+                    format_mib_of(max_rss)
+                ));
+            }
         }
         let max_err = others.iter().map(|(_, o)| o.error_rate).fold(0.0, f64::max);
         if pool.error_rate > max_err + ERROR_RATE_TOLERANCE {

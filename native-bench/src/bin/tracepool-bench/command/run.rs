@@ -7,6 +7,7 @@ use serde::Serialize;
 use tracepool::Trace;
 use tracepool::report::record::RunRecord;
 use tracepool::report::{DEFAULT_FAILURE_RATE, Workload};
+use tracepool_bench::report::NOT_AVAILABLE;
 use tracepool_bench::runner::{self, RunError, RunSpec};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
@@ -112,7 +113,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         console::out(format_args!("{json}"))?;
     } else {
         console::out(format_args!(
-            "{}{} {}: {} traces, C = {}: {:.3} s, {} jobs ({} completed, {} failed, {} timed out, {} panicked, {} cancelled, {} lost), {} discovered, {:.0} jobs/s, peak in flight {}, efficiency {:.2}, CPU {:.0} %, peak RSS {:.1} MiB, {} threads, p50 {:.2} ms, p99 {:.2} ms, timer overshoot {:.0} µs ({} timer)",
+            "{}{} {}: {} traces, C = {}: {:.3} s, {} jobs ({} completed, {} failed, {} timed out, {} panicked, {} cancelled, {} lost), {} discovered, {:.0} jobs/s, peak in flight {}, efficiency {:.2}, CPU {:.0} %, peak RSS {}, {} threads, p50 {:.2} ms, p99 {:.2} ms, timer overshoot {:.0} µs ({} timer)",
             if interrupted {
                 "interrupted, partial: "
             } else {
@@ -135,8 +136,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             record.peak_in_flight,
             record.efficiency,
             record.cpu_percent,
-            record.peak_rss_bytes as f64 / 1048576.0,
-            record.peak_os_threads,
+            record.peak_rss_bytes.map_or_else(
+                || NOT_AVAILABLE.to_owned(),
+                |bytes| format!("{:.1} MiB", bytes as f64 / 1048576.0)
+            ),
+            record
+                .peak_os_threads
+                .map_or_else(|| NOT_AVAILABLE.to_owned(), |threads| threads.to_string()),
             record.latency_p50_ms,
             record.latency_p99_ms,
             record.timer_overshoot_us,
