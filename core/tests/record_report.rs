@@ -266,3 +266,41 @@ fn public_types_are_send_and_sync() {
     check::<ReportError>();
     check::<tracepool::report::comparison::MetricChange>();
 }
+
+#[test]
+fn unavailable_os_figures_are_null_in_json_and_left_out_of_comparisons() {
+    let mut old = report(vec![run("stress", "pool", 200, 2.0)]);
+    let mut new = old.clone();
+    let unavailable = &mut new.runs[0];
+    unavailable.record.peak_rss_bytes = None;
+    unavailable.record.peak_os_threads = None;
+    unavailable.series[0].os_threads = None;
+    new.environment.load_avg_1m = None;
+    let json = new.to_json_pretty();
+    for field in [
+        "peak_rss_bytes",
+        "peak_os_threads",
+        "os_threads",
+        "load_avg_1m",
+    ] {
+        assert!(
+            json.contains(&format!("\"{field}\": null")),
+            "{field}: {json}"
+        );
+    }
+    assert_eq!(Report::from_json(&json).unwrap(), new);
+    // Records written before the fields were nullable read as they were.
+    old.runs[0].record.peak_rss_bytes = Some(24 << 20);
+    assert!(
+        old.to_json_pretty()
+            .contains("\"peak_rss_bytes\": 25165824")
+    );
+
+    let changes = compare(&old, &new);
+    assert!(!changes.is_empty());
+    assert!(
+        changes.iter().all(|c| c.metric != Metric::PeakRssBytes),
+        "a figure one side does not have is not compared: {changes:?}"
+    );
+    assert_eq!(Metric::PeakRssBytes.value(&new.runs[0].record), None);
+}

@@ -589,3 +589,34 @@ fn leftovers_of_a_killed_writer_are_cleaned_up() {
     expected.sort();
     assert_eq!(left, expected);
 }
+
+#[test]
+fn unavailable_os_figures_read_n_a_in_every_rendering() {
+    let mut report = sample_report();
+    for run in &mut report.runs {
+        run.record.peak_rss_bytes = None;
+        run.record.peak_os_threads = None;
+        for sample in &mut run.series {
+            sample.os_threads = None;
+        }
+    }
+    report.environment.load_avg_1m = None;
+    let table = summary_table(&report);
+    let row = table.lines().nth(2).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells.iter().filter(|&&c| c == "n/a").count(),
+        2,
+        "peak RSS and threads: {row}"
+    );
+    let markdown = render_markdown(&report, None);
+    assert!(
+        markdown.contains("| Load average (1 min) | n/a |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| n/a | n/a |"), "{markdown}");
+    let html = render_html(&report, None);
+    assert!(html.contains(">n/a<"), "{html}");
+    // No made-up figure anywhere: no peak RSS of 0 MiB.
+    assert!(!markdown.contains("| 0 | 0 |"), "{markdown}");
+}
