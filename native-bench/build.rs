@@ -66,10 +66,10 @@ fn watch_git() {
     }
     for name in watched {
         // `--git-path` resolves worktrees and the common directory correctly.
-        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
-            if Path::new(&path).exists() {
-                println!("cargo:rerun-if-changed={path}");
-            }
+        if let Some(path) = git(&["rev-parse", "--git-path", &name])
+            && Path::new(&path).exists()
+        {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
 }

@@ -73,10 +73,10 @@ impl Interrupt {
     pub fn watch(&self, canceller: Canceller) -> Watch<'_> {
         *self.running() = Some(canceller);
         // A request that came before the canceller was in place still cancels it.
-        if self.is_requested() {
-            if let Some(canceller) = self.running().as_ref() {
-                canceller.cancel();
-            }
+        if self.is_requested()
+            && let Some(canceller) = self.running().as_ref()
+        {
+            canceller.cancel();
         }
         Watch(self)
     }

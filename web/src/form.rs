@@ -222,13 +222,12 @@ fn whole(text: &str, min: u64, max: u64, field: Field) -> Result<u64, String> {
         return Err(format!("required; {}", range()));
     }
     let digits = text.strip_prefix('+').unwrap_or(text);
-    if let Some(rest) = digits.strip_prefix('-') {
-        if !rest.is_empty()
-            && rest.bytes().all(|b| b.is_ascii_digit())
-            && rest.bytes().any(|b| b != b'0')
-        {
-            return Err(format!("{text} is negative; {}", range()));
-        }
+    if let Some(rest) = digits.strip_prefix('-')
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_digit())
+        && rest.bytes().any(|b| b != b'0')
+    {
+        return Err(format!("{text} is negative; {}", range()));
     }
     let digits = digits.replace(['_', ','], "");
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {

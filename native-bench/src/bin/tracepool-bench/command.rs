@@ -76,7 +76,7 @@ pub(crate) fn progress_observer(bar: &ProgressBar) -> impl FnMut(&CrawlEvent<'_>
     move |event| {
         if let CrawlEvent::JobFinished { .. } = event {
             finished += 1;
-            if finished % 256 == 0 && !bar.is_hidden() {
+            if finished.is_multiple_of(256) && !bar.is_hidden() {
                 bar.set_position(finished);
             }
         }

@@ -39,14 +39,14 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        if let (Ok(a), Ok(b)) = (parent.canonicalize(), out.path().canonicalize()) {
-            if a == b {
-                return Err(InputError::InsideReport {
-                    flag: "--profile",
-                    path: profile.clone(),
-                }
-                .into());
+        if let (Ok(a), Ok(b)) = (parent.canonicalize(), out.path().canonicalize())
+            && a == b
+        {
+            return Err(InputError::InsideReport {
+                flag: "--profile",
+                path: profile.clone(),
             }
+            .into());
         }
     }
     let profile = args.profile.as_deref().map(check_profile).transpose()?;
