@@ -19,9 +19,9 @@
 //!   partial record returned.
 //! - [`overhead`] holds the no-op workloads that measure the pool's own cost.
 //!
-//! The OS metrics are made for Linux, where every one is available; on other Unix
-//! systems the metrics the OS does not expose cheaply read as 0, and elsewhere most of
-//! them do.
+//! The OS metrics are made for Linux, where every one is available; on macOS and
+//! Windows the ones the system does not tell are `None` (`null` in a record, `n/a` in
+//! a table), never 0: see [`os`].
 //!
 //! # Examples
 //!
