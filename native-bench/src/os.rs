@@ -19,10 +19,9 @@
 //!
 //! CPU time comes from `getrusage(2)` where there is one: it counts in microseconds,
 //! where `/proc/self/stat` (and `sysinfo`, which reads it on Linux) counts 10 ms clock
-//! ticks. On Linux one read of `/proc/self/stat` gives the RSS and the threads of a
-//! sample, about a third of the cost of `sysinfo`'s refresh of the process (which
-//! opens four files of `/proc`) and the same figures as before; `sysinfo` has no count
-//! of threads. On Windows `sysinfo` refreshes a process from a snapshot of all of them,
+//! ticks. On Linux one read of `/proc/self/stat` gives a sample's RSS and threads, for
+//! about a third of the cost of `sysinfo`'s refresh of the process (which opens four
+//! files under `/proc` each time), and `sysinfo` has no count of threads. On Windows `sysinfo` refreshes a process from a snapshot of all of them,
 //! which costs more per sample than on the Unix systems.
 //!
 //! [`reset_peak_rss`] and [`set_precise_timer_slack`] are Linux-only and return an
