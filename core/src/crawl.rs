@@ -62,11 +62,11 @@ use std::time::Duration;
 
 use futures::task::AtomicWaker;
 
-use crate::OutcomeKind;
 use crate::metrics::LatencySummary;
 use crate::plugin::{LocalRegistry, Registry};
 use crate::timer::{LocalTimer, Timer};
 use crate::trace::Trace;
+use crate::{OutcomeKind, Outcomes};
 
 pub use model::{Model, UnknownModelError};
 
@@ -252,16 +252,8 @@ pub struct Discovery {
 pub struct PluginStats {
     /// Calls handed to the scheduler.
     pub calls: u64,
-    /// Calls that returned traces.
-    pub completed: u64,
-    /// Calls that returned an error.
-    pub failed: u64,
-    /// Calls dropped at the timeout.
-    pub timed_out: u64,
-    /// Calls that panicked.
-    pub panicked: u64,
-    /// Calls cancelled with the crawl.
-    pub cancelled: u64,
+    /// How the calls ended (cancelled: with the crawl).
+    pub outcomes: Outcomes,
     /// Latencies of the calls that ran.
     pub latency: LatencySummary,
 }
@@ -277,16 +269,10 @@ pub struct CrawlReport {
     pub wall: Duration,
     /// Calls handed to the scheduler ("accepted jobs").
     pub jobs: u64,
-    /// Calls that returned traces.
-    pub completed: u64,
-    /// Calls that returned an error.
-    pub failed: u64,
-    /// Calls dropped at the timeout.
-    pub timed_out: u64,
-    /// Calls that panicked.
-    pub panicked: u64,
-    /// Calls cancelled (the crawl was cancelled).
-    pub cancelled: u64,
+    /// How the calls ended: completed (returned traces), failed (returned an error),
+    /// timed out (dropped at the timeout), panicked, cancelled (the crawl was
+    /// cancelled). `outcomes.finished() + lost == jobs`.
+    pub outcomes: Outcomes,
     /// Accepted calls without an outcome: always 0 unless the engine is broken.
     pub lost: u64,
     /// Results that were already known.
@@ -313,17 +299,13 @@ pub struct CrawlReport {
 }
 
 impl CrawlReport {
-    /// Outcomes counted: `completed + failed + timed_out + panicked + cancelled`.
-    pub fn finished(&self) -> u64 {
-        self.completed + self.failed + self.timed_out + self.panicked + self.cancelled
-    }
-
-    /// `(failed + timed_out + panicked) / jobs`, 0 without jobs.
+    /// `outcomes.errors() / jobs` (failed, timed out and panicked calls), 0 without
+    /// jobs.
     pub fn error_rate(&self) -> f64 {
         if self.jobs == 0 {
             return 0.0;
         }
-        (self.failed + self.timed_out + self.panicked) as f64 / self.jobs as f64
+        self.outcomes.errors() as f64 / self.jobs as f64
     }
 }
 

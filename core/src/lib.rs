@@ -90,7 +90,7 @@ pub mod timer;
 pub mod trace;
 
 pub use metrics::{Gauge, LatencySummary, Metrics};
-pub use outcome::{Completion, JobId, Outcome, OutcomeKind};
+pub use outcome::{Completion, JobId, Outcome, OutcomeKind, Outcomes};
 pub use plugin::{LocalPlugin, LocalRegistry, Plugin, PluginError, PluginErrorKind, Registry};
 pub use pool::{
     BuildError, Driver, JobHandle, Pool, PoolBuilder, Spawn, SubmitError, TrySubmitError,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::outcome::OutcomeKind;
+use crate::outcome::{OutcomeKind, Outcomes};
 
 /// The live state of a pool that is cheap to read often (three atomic loads), e.g. by
 /// a sampler every few milliseconds. See [`Pool::gauge`](crate::Pool::gauge).
@@ -40,8 +40,8 @@ pub struct LatencySummary {
 /// A snapshot of a pool's counters. Taken at any time with
 /// [`Pool::metrics`](crate::Pool::metrics).
 ///
-/// Once the pool is drained, `submitted == completed + failed + timed_out + panicked +
-/// cancelled`. While it runs, `submitted` may be read a moment before or after the
+/// Once the pool is drained, `submitted == outcomes.finished()` (completed + failed +
+/// timed out + panicked + cancelled). While it runs, `submitted` may be read a moment before or after the
 /// other counters; each counter is exact on its own, and counts a job's outcome by
 /// the time that outcome can be observed (its [`JobHandle`](crate::JobHandle)
 /// resolves, or the driver yields it). The latency percentiles are published in
@@ -55,16 +55,8 @@ pub struct Metrics {
     pub queued: u64,
     /// Jobs started and not yet finished.
     pub running: u64,
-    /// Jobs that completed with `Ok`.
-    pub completed: u64,
-    /// Jobs that completed with `Err`.
-    pub failed: u64,
-    /// Jobs dropped at their deadline.
-    pub timed_out: u64,
-    /// Jobs that panicked.
-    pub panicked: u64,
-    /// Jobs cancelled.
-    pub cancelled: u64,
+    /// Jobs that ended, per outcome.
+    pub outcomes: Outcomes,
     /// The most jobs that were ever in flight at one instant.
     pub peak_in_flight: u64,
     /// Latency percentiles of the jobs that ran (cancelled jobs that never started are
@@ -105,13 +97,6 @@ pub(crate) fn micros(latency: Duration) -> u64 {
     u64::try_from(latency.as_micros())
         .unwrap_or(u64::MAX)
         .max(1)
-}
-
-impl Metrics {
-    /// Jobs that ended, in any outcome.
-    pub fn finished(&self) -> u64 {
-        self.completed + self.failed + self.timed_out + self.panicked + self.cancelled
-    }
 }
 
 /// The counters readers see. The driver is their only writer while it lives (it
@@ -168,11 +153,13 @@ impl Recorder {
             submitted,
             queued,
             running: self.in_flight(),
-            completed: get(OutcomeKind::Completed),
-            failed: get(OutcomeKind::Failed),
-            timed_out: get(OutcomeKind::TimedOut),
-            panicked: get(OutcomeKind::Panicked),
-            cancelled: get(OutcomeKind::Cancelled),
+            outcomes: Outcomes {
+                completed: get(OutcomeKind::Completed),
+                failed: get(OutcomeKind::Failed),
+                timed_out: get(OutcomeKind::TimedOut),
+                panicked: get(OutcomeKind::Panicked),
+                cancelled: get(OutcomeKind::Cancelled),
+            },
             peak_in_flight: self.peak_in_flight(),
             latency,
         }
@@ -369,7 +356,10 @@ mod tests {
         }
         local.flush(&recorder);
         let m = recorder.snapshot(1_000, 0);
-        assert_eq!((m.completed, m.running, m.latency.count), (1_000, 0, 1_000));
+        assert_eq!(
+            (m.outcomes.completed, m.running, m.latency.count),
+            (1_000, 0, 1_000)
+        );
         assert_eq!(m.latency.p50, Duration::from_micros(1));
         assert_eq!(m.latency.max, Duration::from_micros(1_000));
         let histogram = recorder.histogram();

@@ -1,7 +1,10 @@
 //! What a job ends in: exactly one [`Outcome`] per accepted job.
 
 use std::fmt;
+use std::ops::{Add, AddAssign};
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 /// Identifier of an accepted job, unique within its pool and increasing in submission
 /// order.
@@ -87,6 +90,105 @@ impl fmt::Display for OutcomeKind {
             OutcomeKind::Panicked => "panicked",
             OutcomeKind::Cancelled => "cancelled",
         })
+    }
+}
+
+/// How many jobs ended in each [`OutcomeKind`]: the one set of outcome counters shared
+/// by a pool's [`Metrics`](crate::Metrics), a crawl's
+/// [`CrawlReport`](crate::crawl::CrawlReport) and [`PluginStats`](crate::crawl::PluginStats),
+/// and a benchmark's run record (where its fields appear inline).
+///
+/// # Examples
+///
+/// ```
+/// use tracepool::{OutcomeKind, Outcomes};
+///
+/// let mut outcomes = Outcomes::default();
+/// outcomes.record(OutcomeKind::Completed);
+/// outcomes.record(OutcomeKind::TimedOut);
+/// assert_eq!(outcomes.finished(), 2);
+/// assert_eq!(outcomes.errors(), 1);
+/// assert_eq!(outcomes.get(OutcomeKind::TimedOut), 1);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Outcomes {
+    /// Jobs that completed with `Ok` (a call that returned traces).
+    pub completed: u64,
+    /// Jobs that completed with `Err` (a call that returned an error).
+    pub failed: u64,
+    /// Jobs dropped at their deadline.
+    pub timed_out: u64,
+    /// Jobs that panicked.
+    pub panicked: u64,
+    /// Jobs cancelled before they finished.
+    pub cancelled: u64,
+}
+
+impl Outcomes {
+    /// Jobs that ended, in any outcome: `completed + failed + timed_out + panicked +
+    /// cancelled` (saturating at `u64::MAX`).
+    pub fn finished(&self) -> u64 {
+        self.completed
+            .saturating_add(self.failed)
+            .saturating_add(self.timed_out)
+            .saturating_add(self.panicked)
+            .saturating_add(self.cancelled)
+    }
+
+    /// Jobs that ended in an error: `failed + timed_out + panicked` (saturating).
+    pub fn errors(&self) -> u64 {
+        self.failed
+            .saturating_add(self.timed_out)
+            .saturating_add(self.panicked)
+    }
+
+    /// The count of one kind.
+    pub fn get(&self, kind: OutcomeKind) -> u64 {
+        match kind {
+            OutcomeKind::Completed => self.completed,
+            OutcomeKind::Failed => self.failed,
+            OutcomeKind::TimedOut => self.timed_out,
+            OutcomeKind::Panicked => self.panicked,
+            OutcomeKind::Cancelled => self.cancelled,
+        }
+    }
+
+    /// The counter of one kind, to change it.
+    pub fn get_mut(&mut self, kind: OutcomeKind) -> &mut u64 {
+        match kind {
+            OutcomeKind::Completed => &mut self.completed,
+            OutcomeKind::Failed => &mut self.failed,
+            OutcomeKind::TimedOut => &mut self.timed_out,
+            OutcomeKind::Panicked => &mut self.panicked,
+            OutcomeKind::Cancelled => &mut self.cancelled,
+        }
+    }
+
+    /// Counts one more job of `kind` (saturating).
+    pub fn record(&mut self, kind: OutcomeKind) {
+        let count = self.get_mut(kind);
+        *count = count.saturating_add(1);
+    }
+}
+
+impl Add for Outcomes {
+    type Output = Outcomes;
+
+    /// Kind by kind (saturating).
+    fn add(self, other: Outcomes) -> Outcomes {
+        Outcomes {
+            completed: self.completed.saturating_add(other.completed),
+            failed: self.failed.saturating_add(other.failed),
+            timed_out: self.timed_out.saturating_add(other.timed_out),
+            panicked: self.panicked.saturating_add(other.panicked),
+            cancelled: self.cancelled.saturating_add(other.cancelled),
+        }
+    }
+}
+
+impl AddAssign for Outcomes {
+    fn add_assign(&mut self, other: Outcomes) {
+        *self = *self + other;
     }
 }
 

@@ -75,8 +75,12 @@ async fn small_crawl_on_the_browser_timer() {
         let report = crawler.run(sim.seeds(), |_| {}).await;
         assert_eq!(discovered(&report), expected, "{model}");
         assert_eq!(report.lost, 0, "{model}");
-        assert_eq!(report.finished(), report.jobs, "{model}");
-        assert_eq!((report.panicked, report.cancelled), (0, 0), "{model}");
+        assert_eq!(report.outcomes.finished(), report.jobs, "{model}");
+        assert_eq!(
+            (report.outcomes.panicked, report.outcomes.cancelled),
+            (0, 0),
+            "{model}"
+        );
         assert!(report.jobs > C as u64, "{model}: too small a crawl to test");
         // The calls slept on `setTimeout`, and none woke up early by the page's clock.
         let sleeps = sim.sleep_stats().snapshot();
@@ -129,7 +133,7 @@ async fn browser_timer_enforces_the_crawl_timeout() {
         };
         let crawler = LocalCrawler::new(Rc::clone(&registry), config).expect("valid config");
         let report = crawler.run(seeds.clone(), |_| {}).await;
-        assert_eq!((report.jobs, report.timed_out), (6, 6), "{model}");
+        assert_eq!((report.jobs, report.outcomes.timed_out), (6, 6), "{model}");
         assert_eq!(report.lost, 0, "{model}");
     }
 }

@@ -120,5 +120,8 @@ async fn browser_timer_enforces_the_pool_timeout() {
     let outcomes: Vec<_> = driver.map(|c| c.outcome).collect().await;
     assert_eq!(outcomes, [Outcome::TimedOut, Outcome::Completed(5)]);
     let metrics = pool.metrics();
-    assert_eq!((metrics.timed_out, metrics.completed), (1, 1));
+    assert_eq!(
+        (metrics.outcomes.timed_out, metrics.outcomes.completed),
+        (1, 1)
+    );
 }

@@ -93,7 +93,10 @@ fn cancel_from_the_observer_keeps_partial_results() {
                     assert!(report.discovered.len() < reachable, "{ctx}");
                     let in_flight = in_flight_at_cancel.expect("cancelled");
                     if in_flight > 0 {
-                        assert!(report.cancelled > 0, "{ctx}: {in_flight} in flight");
+                        assert!(
+                            report.outcomes.cancelled > 0,
+                            "{ctx}: {in_flight} in flight"
+                        );
                     }
                     // A cancelled crawl stops scheduling: nothing is submitted after the
                     // cancelling event.
@@ -171,10 +174,10 @@ fn cancel_from_another_thread_keeps_partial_results() {
             let seen = watcher.join().unwrap();
             let ctx = format!("{model} at C = {c}");
             check_cancelled(&sim, &report);
-            assert!(report.cancelled > 0, "{ctx}");
+            assert!(report.outcomes.cancelled > 0, "{ctx}");
             assert!(report.discovered.len() as u64 >= seen.discovered, "{ctx}");
             assert!(report.jobs >= seen.finished + seen.in_flight, "{ctx}");
-            assert!(report.completed > 0, "{ctx}");
+            assert!(report.outcomes.completed > 0, "{ctx}");
             let after = crawler.gauge().read();
             assert_eq!(after.in_flight, 0, "{ctx}");
             assert_eq!(after.finished, report.jobs, "{ctx}");

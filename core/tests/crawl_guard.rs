@@ -154,7 +154,11 @@ fn a_panic_in_the_drop_of_a_finished_call_is_its_outcome() {
     for model in MODELS {
         let (report, _) = crawl(model, Call::DoneThenPanicOnDrop, None, false);
         assert_eq!(
-            (report.jobs, report.panicked, report.completed),
+            (
+                report.jobs,
+                report.outcomes.panicked,
+                report.outcomes.completed
+            ),
             (1, 1, 0),
             "{model:?}"
         );
@@ -167,7 +171,11 @@ fn a_panic_in_the_drop_of_a_timed_out_call_is_caught() {
     quiet_simulated_panics();
     for model in MODELS {
         let (report, _) = crawl(model, Call::HangThenPanicOnDrop, Some(20), false);
-        assert_eq!((report.jobs, report.timed_out), (1, 1), "{model:?}");
+        assert_eq!(
+            (report.jobs, report.outcomes.timed_out),
+            (1, 1),
+            "{model:?}"
+        );
         assert_eq!(report.lost, 0, "{model:?}");
     }
 }
@@ -178,7 +186,11 @@ fn a_panic_in_the_drop_of_a_cancelled_call_is_caught() {
     for model in MODELS {
         let (report, _) = crawl(model, Call::HangThenPanicOnDrop, None, true);
         assert!(report.was_cancelled, "{model:?}");
-        assert_eq!((report.jobs, report.cancelled), (1, 1), "{model:?}");
+        assert_eq!(
+            (report.jobs, report.outcomes.cancelled),
+            (1, 1),
+            "{model:?}"
+        );
         assert_eq!(report.lost, 0, "{model:?}");
     }
 }
@@ -189,7 +201,11 @@ fn a_panic_in_the_drop_of_a_cancelled_call_is_caught() {
 fn a_timeout_counts_from_the_calls_start() {
     for model in MODELS {
         let (report, polls) = crawl(model, Call::BusyFirstPoll, Some(50), false);
-        assert_eq!((report.jobs, report.timed_out), (1, 1), "{model:?}");
+        assert_eq!(
+            (report.jobs, report.outcomes.timed_out),
+            (1, 1),
+            "{model:?}"
+        );
         assert_eq!(
             polls, 1,
             "{model:?}: the deadline was taken after the first poll"

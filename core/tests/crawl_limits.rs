@@ -165,7 +165,7 @@ fn events_match_the_report() {
             assert_eq!(count(|e| matches!(e, Event::Submitted { .. })), report.jobs);
             assert_eq!(
                 count(|e| matches!(e, Event::Finished { .. })),
-                report.finished()
+                report.outcomes.finished()
             );
             assert_eq!(
                 count(|e| matches!(e, Event::Duplicate { .. })),

@@ -96,8 +96,16 @@ fn simulated_crawl_with_a_local_timer_matches_the_sendable_one() {
             let sendable = crawl(&sim, model, c);
             assert_eq!(traces(&report), traces(&sendable), "{model} at C = {c}");
             assert_eq!(
-                (report.jobs, report.failed, report.panicked),
-                (sendable.jobs, sendable.failed, sendable.panicked)
+                (
+                    report.jobs,
+                    report.outcomes.failed,
+                    report.outcomes.panicked
+                ),
+                (
+                    sendable.jobs,
+                    sendable.outcomes.failed,
+                    sendable.outcomes.panicked
+                )
             );
         }
     }
@@ -249,7 +257,7 @@ fn local_timer_enforces_the_crawl_timeout() {
         let crawler = LocalCrawler::new(registry, config).unwrap();
         let report = run_local(&crawler, seeds.clone());
         check_invariants(&report);
-        assert_eq!((report.jobs, report.timed_out), (7, 7), "{model}");
+        assert_eq!((report.jobs, report.outcomes.timed_out), (7, 7), "{model}");
         assert_eq!(report.errors_by_kind["timed_out"], 7);
         assert_eq!(sleeps.get(), 7, "{model}: one deadline per call");
         drop(crawler);
@@ -299,5 +307,5 @@ fn another_thread_cancels_a_local_crawl() {
     thread.join().unwrap();
     check_invariants(&report);
     assert!(report.was_cancelled);
-    assert_eq!((report.jobs, report.cancelled), (1, 1));
+    assert_eq!((report.jobs, report.outcomes.cancelled), (1, 1));
 }

@@ -176,7 +176,7 @@ fn a_cycle_terminates_under_every_model() {
             check_invariants(&report);
             assert_eq!(report.discovered.len(), n, "{model}");
             assert_eq!(report.jobs, n as u64);
-            assert_eq!(report.completed, n as u64);
+            assert_eq!(report.outcomes.completed, n as u64);
             // Every call returns its own trace again, and the last one returns the seed.
             assert_eq!(report.duplicates, n as u64 + 1, "{model}");
         }

@@ -60,7 +60,12 @@ fn injected_failures_and_panics_are_counted_once() {
                     let (calls, completed, failed, panicked) =
                         per_plugin.get(name.as_str()).copied().unwrap_or_default();
                     assert_eq!(
-                        (stats.calls, stats.completed, stats.failed, stats.panicked),
+                        (
+                            stats.calls,
+                            stats.outcomes.completed,
+                            stats.outcomes.failed,
+                            stats.outcomes.panicked
+                        ),
                         (calls, completed, failed, panicked),
                         "plugin {name}, {model} at C = {c}"
                     );
@@ -197,16 +202,19 @@ fn timeouts_are_counted_once_under_every_model() {
             check_invariants(&report);
             assert_eq!(report.discovered.len(), seen.len(), "{ctx}");
             assert_eq!(report.jobs, seen.len() as u64, "{ctx}");
-            assert_eq!(report.timed_out, hung, "{ctx}");
-            assert_eq!(report.failed, failed, "{ctx}");
-            assert_eq!(report.panicked, panicked, "{ctx}");
-            assert_eq!(report.completed, report.jobs - hung - failed - panicked);
-            assert_eq!(report.cancelled, 0, "{ctx}");
+            assert_eq!(report.outcomes.timed_out, hung, "{ctx}");
+            assert_eq!(report.outcomes.failed, failed, "{ctx}");
+            assert_eq!(report.outcomes.panicked, panicked, "{ctx}");
+            assert_eq!(
+                report.outcomes.completed,
+                report.jobs - hung - failed - panicked
+            );
+            assert_eq!(report.outcomes.cancelled, 0, "{ctx}");
             assert_eq!(report.duplicates, duplicates, "{ctx}");
             assert_eq!(report.errors_by_kind.get("timed_out"), Some(&hung), "{ctx}");
             assert_eq!(report.errors_by_kind.get("http_503"), Some(&failed));
             assert_eq!(report.errors_by_kind.get("panicked"), Some(&panicked));
-            assert_eq!(report.plugins["tree"].timed_out, hung, "{ctx}");
+            assert_eq!(report.plugins["tree"].outcomes.timed_out, hung, "{ctx}");
             let timed_out: Vec<u64> = events
                 .iter()
                 .filter_map(|e| match e {
@@ -307,9 +315,12 @@ fn a_panic_in_the_drop_of_an_ended_call_is_its_outcome() {
             check_invariants(&report);
             // The panicking calls' results are not followed: ten usernames, no email.
             assert_eq!(report.discovered.len(), 10, "{ctx}");
-            assert_eq!(report.plugins["step"].completed, 10, "{ctx}");
-            assert_eq!(report.plugins["panics_when_dropped"].panicked, 10, "{ctx}");
-            assert_eq!(report.panicked, 10, "{ctx}");
+            assert_eq!(report.plugins["step"].outcomes.completed, 10, "{ctx}");
+            assert_eq!(
+                report.plugins["panics_when_dropped"].outcomes.panicked, 10,
+                "{ctx}"
+            );
+            assert_eq!(report.outcomes.panicked, 10, "{ctx}");
         }
     }
 }

@@ -195,7 +195,7 @@ proptest! {
                 prop_assert!(report.was_cancelled);
                 prop_assert_eq!(late_submissions.get(), 0, "calls submitted after the cancel");
                 if in_flight > 0 {
-                    prop_assert!(report.cancelled > 0, "{} in flight at the cancel", in_flight);
+                    prop_assert!(report.outcomes.cancelled > 0, "{} in flight at the cancel", in_flight);
                 }
                 prop_assert!(traces(&report).is_subset(&exp.discovered));
                 prop_assert!(report.jobs <= exp.jobs);
@@ -205,7 +205,7 @@ proptest! {
                 // out; the same calls and outcomes as the graph.
                 check_complete(&sim, &report, &exp);
                 prop_assert_eq!(report.lost, 0);
-                prop_assert_eq!(report.finished(), report.jobs);
+                prop_assert_eq!(report.outcomes.finished(), report.jobs);
             }
         }
         let c = case.c as u64;

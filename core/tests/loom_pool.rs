@@ -89,7 +89,10 @@ fn submit_races_close_and_the_driver() {
         assert!(outcomes.iter().all(|o| *o == Outcome::Completed(1)));
         let m = pool.metrics();
         assert_eq!(m.submitted, u64::from(accepted));
-        assert_eq!((m.finished(), m.queued, m.running), (m.submitted, 0, 0));
+        assert_eq!(
+            (m.outcomes.finished(), m.queued, m.running),
+            (m.submitted, 0, 0)
+        );
     });
 }
 
@@ -130,7 +133,7 @@ fn submitters_race_the_driver_for_the_queue() {
         assert_eq!(seen, accepted);
         let m = pool.metrics();
         assert_eq!(
-            (m.submitted, m.finished(), m.completed),
+            (m.submitted, m.outcomes.finished(), m.outcomes.completed),
             (accepted, accepted, accepted)
         );
     });
@@ -164,7 +167,7 @@ fn cancel_races_the_start() {
         );
         let m = pool.metrics();
         assert_eq!(
-            (m.submitted, m.finished(), m.running, m.queued),
+            (m.submitted, m.outcomes.finished(), m.running, m.queued),
             (1, 1, 0, 0)
         );
     });
@@ -195,7 +198,7 @@ fn cancel_of_a_queued_job_wakes_the_driver() {
         canceller.join().unwrap();
         assert_eq!(done.outcome, Outcome::Cancelled);
         let m = pool.metrics();
-        assert_eq!((m.cancelled, m.queued, m.running), (1, 0, 1));
+        assert_eq!((m.outcomes.cancelled, m.queued, m.running), (1, 0, 1));
         pool.abort();
         let rest: Vec<_> = loom::future::block_on(driver.map(|c| c.outcome).collect());
         assert_eq!(rest, [Outcome::Cancelled]);
@@ -222,7 +225,7 @@ fn abort_races_the_driver() {
         assert!(outcomes.contains(&Outcome::Cancelled));
         let m = pool.metrics();
         assert_eq!(
-            (m.submitted, m.finished(), m.running, m.queued),
+            (m.submitted, m.outcomes.finished(), m.running, m.queued),
             (2, 2, 0, 0)
         );
     });
@@ -306,6 +309,6 @@ fn a_spawned_job_races_abort() {
             Outcome::Completed(5) | Outcome::Cancelled
         ));
         let m = pool.metrics();
-        assert_eq!((m.submitted, m.finished(), m.running), (1, 1, 0));
+        assert_eq!((m.submitted, m.outcomes.finished(), m.running), (1, 1, 0));
     });
 }

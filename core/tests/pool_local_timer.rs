@@ -93,7 +93,7 @@ fn local_timer_times_out_stuck_local_jobs() {
         }
     }
     let m = pool.metrics();
-    assert_eq!((m.completed, m.timed_out), (24, 6));
+    assert_eq!((m.outcomes.completed, m.outcomes.timed_out), (24, 6));
     assert!(peak.get() <= C, "{} jobs at once", peak.get());
     assert!(m.peak_in_flight <= C as u64);
     assert_eq!(in_flight.get(), 0, "a timed-out job was not dropped");
@@ -134,7 +134,7 @@ fn local_driver_runs_as_a_local_task() {
     assert_eq!(stuck.outcome.kind(), OutcomeKind::TimedOut);
     assert_eq!(quick.outcome, Outcome::Completed(9));
     executor.run();
-    assert_eq!(pool.metrics().finished(), 2);
+    assert_eq!(pool.metrics().outcomes.finished(), 2);
 }
 
 /// A local timer does not relax the builder's checks.

@@ -347,7 +347,7 @@ fn run_with<S: Stream<Item = Job>>(
     // that is never counted into a failure instead of a hang.
     for _ in 0..10_000 {
         let m = pool.metrics();
-        if m.finished() >= m.submitted {
+        if m.outcomes.finished() >= m.submitted {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -429,16 +429,16 @@ fn run_with<S: Stream<Item = Job>>(
 
     // The counters add up.
     prop_assert_eq!(m.submitted, (accepted.len() + pulled.len()) as u64);
-    prop_assert_eq!(m.finished(), m.submitted);
+    prop_assert_eq!(m.outcomes.finished(), m.submitted);
     prop_assert_eq!((m.running, m.queued), (0, 0));
     if !dropped_driver {
         let count = |kind| seen.values().filter(|o| o.kind() == kind).count() as u64;
         use tracepool::OutcomeKind as K;
-        prop_assert_eq!(m.completed, count(K::Completed));
-        prop_assert_eq!(m.failed, count(K::Failed));
-        prop_assert_eq!(m.timed_out, count(K::TimedOut));
-        prop_assert_eq!(m.panicked, count(K::Panicked));
-        prop_assert_eq!(m.cancelled, count(K::Cancelled));
+        prop_assert_eq!(m.outcomes.completed, count(K::Completed));
+        prop_assert_eq!(m.outcomes.failed, count(K::Failed));
+        prop_assert_eq!(m.outcomes.timed_out, count(K::TimedOut));
+        prop_assert_eq!(m.outcomes.panicked, count(K::Panicked));
+        prop_assert_eq!(m.outcomes.cancelled, count(K::Cancelled));
     }
     Ok(())
 }

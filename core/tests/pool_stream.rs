@@ -63,7 +63,7 @@ fn every_job_of_the_stream_ends_once_within_the_bound<E: Executor>(exec: &E) {
         assert!(pool.is_closed(), "C = {c}");
         let m = pool.metrics();
         assert_eq!(
-            (m.submitted, m.completed, m.queued, m.running),
+            (m.submitted, m.outcomes.completed, m.queued, m.running),
             (200, 200, 0, 0)
         );
         assert!(m.peak_in_flight <= c as u64, "C = {c}");
@@ -116,7 +116,7 @@ fn stream_and_handle_jobs_mix<E: Executor>(exec: &E) {
     assert_eq!(values, expected);
     assert!(pool.is_closed());
     let m = pool.metrics();
-    assert_eq!((m.submitted, m.completed), (20, 20));
+    assert_eq!((m.submitted, m.outcomes.completed), (20, 20));
     assert!(m.peak_in_flight <= 2);
 }
 
@@ -158,7 +158,7 @@ fn close_and_abort_stop_reading_the_stream<E: Executor>(exec: &E) {
             outcomes
         });
         let m = pool.metrics();
-        assert_eq!(m.finished(), m.submitted, "abort = {abort}");
+        assert_eq!(m.outcomes.finished(), m.submitted, "abort = {abort}");
         assert_eq!(outcomes.len() as u64, m.submitted, "abort = {abort}");
         assert!(
             m.submitted < 1_000,
@@ -178,8 +178,8 @@ fn close_and_abort_stop_reading_the_stream<E: Executor>(exec: &E) {
             // The jobs running at the abort (at least one: they never end by
             // themselves after the tenth) were cancelled; none ended otherwise.
             assert!(cancelled >= 1);
-            assert!(m.completed <= 10);
-            assert_eq!(cancelled as u64 + m.completed, m.submitted);
+            assert!(m.outcomes.completed <= 10);
+            assert_eq!(cancelled as u64 + m.outcomes.completed, m.submitted);
         } else {
             assert_eq!(cancelled, 0);
         }
@@ -272,7 +272,10 @@ fn a_panicking_source_ends_there() {
     assert_eq!(values, [0, 1, 2]);
     assert!(pool.is_closed());
     let m = pool.metrics();
-    assert_eq!((m.submitted, m.completed, m.finished()), (3, 3, 3));
+    assert_eq!(
+        (m.submitted, m.outcomes.completed, m.outcomes.finished()),
+        (3, 3, 3)
+    );
 }
 
 /// A build error names the field, as for the other builds.

@@ -148,7 +148,7 @@ mod traps {
             running.await;
             let m = pool.metrics();
             assert_eq!(
-                (m.submitted, m.completed),
+                (m.submitted, m.outcomes.completed),
                 (SUBMITTERS * JOBS, SUBMITTERS * JOBS)
             );
         });
@@ -190,7 +190,7 @@ mod traps {
                 }
             }
             let m = pool.metrics();
-            assert_eq!(m.completed + m.timed_out, 60);
+            assert_eq!(m.outcomes.completed + m.outcomes.timed_out, 60);
         });
     }
 
@@ -303,7 +303,7 @@ mod traps {
             assert_eq!(outcomes, [Outcome::TimedOut, Outcome::Completed(0)]);
             assert_eq!(in_flight.current(), 0);
             let m = pool.metrics();
-            assert_eq!((m.timed_out, m.completed), (1, 1));
+            assert_eq!((m.outcomes.timed_out, m.outcomes.completed), (1, 1));
         });
     }
 
@@ -369,7 +369,7 @@ mod traps {
                 Outcome::Panicked(format!("{DELIBERATE}: handle"))
             );
             let m = pool.metrics();
-            assert_eq!((m.panicked, m.completed), (4, 5));
+            assert_eq!((m.outcomes.panicked, m.outcomes.completed), (4, 5));
         });
     }
 
@@ -413,7 +413,14 @@ mod traps {
                 ]
             );
             let m = pool.metrics();
-            assert_eq!((m.panicked, m.timed_out, m.completed), (1, 1, 1));
+            assert_eq!(
+                (
+                    m.outcomes.panicked,
+                    m.outcomes.timed_out,
+                    m.outcomes.completed
+                ),
+                (1, 1, 1)
+            );
         });
     }
 
@@ -468,7 +475,10 @@ mod traps {
             let later: Vec<u64> = started_rx.collect().await;
             assert!(later.is_empty(), "a queued job started after the abort");
             let m = pool.metrics();
-            assert_eq!((m.submitted, m.cancelled, m.finished()), (6, 6, 6));
+            assert_eq!(
+                (m.submitted, m.outcomes.cancelled, m.outcomes.finished()),
+                (6, 6, 6)
+            );
             assert_eq!(m.latency.count, 2);
         });
     }
@@ -510,7 +520,10 @@ mod traps {
             assert!(matches!(refused, Err(TrySubmitError::Closed(_))));
             // The job without a handle has nobody to tell; it is still counted.
             let m = pool.metrics();
-            assert_eq!((m.submitted, m.cancelled, m.finished()), (5, 5, 5));
+            assert_eq!(
+                (m.submitted, m.outcomes.cancelled, m.outcomes.finished()),
+                (5, 5, 5)
+            );
             assert_eq!(m.running, 0);
         });
     }
@@ -537,7 +550,7 @@ mod traps {
             let done: BTreeMap<_, _> = driver.map(|c| (c.id, c.outcome)).collect().await;
             assert_eq!(done.keys().copied().collect::<BTreeSet<_>>(), ids);
             assert!(done.values().all(Outcome::is_completed));
-            assert_eq!(pool.metrics().completed, 30);
+            assert_eq!(pool.metrics().outcomes.completed, 30);
         });
     }
 
@@ -701,7 +714,10 @@ fn dropping_the_driver_keeps_finished_spawned_outcomes() {
     let done = futures::executor::block_on(handle);
     assert_eq!(done.outcome, Outcome::Completed(1));
     let m = pool.metrics();
-    assert_eq!((m.submitted, m.finished(), m.completed), (2, 2, 2));
+    assert_eq!(
+        (m.submitted, m.outcomes.finished(), m.outcomes.completed),
+        (2, 2, 2)
+    );
     assert_eq!(m.running, 0);
 }
 
@@ -792,14 +808,14 @@ fn panics_in_the_drop_of_a_jobs_output_are_caught() {
         );
         // Spawned jobs still running when the driver went account for themselves.
         for _ in 0..10_000 {
-            if pool.metrics().finished() == 4 {
+            if pool.metrics().outcomes.finished() == 4 {
                 break;
             }
             std::thread::sleep(Duration::from_millis(1));
         }
         let m = pool.metrics();
         assert_eq!(
-            (m.submitted, m.finished(), m.panicked),
+            (m.submitted, m.outcomes.finished(), m.outcomes.panicked),
             (4, 4, 1),
             "{mode:?}: {m:?}"
         );

@@ -25,7 +25,7 @@
 //! let spec = RunSpec { traces: 100, ..RunSpec::default() };
 //! let output = runner::run(&spec, None, |_| {}, &INTERRUPT)?;
 //! assert!(output.crawl.was_cancelled);
-//! assert_eq!(output.record.jobs, output.crawl.finished());
+//! assert_eq!(output.record.jobs, output.crawl.outcomes.finished());
 //! # Ok::<(), tracepool_bench::runner::RunError>(())
 //! ```
 

@@ -476,15 +476,11 @@ where
         concurrency: spec.concurrency as u64,
         wall_s,
         jobs: crawl.jobs,
-        completed: crawl.completed,
-        failed: crawl.failed,
-        timed_out: crawl.timed_out,
-        panicked: crawl.panicked,
-        cancelled: crawl.cancelled,
+        outcomes: crawl.outcomes,
         lost: crawl.lost,
         discovered: crawl.discovered.len() as u64,
         throughput_per_s: if wall_s > 0.0 {
-            crawl.finished() as f64 / wall_s
+            crawl.outcomes.finished() as f64 / wall_s
         } else {
             0.0
         },

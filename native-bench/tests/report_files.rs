@@ -163,8 +163,8 @@ fn assert_same(read: &Report, written: &Report) {
         assert_eq!(a.series.len(), b.series.len());
         let (a, b) = (&a.record, &b.record);
         assert_eq!(
-            (a.jobs, a.completed, a.failed, a.lost),
-            (b.jobs, b.completed, b.failed, b.lost)
+            (a.jobs, a.outcomes.completed, a.outcomes.failed, a.lost),
+            (b.jobs, b.outcomes.completed, b.outcomes.failed, b.lost)
         );
         assert_eq!(
             (a.peak_in_flight, a.peak_rss_bytes),

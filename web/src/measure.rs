@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use tracepool::Outcomes;
 use tracepool::crawl::{CrawlReport, Model};
 use tracepool::report::record::RunRecord;
 use tracepool::sim::SleepSummary;
@@ -51,14 +52,10 @@ pub fn run_record(
     RunRecord {
         wall_s,
         jobs: crawl.jobs,
-        completed: crawl.completed,
-        failed: crawl.failed,
-        timed_out: crawl.timed_out,
-        panicked: crawl.panicked,
-        cancelled: crawl.cancelled,
+        outcomes: crawl.outcomes,
         lost: crawl.lost,
         discovered: crawl.discovered.len() as u64,
-        throughput_per_s: per_wall(crawl.finished() as f64),
+        throughput_per_s: per_wall(crawl.outcomes.finished() as f64),
         error_rate: crawl.error_rate(),
         peak_in_flight: crawl.peak_in_flight,
         ideal_s,
@@ -85,11 +82,7 @@ pub fn empty_record(plan: &RunPlan, model: Model, concurrency: usize) -> RunReco
         concurrency: concurrency as u64,
         wall_s: 0.0,
         jobs: 0,
-        completed: 0,
-        failed: 0,
-        timed_out: 0,
-        panicked: 0,
-        cancelled: 0,
+        outcomes: Outcomes::default(),
         lost: 0,
         discovered: 0,
         throughput_per_s: 0.0,
@@ -168,13 +161,16 @@ mod tests {
         assert_eq!((r.model.as_str(), r.workload.as_str()), ("pool", "crawl"));
         assert_eq!((r.traces, r.concurrency), (200, 4));
         assert_eq!(r.jobs, crawl.jobs);
-        assert!(r.failed > 0, "a 10 % failure rate fails some calls");
-        assert_eq!(r.completed + r.failed, r.jobs);
+        assert!(
+            r.outcomes.failed > 0,
+            "a 10 % failure rate fails some calls"
+        );
+        assert_eq!(r.outcomes.completed + r.outcomes.failed, r.jobs);
         assert_eq!(r.discovered, crawl.discovered.len() as u64);
         assert!(r.peak_in_flight <= 4);
         assert_eq!(r.throughput_per_s, r.jobs as f64 / 0.5);
         assert_eq!(r.efficiency, 0.8);
-        assert_eq!(r.error_rate, r.failed as f64 / r.jobs as f64);
+        assert_eq!(r.error_rate, r.outcomes.failed as f64 / r.jobs as f64);
         assert_eq!((r.timer_requested_ms, r.timer_actual_ms), (10.0, 10.5));
         assert_eq!(r.timer_overshoot_us, 500.0);
         assert_eq!((r.cpu_percent, r.peak_os_threads), (0.0, None));

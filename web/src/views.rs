@@ -208,6 +208,7 @@ pub fn latest_in_flight(series: &[Sample]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use tracepool::Outcomes;
     use tracepool::report::record::{Environment, Settings};
 
     use super::*;
@@ -220,11 +221,11 @@ mod tests {
             concurrency: c,
             wall_s: 2.0,
             jobs: 3_000,
-            completed: 2_850,
-            failed: 150,
-            timed_out: 0,
-            panicked: 0,
-            cancelled: 0,
+            outcomes: Outcomes {
+                completed: 2_850,
+                failed: 150,
+                ..Outcomes::default()
+            },
             lost: 0,
             discovered: 1_000,
             throughput_per_s: 1_500.0,

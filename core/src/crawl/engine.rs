@@ -22,7 +22,7 @@ use super::{
     PluginStats, Probe,
 };
 use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
-use crate::outcome::{Outcome, OutcomeKind};
+use crate::outcome::{Outcome, OutcomeKind, Outcomes};
 use crate::plugin::{ByKind, PluginError, SharedPlugin};
 use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
 use crate::timer::SharedTimer;
@@ -136,11 +136,7 @@ struct Engine<'c, P, T, O> {
 #[derive(Default)]
 struct Counts {
     jobs: u64,
-    completed: u64,
-    failed: u64,
-    timed_out: u64,
-    panicked: u64,
-    cancelled: u64,
+    outcomes: Outcomes,
     duplicates: u64,
     skipped: u64,
 }
@@ -422,15 +418,8 @@ where
         self.report_started();
         let kind = outcome.kind();
         let acc = &mut self.plugins[plugin];
-        let (counter, plugin_counter) = match kind {
-            OutcomeKind::Completed => (&mut self.report.completed, &mut acc.stats.completed),
-            OutcomeKind::Failed => (&mut self.report.failed, &mut acc.stats.failed),
-            OutcomeKind::TimedOut => (&mut self.report.timed_out, &mut acc.stats.timed_out),
-            OutcomeKind::Panicked => (&mut self.report.panicked, &mut acc.stats.panicked),
-            OutcomeKind::Cancelled => (&mut self.report.cancelled, &mut acc.stats.cancelled),
-        };
-        *counter += 1;
-        *plugin_counter += 1;
+        self.report.outcomes.record(kind);
+        acc.stats.outcomes.record(kind);
         if kind != OutcomeKind::Cancelled {
             record_latency(&mut acc.latency, micros(latency), 1);
             record_latency(&mut self.latency, micros(latency), 1);
@@ -648,11 +637,6 @@ where
     fn into_report(self, wall: Duration) -> CrawlReport {
         let config = &self.crawler.config;
         let counts = &self.report;
-        let finished = counts.completed
-            + counts.failed
-            + counts.timed_out
-            + counts.panicked
-            + counts.cancelled;
         let plugins = self
             .plugin_names
             .iter()
@@ -678,12 +662,8 @@ where
             max_concurrency: config.max_concurrency,
             wall,
             jobs: counts.jobs,
-            completed: counts.completed,
-            failed: counts.failed,
-            timed_out: counts.timed_out,
-            panicked: counts.panicked,
-            cancelled: counts.cancelled,
-            lost: counts.jobs.saturating_sub(finished),
+            outcomes: counts.outcomes,
+            lost: counts.jobs.saturating_sub(counts.outcomes.finished()),
             duplicates: counts.duplicates,
             skipped: counts.skipped,
             discovered,

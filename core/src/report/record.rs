@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Outcomes;
 use crate::report::comparison::RunKey;
 use crate::report::{ModelName, SleepTimer, TimerName, WorkloadName};
 
@@ -35,16 +36,10 @@ pub struct RunRecord {
     pub wall_s: f64,
     /// Jobs accepted: (trace, plugin) calls.
     pub jobs: u64,
-    /// Jobs that completed with a result.
-    pub completed: u64,
-    /// Jobs whose call failed.
-    pub failed: u64,
-    /// Jobs dropped at their deadline.
-    pub timed_out: u64,
-    /// Jobs that panicked.
-    pub panicked: u64,
-    /// Jobs cancelled before finishing.
-    pub cancelled: u64,
+    /// How the jobs ended: `completed`, `failed`, `timed_out`, `panicked` and
+    /// `cancelled`, written inline (as fields of the record itself).
+    #[serde(flatten)]
+    pub outcomes: Outcomes,
     /// Accepted jobs without an outcome. Always 0 in a correct run.
     pub lost: u64,
     /// Distinct traces found (seeds included).

@@ -347,13 +347,17 @@ pub(crate) fn check_invariants(report: &CrawlReport) {
     assert_eq!(report.lost, 0, "lost jobs, {ctx}");
     assert_eq!(
         report.jobs,
-        report.completed + report.failed + report.timed_out + report.panicked + report.cancelled,
+        report.outcomes.completed
+            + report.outcomes.failed
+            + report.outcomes.timed_out
+            + report.outcomes.panicked
+            + report.outcomes.cancelled,
         "jobs == completed + failed + timed_out + panicked + cancelled, {ctx}"
     );
-    assert_eq!(report.finished(), report.jobs, "{ctx}");
+    assert_eq!(report.outcomes.finished(), report.jobs, "{ctx}");
     if !report.was_cancelled {
         assert_eq!(
-            report.cancelled, 0,
+            report.outcomes.cancelled, 0,
             "cancelled calls in a crawl never cancelled, {ctx}"
         );
     }
@@ -362,15 +366,35 @@ pub(crate) fn check_invariants(report: &CrawlReport) {
         report.plugins.values().map(f).sum()
     };
     assert_eq!(sum(|p| p.calls), report.jobs, "{ctx}");
-    assert_eq!(sum(|p| p.completed), report.completed, "{ctx}");
-    assert_eq!(sum(|p| p.failed), report.failed, "{ctx}");
-    assert_eq!(sum(|p| p.timed_out), report.timed_out, "{ctx}");
-    assert_eq!(sum(|p| p.panicked), report.panicked, "{ctx}");
-    assert_eq!(sum(|p| p.cancelled), report.cancelled, "{ctx}");
+    assert_eq!(
+        sum(|p| p.outcomes.completed),
+        report.outcomes.completed,
+        "{ctx}"
+    );
+    assert_eq!(sum(|p| p.outcomes.failed), report.outcomes.failed, "{ctx}");
+    assert_eq!(
+        sum(|p| p.outcomes.timed_out),
+        report.outcomes.timed_out,
+        "{ctx}"
+    );
+    assert_eq!(
+        sum(|p| p.outcomes.panicked),
+        report.outcomes.panicked,
+        "{ctx}"
+    );
+    assert_eq!(
+        sum(|p| p.outcomes.cancelled),
+        report.outcomes.cancelled,
+        "{ctx}"
+    );
     for (name, stats) in &report.plugins {
         assert_eq!(
             stats.calls,
-            stats.completed + stats.failed + stats.timed_out + stats.panicked + stats.cancelled,
+            stats.outcomes.completed
+                + stats.outcomes.failed
+                + stats.outcomes.timed_out
+                + stats.outcomes.panicked
+                + stats.outcomes.cancelled,
             "plugin {name}, {ctx}"
         );
     }
@@ -378,13 +402,9 @@ pub(crate) fn check_invariants(report: &CrawlReport) {
     // error key, `timed_out` or `panicked`.
     let key = |k: &str| report.errors_by_kind.get(k).copied().unwrap_or(0);
     let errors: u64 = report.errors_by_kind.values().sum();
-    assert_eq!(
-        errors,
-        report.failed + report.timed_out + report.panicked,
-        "errors by kind, {ctx}"
-    );
-    assert_eq!(key("panicked"), report.panicked, "{ctx}");
-    assert_eq!(key("timed_out"), report.timed_out, "{ctx}");
+    assert_eq!(errors, report.outcomes.errors(), "errors by kind, {ctx}");
+    assert_eq!(key("panicked"), report.outcomes.panicked, "{ctx}");
+    assert_eq!(key("timed_out"), report.outcomes.timed_out, "{ctx}");
     if report.model == Model::Pool {
         assert!(
             report.peak_in_flight <= report.max_concurrency as u64,
@@ -435,11 +455,11 @@ pub(crate) fn check_complete(sim: &SimWorkload, report: &CrawlReport, exp: &Expe
         assert_eq!(report.discovered.len(), sim.reachable_count(), "{ctx}");
     }
     assert_eq!(report.jobs, exp.jobs, "jobs, {ctx}");
-    assert_eq!(report.completed, exp.completed, "completed, {ctx}");
-    assert_eq!(report.failed, exp.failed, "failed, {ctx}");
-    assert_eq!(report.panicked, exp.panicked, "panicked, {ctx}");
-    assert_eq!(report.timed_out, exp.timed_out, "timed out, {ctx}");
-    assert_eq!(report.cancelled, 0, "{ctx}");
+    assert_eq!(report.outcomes.completed, exp.completed, "completed, {ctx}");
+    assert_eq!(report.outcomes.failed, exp.failed, "failed, {ctx}");
+    assert_eq!(report.outcomes.panicked, exp.panicked, "panicked, {ctx}");
+    assert_eq!(report.outcomes.timed_out, exp.timed_out, "timed out, {ctx}");
+    assert_eq!(report.outcomes.cancelled, 0, "{ctx}");
     assert_eq!(report.duplicates, exp.duplicates, "duplicates, {ctx}");
     assert_eq!(report.skipped, 0, "{ctx}");
     assert_eq!(report.errors_by_kind, exp.errors_by_kind, "{ctx}");

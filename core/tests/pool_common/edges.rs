@@ -66,7 +66,7 @@ pub fn a_started_job_is_not_queued<E: Executor>(exec: &E, mode: Mode) {
         );
         assert_eq!(rest, [tracepool::Outcome::Completed(101)], "{mode:?}");
         let m = rig.pool.metrics();
-        assert_eq!((m.submitted, m.completed), (2, 2), "{mode:?}");
+        assert_eq!((m.submitted, m.outcomes.completed), (2, 2), "{mode:?}");
     });
 }
 
@@ -152,12 +152,15 @@ pub fn counters_are_current_when_an_outcome_is_observable<E: Executor>(exec: &E,
         let second = rig.driver.next().await.expect("the observer ends");
         assert_eq!(second.outcome, Outcome::Completed(2));
         let m = rig.pool.metrics();
-        assert_eq!(m.completed, 2, "{mode:?}: a yielded outcome is counted");
+        assert_eq!(
+            m.outcomes.completed, 2,
+            "{mode:?}: a yielded outcome is counted"
+        );
         rig.close();
         assert!(rig.driver.next().await.is_none());
         let (m, gauge) = seen.lock().unwrap().take().expect("the handle resolved");
-        assert_eq!(m.completed, 1, "{mode:?}: {m:?}");
-        assert_eq!(m.finished(), 1, "{mode:?}: {m:?}");
+        assert_eq!(m.outcomes.completed, 1, "{mode:?}: {m:?}");
+        assert_eq!(m.outcomes.finished(), 1, "{mode:?}: {m:?}");
         assert_eq!(gauge.finished, 1, "{mode:?}: {gauge:?}");
         assert_eq!(gauge.in_flight, 1, "{mode:?}: {gauge:?}");
     });
@@ -273,7 +276,11 @@ pub fn cancelling_a_queued_job_resolves_it_now<E: Executor>(exec: &E, mode: Mode
             (0, 1),
             "{mode:?}: {gauge:?}"
         );
-        assert_eq!((m.cancelled, m.submitted), (1, 2), "{mode:?}: {m:?}");
+        assert_eq!(
+            (m.outcomes.cancelled, m.submitted),
+            (1, 2),
+            "{mode:?}: {m:?}"
+        );
         assert!(
             !polled.load(Ordering::SeqCst),
             "{mode:?}: the cancelled job ran"
@@ -290,7 +297,7 @@ pub fn cancelling_a_queued_job_resolves_it_now<E: Executor>(exec: &E, mode: Mode
 fn settled(pool: &Pool<Job>) -> Metrics {
     for _ in 0..10_000 {
         let m = pool.metrics();
-        if m.finished() >= m.submitted {
+        if m.outcomes.finished() >= m.submitted {
             return m;
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -362,7 +369,7 @@ pub fn panics_in_the_drop_of_unstarted_jobs_are_caught<E: Executor>(exec: &E, mo
         assert_eq!(rest, [Outcome::Cancelled, Outcome::Cancelled], "{mode:?}");
         let m = rig.pool.metrics();
         assert_eq!(
-            (m.submitted, m.cancelled, m.finished()),
+            (m.submitted, m.outcomes.cancelled, m.outcomes.finished()),
             (4, 4, 4),
             "{mode:?}: {m:?}"
         );
@@ -401,7 +408,7 @@ pub fn panics_in_the_drop_of_jobs_dropped_with_the_driver_are_caught<E: Executor
         assert_eq!(handle.await.outcome, Outcome::Cancelled, "{mode:?}");
         let m = settled(&rig.pool);
         assert_eq!(
-            (m.submitted, m.cancelled, m.finished()),
+            (m.submitted, m.outcomes.cancelled, m.outcomes.finished()),
             (3, 3, 3),
             "{mode:?}: {m:?}"
         );
@@ -435,7 +442,11 @@ pub fn a_panic_payload_that_panics_when_dropped_is_caught<E: Executor>(exec: &E,
             "{mode:?}"
         );
         let m = rig.pool.metrics();
-        assert_eq!((m.panicked, m.completed), (1, 1), "{mode:?}");
+        assert_eq!(
+            (m.outcomes.panicked, m.outcomes.completed),
+            (1, 1),
+            "{mode:?}"
+        );
     });
 }
 

@@ -126,9 +126,12 @@ async fn jobs_end_exactly_once<E: Executor>(exec: &E, mode: Mode, panics: bool) 
     assert_eq!(m.submitted, N);
     let each = N / kinds;
     let panicked = if panics { each } else { 0 };
-    assert_eq!((m.completed, m.failed, m.panicked), (each, each, panicked));
-    assert_eq!((m.timed_out, m.cancelled), (0, 0));
-    assert_eq!(m.finished(), m.submitted);
+    assert_eq!(
+        (m.outcomes.completed, m.outcomes.failed, m.outcomes.panicked),
+        (each, each, panicked)
+    );
+    assert_eq!((m.outcomes.timed_out, m.outcomes.cancelled), (0, 0));
+    assert_eq!(m.outcomes.finished(), m.submitted);
     assert_eq!(m.latency.count, N);
     let gauge = pool.gauge();
     assert_eq!((gauge.in_flight, gauge.queued, gauge.finished), (0, 0, N));
@@ -207,7 +210,10 @@ pub async fn cancel_queued_job_never_starts<E: Executor>(exec: &E, mode: Mode) {
     assert_eq!(streamed.len(), 1);
     assert_eq!(streamed[0].outcome, Outcome::Completed(1));
     let m = pool.metrics();
-    assert_eq!((m.completed, m.cancelled, m.submitted), (1, 1, 2));
+    assert_eq!(
+        (m.outcomes.completed, m.outcomes.cancelled, m.submitted),
+        (1, 1, 2)
+    );
 }
 
 /// Cancelling the handle of a running job drops the job (its slot is free for the
@@ -245,7 +251,7 @@ pub async fn cancel_running_job_drops_it<E: Executor>(exec: &E, mode: Mode) {
     assert_eq!(in_flight.current(), 0, "the cancelled job was not dropped");
     assert_eq!(streamed.len(), 1);
     assert_eq!(streamed[0].outcome, Outcome::Completed(0));
-    assert_eq!(pool.metrics().cancelled, 1);
+    assert_eq!(pool.metrics().outcomes.cancelled, 1);
 }
 
 /// Cancelling after the job ended changes nothing: the handle still has the outcome.
@@ -260,7 +266,7 @@ pub async fn cancel_after_end_keeps_the_outcome<E: Executor>(exec: &E, mode: Mod
     first.cancel();
     assert_eq!(first.await.outcome, Outcome::Completed(7));
     let m = pool.metrics();
-    assert_eq!((m.completed, m.cancelled), (2, 0));
+    assert_eq!((m.outcomes.completed, m.outcomes.cancelled), (2, 0));
 }
 
 /// `Driver::run` spawned as a task drives jobs with handles; outcomes meant for the
@@ -285,7 +291,7 @@ pub async fn run_drives_jobs_with_handles<E: Executor>(exec: &E, mode: Mode) {
     }
     running.await;
     let m = pool.metrics();
-    assert_eq!((m.submitted, m.completed), (21, 21));
+    assert_eq!((m.submitted, m.outcomes.completed), (21, 21));
 }
 
 /// Dropping every `Pool` closes it: the stream ends once accepted jobs are done.

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use tracepool::Outcomes;
 use tracepool::report::record::RunRecord;
 
 /// What a crafted run measured. [`Measured::record`] derives the rest: the completed
@@ -59,11 +60,13 @@ impl Measured<'_> {
             concurrency: self.concurrency,
             wall_s: self.wall_s,
             jobs: self.jobs,
-            completed: self.jobs - self.failed - self.timed_out,
-            failed: self.failed,
-            timed_out: self.timed_out,
-            panicked: 0,
-            cancelled: 0,
+            outcomes: Outcomes {
+                completed: self.jobs - self.failed - self.timed_out,
+                failed: self.failed,
+                timed_out: self.timed_out,
+                panicked: 0,
+                cancelled: 0,
+            },
             lost: 0,
             discovered: self.traces,
             throughput_per_s: self.jobs as f64 / self.wall_s,

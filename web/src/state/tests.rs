@@ -43,7 +43,7 @@ fn finished_run(state: &State, model: Model, c: usize, peak: u64) -> ScenarioRun
     let mut record = empty_record(plan, model, c);
     record.peak_in_flight = peak;
     record.jobs = 300;
-    record.completed = 300;
+    record.outcomes.completed = 300;
     record.discovered = 100;
     record.wall_s = 1.0;
     record.throughput_per_s = 300.0;

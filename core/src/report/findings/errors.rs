@@ -13,10 +13,7 @@ pub(super) fn answer(report: &Report) -> Finding {
     for model in report.models() {
         let runs = model_runs(report, model);
         let jobs: u64 = runs.iter().map(|r| r.record.jobs).sum();
-        let errors: u64 = runs
-            .iter()
-            .map(|r| r.record.failed + r.record.timed_out + r.record.panicked)
-            .sum();
+        let errors: u64 = runs.iter().map(|r| r.record.outcomes.errors()).sum();
         let rate = if jobs > 0 {
             format_percent(errors as f64 / jobs as f64)
         } else {
@@ -46,7 +43,7 @@ pub(super) fn answer(report: &Report) -> Finding {
     text.push(overall);
     let panics: u64 = model_runs(report, &POOL)
         .iter()
-        .map(|r| r.record.panicked)
+        .map(|r| r.record.outcomes.panicked)
         .sum();
     if panics > 0 {
         text.push(format!(
