@@ -145,6 +145,11 @@ impl CrawlConfigError {
     pub fn field(&self) -> &'static str {
         self.field
     }
+
+    /// What the field accepts.
+    pub fn accepted(&self) -> &'static str {
+        self.accepted
+    }
 }
 
 impl fmt::Display for CrawlConfigError {

@@ -370,6 +370,7 @@ fn invalid_configs_name_their_field() {
             let error = Crawler::new(Arc::clone(&registry), bad).unwrap_err();
             assert_eq!(error.field(), field, "{model}");
             assert!(error.to_string().contains(field), "{error}");
+            assert!(error.to_string().contains(error.accepted()), "{error}");
         }
     }
     // The edges of the accepted ranges are fine.

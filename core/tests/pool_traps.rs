@@ -666,6 +666,11 @@ fn build_errors_name_the_field() {
         for build in [&inline as &dyn Fn(_) -> Built, &spawned] {
             let got = build(builder.clone()).unwrap_err();
             assert_eq!(got, error);
+            assert_eq!(got.field(), field);
+            assert!(
+                got.to_string().contains(got.accepted()) || got.accepted().starts_with("set"),
+                "{got} does not say what {field} accepts"
+            );
             assert!(
                 got.to_string().contains(field),
                 "{got} does not name {field}"

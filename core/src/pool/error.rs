@@ -30,6 +30,31 @@ impl fmt::Display for BuildError {
     }
 }
 
+impl BuildError {
+    /// The name of the builder setting at fault (`max_concurrency`, `queue_capacity`,
+    /// `timeout` or `timer`), as [`CrawlConfigError::field`](crate::crawl::CrawlConfigError::field)
+    /// and [`SimConfigError::field`](crate::sim::SimConfigError::field) name theirs.
+    pub fn field(&self) -> &'static str {
+        match self {
+            BuildError::MissingMaxConcurrency | BuildError::ZeroMaxConcurrency => "max_concurrency",
+            BuildError::ZeroQueueCapacity => "queue_capacity",
+            BuildError::ZeroTimeout => "timeout",
+            BuildError::TimeoutWithoutTimer => "timer",
+        }
+    }
+
+    /// What the setting accepts.
+    pub fn accepted(&self) -> &'static str {
+        match self {
+            BuildError::MissingMaxConcurrency
+            | BuildError::ZeroMaxConcurrency
+            | BuildError::ZeroQueueCapacity => "at least 1",
+            BuildError::ZeroTimeout => "longer than zero",
+            BuildError::TimeoutWithoutTimer => "set when a timeout is set",
+        }
+    }
+}
+
 impl std::error::Error for BuildError {}
 
 /// The pool is closed: the job was not accepted and is handed back.
