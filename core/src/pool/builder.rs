@@ -66,8 +66,8 @@ impl<T: fmt::Debug> fmt::Debug for PoolBuilder<T> {
 
 impl<T> PoolBuilder<T> {
     /// The most jobs in flight at once, `C`. Required, at least 1.
-    pub fn max_concurrency(mut self, max: usize) -> Self {
-        self.max_concurrency = Some(max);
+    pub fn max_concurrency(mut self, max_concurrency: usize) -> Self {
+        self.max_concurrency = Some(max_concurrency);
         self
     }
 

@@ -30,7 +30,9 @@ pub struct RunRecord {
     pub workload: WorkloadName,
     /// Synthetic graph size (crawl) or job count (flat).
     pub traces: u64,
-    /// Configured concurrency limit C.
+    /// Configured concurrency limit C: the API's `max_concurrency` (a `usize` in the
+    /// program). Counts in records are `u64`, so that a record reads the same on a
+    /// 32-bit target (the browser's wasm32) as on a 64-bit one.
     pub concurrency: u64,
     /// Wall-clock time of the run, in seconds.
     pub wall_s: f64,
