@@ -8,9 +8,20 @@ use std::fmt;
 
 use tracepool::crawl::Model;
 use tracepool::report::format::format_count;
+use tracepool::report::{DEFAULT_FAILURE_RATE, DEFAULT_LATENCY_MS, DEFAULT_SEED, Scenario};
 
 use crate::plan::{RunPlan, Workload};
-use crate::scenarios::{self, CUSTOM, Preset};
+
+/// The scenario name of runs whose traces and limits match none of the plan's
+/// scenarios.
+pub const CUSTOM: &str = "custom";
+
+/// The plan's scenario whose traces and concurrency settings are exactly these, if any.
+pub fn matching(traces: usize, concurrencies: &[usize]) -> Option<Scenario> {
+    Scenario::ALL
+        .into_iter()
+        .find(|s| s.traces() == traces && s.concurrencies() == concurrencies)
+}
 
 /// Largest concurrency setting C.
 pub const MAX_CONCURRENCY: u64 = 10_000;
@@ -114,22 +125,22 @@ impl Default for Form {
             concurrency: String::new(),
             traces: String::new(),
             workload: Workload::Crawl,
-            latency_ms: scenarios::DEFAULT_LATENCY_MS.to_string(),
-            failure_rate: scenarios::DEFAULT_FAILURE_RATE.to_string(),
-            seed: scenarios::DEFAULT_SEED.to_string(),
+            latency_ms: DEFAULT_LATENCY_MS.to_string(),
+            failure_rate: DEFAULT_FAILURE_RATE.to_string(),
+            seed: DEFAULT_SEED.to_string(),
             models: Model::ALL.to_vec(),
         };
-        form.apply(&scenarios::PRESETS[0]);
+        form.apply(Scenario::Baseline);
         form
     }
 }
 
 impl Form {
-    /// Sets the traces and concurrency settings of `preset`; the rest stays as it is.
-    pub fn apply(&mut self, preset: &Preset) {
-        self.traces = preset.traces.to_string();
-        self.concurrency = preset
-            .concurrencies
+    /// Sets the traces and concurrency settings of `scenario`; the rest stays as it is.
+    pub fn apply(&mut self, scenario: Scenario) {
+        self.traces = scenario.traces().to_string();
+        self.concurrency = scenario
+            .concurrencies()
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
@@ -195,8 +206,8 @@ impl Form {
                 if errors.is_empty() =>
             {
                 let traces = traces as usize;
-                let scenario = scenarios::matching(traces, &concurrencies)
-                    .map_or(CUSTOM, |p| p.name)
+                let scenario = matching(traces, &concurrencies)
+                    .map_or(CUSTOM, Scenario::name)
                     .to_owned();
                 Ok(RunPlan {
                     scenario,
@@ -315,14 +326,24 @@ mod tests {
     }
 
     #[test]
+    fn a_scenario_matches_only_its_own_values() {
+        assert_eq!(
+            matching(1_000, &[10, 20, 50, 100]),
+            Some(Scenario::HighLoad)
+        );
+        assert_eq!(matching(1_000, &[10, 20, 50]), None);
+        assert_eq!(matching(100, &[20]), None);
+    }
+
+    #[test]
     fn presets_fill_traces_and_limits_and_name_the_scenario() {
-        for preset in &scenarios::PRESETS {
+        for scenario in Scenario::ALL {
             let mut form = Form::default();
-            form.apply(preset);
+            form.apply(scenario);
             let plan = form.validate().unwrap();
-            assert_eq!(plan.scenario, preset.name);
-            assert_eq!(plan.traces, preset.traces);
-            assert_eq!(plan.concurrencies, preset.concurrencies);
+            assert_eq!(plan.scenario, scenario.name());
+            assert_eq!(plan.traces, scenario.traces());
+            assert_eq!(plan.concurrencies, scenario.concurrencies());
         }
         let form = Form {
             traces: "101".into(),

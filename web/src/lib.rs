@@ -17,7 +17,6 @@ pub mod measure;
 pub mod persist;
 pub mod plan;
 pub mod run;
-pub mod scenarios;
 pub mod state;
 pub mod views;
 

@@ -4,10 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use tracepool::crawl::Model;
+use tracepool::report::P99_OVER_MEAN;
 use tracepool::report::record::Settings;
 use tracepool::sim::SimConfig;
-
-use crate::scenarios::P99_OVER_MEAN;
 
 /// What a run crawls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -5,13 +5,13 @@
 use std::rc::Rc;
 
 use tracepool::crawl::{CrawlGauge, Model};
+use tracepool::report::Scenario;
 use tracepool::report::findings::{findings, recommendations};
 use tracepool::report::record::{Environment, Report, ReportError, Sample, ScenarioRun};
 use yew::Reducible;
 
 use crate::form::{Field, FieldError, Form};
 use crate::plan::{RunPlan, Workload};
-use crate::scenarios::PRESETS;
 
 /// The `tool_version` of reports the app writes.
 pub const TOOL_VERSION: &str = concat!("tracepool-web ", env!("CARGO_PKG_VERSION"));
@@ -161,8 +161,8 @@ pub enum Action {
     SetWorkload(Workload),
     /// A model was ticked or unticked.
     ToggleModel(Model),
-    /// A scenario preset (index into [`PRESETS`]) was applied.
-    ApplyPreset(usize),
+    /// One of the plan's scenarios was applied as a preset.
+    ApplyPreset(Scenario),
     /// A plan started; `environment` describes the browser.
     Started {
         /// The plan.
@@ -274,11 +274,7 @@ impl Reducible for State {
             }
             Action::SetWorkload(w) => next.form.workload = w,
             Action::ToggleModel(m) => next.form.toggle(m),
-            Action::ApplyPreset(i) => {
-                if let Some(p) = PRESETS.get(i) {
-                    next.form.apply(p);
-                }
-            }
+            Action::ApplyPreset(scenario) => next.form.apply(scenario),
             Action::Started { plan, environment } => {
                 if next.running.is_some() {
                     return self;

@@ -1,11 +1,11 @@
 use tracepool::crawl::Model;
+use tracepool::report::{KnownName, Scenario};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::field::TextField;
-use crate::form::{Field, FieldError, Form};
+use crate::form::{self, Field, FieldError, Form};
 use crate::plan::Workload;
-use crate::scenarios::{self, PRESETS};
 use crate::state::Action;
 
 /// Properties of [`RunForm`].
@@ -55,19 +55,18 @@ pub(crate) fn RunForm(props: &RunFormProps) -> Html {
     let current = form
         .validate()
         .ok()
-        .and_then(|plan| scenarios::matching(plan.traces, &plan.concurrencies))
-        .map(|p| p.name);
+        .and_then(|plan| form::matching(plan.traces, &plan.concurrencies));
 
-    let presets = PRESETS.iter().enumerate().map(|(i, preset)| {
+    let presets = Scenario::ALL.into_iter().map(|scenario| {
         let onclick = props
             .on_action
-            .reform(move |_: MouseEvent| Action::ApplyPreset(i));
-        let pressed = current == Some(preset.name);
+            .reform(move |_: MouseEvent| Action::ApplyPreset(scenario));
+        let pressed = current == Some(scenario);
         html! {
-            <button type="button" class="preset" id={format!("preset-{}", preset.name)}
+            <button type="button" class="preset" id={format!("preset-{scenario}")}
                 aria-pressed={if pressed { "true" } else { "false" }} {disabled} {onclick}>
-                <span class="preset-name">{ preset.name }</span>
-                <span class="preset-summary">{ preset.summary }</span>
+                <span class="preset-name">{ scenario.name() }</span>
+                <span class="preset-summary">{ KnownName::summary(scenario) }</span>
             </button>
         }
     });

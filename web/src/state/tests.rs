@@ -59,7 +59,7 @@ fn edits_presets_and_models_change_the_form_and_its_errors() {
     let state = reduce(
         State::default(),
         [
-            Action::ApplyPreset(1),
+            Action::ApplyPreset(Scenario::HighLoad),
             Action::Edit(Field::Traces, "0".into()),
             Action::ToggleModel(Model::Previous),
             Action::SetWorkload(Workload::Flat),
