@@ -128,3 +128,19 @@ fn every_name_parses_back_and_an_unknown_one_is_named_with_the_choices() {
     );
     assert_eq!("finishing".parse::<SleepTimer>(), Ok(SleepTimer::Finishing));
 }
+
+#[test]
+fn the_browser_timer_is_a_known_name_and_no_native_one() {
+    assert!(matches!(
+        TimerName::from("set-timeout"),
+        Named::Known(SleepTimer::SetTimeout)
+    ));
+    assert_eq!(
+        TimerName::from("set-timeout").known(),
+        Some(SleepTimer::SetTimeout)
+    );
+    assert_eq!(SleepTimer::SetTimeout.to_string(), "set-timeout");
+    assert!(!SleepTimer::SetTimeout.is_native());
+    assert!(SleepTimer::NATIVE.iter().all(|t| t.is_native()));
+    assert!(!SleepTimer::NATIVE.contains(&SleepTimer::SetTimeout));
+}

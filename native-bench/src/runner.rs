@@ -134,6 +134,9 @@ impl RunSpec {
             number("timeout_ms", timeout, &TIMEOUT_MS)?;
         }
         number("cpu_us", self.cpu_us, &CPU_US)?;
+        if !self.timer.is_native() {
+            return Err(not_native(self.timer));
+        }
         if !(Sampler::MIN_INTERVAL..=Sampler::MAX_INTERVAL).contains(&self.sample_interval) {
             return Err(SpecError {
                 field: "sample_interval",
@@ -297,10 +300,24 @@ pub struct RunOutput {
 }
 
 /// The timer behind the simulated sleeps (and the timeouts) of a run.
-fn make_timer(timer: SleepTimer) -> Arc<dyn Timer> {
+///
+/// # Errors
+///
+/// A [`SpecError`] for a timer no native run can sleep on (the browser's).
+fn make_timer(timer: SleepTimer) -> Result<Arc<dyn Timer>, SpecError> {
     match timer {
-        SleepTimer::Reactor => Arc::new(AsyncIoTimer),
-        SleepTimer::Finishing => Arc::new(FinishingTimer::new()),
+        SleepTimer::Reactor => Ok(Arc::new(AsyncIoTimer)),
+        SleepTimer::Finishing => Ok(Arc::new(FinishingTimer::new())),
+        SleepTimer::SetTimeout => Err(not_native(timer)),
+    }
+}
+
+/// The error for a `timer` that is not [native](SleepTimer::is_native).
+fn not_native(timer: SleepTimer) -> SpecError {
+    SpecError {
+        field: "timer",
+        value: timer.name().to_owned(),
+        accepted: "reactor or finishing (set-timeout is the browser's)".to_owned(),
     }
 }
 
@@ -431,7 +448,7 @@ where
     O: FnMut(&CrawlEvent<'_>),
 {
     spec.validate()?;
-    let timer = make_timer(spec.timer);
+    let timer = make_timer(spec.timer)?;
     let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
     let config = CrawlConfig {
         model: spec.model,

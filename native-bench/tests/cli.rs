@@ -311,6 +311,11 @@ fn bad_flags() {
             "",
         ),
         (&["report", "--timer", "fast"], "--timer", ""),
+        (
+            &["run", "--traces", "10", "--timer", "set-timeout"],
+            "--timer",
+            "",
+        ),
         (&["run", "--traces", "abc"], "--traces", "1 to 10000000"),
         (
             &["run", "--traces", "99999999999"],

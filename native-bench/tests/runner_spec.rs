@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tracepool::Trace;
 use tracepool::crawl::Model;
-use tracepool::report::Workload;
+use tracepool::report::{SleepTimer, Workload};
 use tracepool_bench::interrupt::Interrupt;
 use tracepool_bench::runner::{self, RunError, RunSpec};
 
@@ -144,6 +144,18 @@ fn panic_rate_range_depends_on_the_failure_rate() {
     assert_eq!(field, "panic_rate");
     assert!(accepted.contains("0.75"), "{accepted}");
     assert!(accepted.contains("failure_rate"), "{accepted}");
+}
+
+#[test]
+fn the_browser_timer_is_no_native_timer() {
+    let spec = RunSpec {
+        traces: 10,
+        timer: SleepTimer::SetTimeout,
+        ..RunSpec::default()
+    };
+    let (field, accepted) = spec_error(&spec);
+    assert_eq!(field, "timer");
+    assert!(accepted.contains("reactor or finishing"), "{accepted}");
 }
 
 #[test]

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use tracepool::Outcomes;
 use tracepool::crawl::{CrawlReport, Model};
+use tracepool::report::SleepTimer;
 use tracepool::report::record::RunRecord;
 use tracepool::sim::SleepSummary;
 
 use crate::plan::RunPlan;
 
-/// The name recorded in [`RunRecord::timer`] for the browser's sleeps (`setTimeout`).
-pub const BROWSER_TIMER: &str = "set-timeout";
+/// The timer recorded in [`RunRecord::timer`] for the browser's sleeps (`setTimeout`).
+pub const BROWSER_TIMER: SleepTimer = SleepTimer::SetTimeout;
 
 /// What the page measured around one crawl.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -175,6 +176,7 @@ mod tests {
         assert_eq!(r.timer_overshoot_us, 500.0);
         assert_eq!((r.cpu_percent, r.peak_os_threads), (0.0, None));
         assert_eq!(r.peak_rss_bytes, Some(1 << 20));
-        assert_eq!(r.timer, BROWSER_TIMER);
+        assert_eq!(r.timer.known(), Some(BROWSER_TIMER));
+        assert_eq!(r.timer.as_str(), "set-timeout");
     }
 }

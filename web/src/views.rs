@@ -242,7 +242,7 @@ mod tests {
             timer_sleeps: 3_000,
             timer_requested_ms: 20.0,
             timer_actual_ms: 21.0,
-            timer: "set-timeout".into(),
+            timer: tracepool::report::SleepTimer::SetTimeout.into(),
         }
     }
 

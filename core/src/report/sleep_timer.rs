@@ -6,8 +6,8 @@ use std::str::FromStr;
 use crate::report::{KnownName, UnknownNameError};
 
 /// The timer behind a run's simulated sleeps (and its timeouts): `reactor` or
-/// `finishing`. A late sleep counts against every model's efficiency, so records say
-/// which timer slept.
+/// `finishing` natively, `set-timeout` in the browser. A late sleep counts against
+/// every model's efficiency, so records say which timer slept.
 ///
 /// # Examples
 ///
@@ -16,6 +16,8 @@ use crate::report::{KnownName, UnknownNameError};
 ///
 /// assert_eq!(SleepTimer::default(), SleepTimer::Finishing);
 /// assert_eq!("reactor".parse::<SleepTimer>()?, SleepTimer::Reactor);
+/// assert_eq!("set-timeout".parse::<SleepTimer>()?, SleepTimer::SetTimeout);
+/// assert!(!SleepTimer::SetTimeout.is_native());
 /// # Ok::<(), tracepool::report::UnknownNameError>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,18 +29,37 @@ pub enum SleepTimer {
     /// (`timer::FinishingTimer`): close to the deadline, at a CPU cost. The default.
     #[default]
     Finishing,
+    /// The browser's `setTimeout` (`timer::BrowserTimer`, through gloo-timers): the
+    /// page's event loop runs the wake-up, as late as the browser schedules it.
+    SetTimeout,
 }
 
 impl SleepTimer {
     /// Every timer, in a stable order.
-    pub const ALL: [SleepTimer; 2] = [SleepTimer::Reactor, SleepTimer::Finishing];
+    pub const ALL: [SleepTimer; 3] = [
+        SleepTimer::Reactor,
+        SleepTimer::Finishing,
+        SleepTimer::SetTimeout,
+    ];
 
-    /// The name records and the command line use: `reactor` or `finishing`.
+    /// The timers a native run can sleep on (not [`SleepTimer::SetTimeout`]), in
+    /// [`SleepTimer::ALL`] order.
+    pub const NATIVE: [SleepTimer; 2] = [SleepTimer::Reactor, SleepTimer::Finishing];
+
+    /// The name records and the command line use: `reactor`, `finishing` or
+    /// `set-timeout`.
     pub fn name(self) -> &'static str {
         match self {
             SleepTimer::Reactor => "reactor",
             SleepTimer::Finishing => "finishing",
+            SleepTimer::SetTimeout => "set-timeout",
         }
+    }
+
+    /// Whether a native run can sleep on this timer: all but
+    /// [`SleepTimer::SetTimeout`], the browser's.
+    pub fn is_native(self) -> bool {
+        self != SleepTimer::SetTimeout
     }
 }
 
@@ -59,6 +80,10 @@ impl KnownName for SleepTimer {
             SleepTimer::Finishing => {
                 "async-io's timer woken early, then yielding until the deadline: close to the \
                  requested durations, at a CPU cost that counts in the CPU figures"
+            }
+            SleepTimer::SetTimeout => {
+                "the browser's setTimeout: the page's event loop runs the wake-up, as late as \
+                 the browser schedules it (browser runs only)"
             }
         }
     }

@@ -94,7 +94,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_parser = named::<SleepTimer>(), default_value = "finishing")]
+    #[arg(long, value_parser = native_timer(), default_value = "finishing")]
     pub(crate) timer: SleepTimer,
 }
 
@@ -159,7 +159,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_parser = named::<SleepTimer>(), default_value = "finishing")]
+    #[arg(long, value_parser = native_timer(), default_value = "finishing")]
     pub(crate) timer: SleepTimer,
 }
 
@@ -189,6 +189,15 @@ fn possible_values<T: KnownName>() -> impl Iterator<Item = PossibleValue> {
 /// A flag taking one of `T`'s names.
 fn named<T: KnownName + Send + Sync>() -> impl TypedValueParser<Value = T> {
     PossibleValuesParser::new(possible_values::<T>()).try_map(|name| T::parse_name(&name))
+}
+
+/// `--timer`: a timer a native run can sleep on ([`SleepTimer::NATIVE`]); the
+/// browser's `set-timeout` is not one.
+fn native_timer() -> impl TypedValueParser<Value = SleepTimer> {
+    let values = SleepTimer::NATIVE
+        .iter()
+        .map(|&t| PossibleValue::new(t.name()).help(KnownName::summary(t)));
+    PossibleValuesParser::new(values).try_map(|name| SleepTimer::parse_name(&name))
 }
 
 /// `--scenario`: a scenario's name, or `all`.
