@@ -2,8 +2,9 @@
 //!
 //! tracepool never depends on one async runtime: whatever needs to wait for a duration
 //! goes through a timer, injected by the user. Natively the `async-io` feature gives
-//! `AsyncIoTimer` and `FinishingTimer`; in the browser the `browser` feature gives
-//! `BrowserTimer`, on `setTimeout`.
+//! `AsyncIoTimer`, `FinishingTimer` and `HeapTimer` (thousands of concurrent sleeps on
+//! one OS timer per thread); in the browser the `browser` feature gives `BrowserTimer`,
+//! on `setTimeout`.
 //!
 //! # Sendable and local timers
 //!
@@ -88,6 +89,12 @@ mod browser;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32"))]
 pub use browser::BrowserTimer;
+
+#[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
+mod heap;
+
+#[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
+pub use heap::HeapTimer;
 
 /// A boxed sleep future that is `Send`, as returned by [`Timer::sleep`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
