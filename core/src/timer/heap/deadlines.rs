@@ -1,0 +1,646 @@
+//! The heap of deadlines of one shard of a [`HeapTimer`](super::HeapTimer), and its
+//! bookkeeping: which sleep finishes by yielding, where the OS timer must be armed.
+//!
+//! It runs on a clock passed in, so that tests drive it in virtual time, and never
+//! touches the OS timer or a waker's code itself: it says where to arm the timer and
+//! hands out the wakers to wake or drop once the shard's lock is released.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::mem;
+use std::task::Waker;
+use std::time::Instant;
+
+use super::finish::Finish;
+
+/// The wakers an operation on a shard hands out, to wake or drop once its lock is
+/// released.
+#[derive(Default)]
+pub(super) struct Outbox {
+    /// To wake, in this order.
+    pub(super) wake: Vec<Waker>,
+    /// To drop: wakers replaced, or given back by dropped sleeps.
+    pub(super) drop: Vec<Waker>,
+}
+
+/// Where the OS timer must be armed, when it must be re-armed.
+pub(super) type Arm = Option<Instant>;
+
+/// What a sleep's poll comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Its deadline has passed: it ends.
+    Ready,
+    /// It is the nearest sleep, within the margin of its deadline: it wakes itself and
+    /// yields.
+    Yield,
+    /// It waits for its turn; its waker is kept.
+    Park,
+}
+
+/// A registration: the slot a sleep's waker is kept in and the registration's
+/// sequence number (which a reused slot does not share).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Key {
+    slot: u32,
+    seq: u64,
+}
+
+/// One heap entry: ordered by deadline, then by registration, nearest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    deadline: Instant,
+    seq: u64,
+    slot: u32,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // `BinaryHeap` is a max-heap: the nearest deadline is the greatest entry.
+        (other.deadline, other.seq).cmp(&(self.deadline, self.seq))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+enum SlotState {
+    Free,
+    /// In the heap.
+    Waiting(Waker),
+    /// Out of the heap, its deadline passed; its sleep has not seen it yet.
+    Fired,
+}
+
+struct Slot {
+    seq: u64,
+    state: SlotState,
+}
+
+/// The heap of one shard and its bookkeeping, on a clock passed in (so that tests can
+/// drive it in virtual time). It never touches the OS timer: it says where to arm it.
+pub(super) struct Deadlines {
+    heap: BinaryHeap<Entry>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    next_seq: u64,
+    /// Entries of dropped sleeps still in the heap.
+    cancelled: usize,
+    /// The nearest sleep, once within the margin of its deadline: it yields until it.
+    leader: Option<Key>,
+    /// Where the OS timer is armed, until it fires.
+    armed: Option<Instant>,
+    /// When the OS timer was due, if it fired for the leader and the leader has not
+    /// run since: how late the leader runs is the lateness the margin covers.
+    fired: Option<Instant>,
+    /// The sleep whose end is timed for the finishing policy: the leader while
+    /// finishing by yielding, else the nearest sleep when the OS timer ends it.
+    timed: Option<Key>,
+    finish: Finish,
+}
+
+/// Dropped entries are swept out once they are more than half the heap and more than
+/// this many.
+const COMPACT_ABOVE: usize = 64;
+
+impl Deadlines {
+    pub(super) fn new() -> Self {
+        Deadlines {
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_seq: 0,
+            cancelled: 0,
+            leader: None,
+            armed: None,
+            fired: None,
+            timed: None,
+            finish: Finish::new(),
+        }
+    }
+
+    /// Registers a sleep due at `deadline`, woken through `waker`, at `now` (or
+    /// earlier: the sleep's start, to save reading the clock).
+    pub(super) fn register(
+        &mut self,
+        deadline: Instant,
+        now: Instant,
+        waker: &Waker,
+        out: &mut Outbox,
+    ) -> ((Key, Step), Arm) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = Slot {
+            seq,
+            state: SlotState::Waiting(waker.clone()),
+        };
+        let index = match self.free.pop() {
+            Some(index) => {
+                self.slots[index as usize] = slot;
+                index
+            }
+            None => {
+                // More than 2^32 sleeps pending on one thread would not fit in memory.
+                let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 sleeps");
+                self.slots.push(slot);
+                index
+            }
+        };
+        self.heap.push(Entry {
+            deadline,
+            seq,
+            slot: index,
+        });
+        let key = Key { slot: index, seq };
+        let arm = self.settle(now, Some(key), out);
+        let step = self.step_of(key);
+        ((key, step), arm)
+    }
+
+    /// A registered sleep is polled; `clock` reads the time (not needed when the sleep
+    /// has fired).
+    pub(super) fn poll(
+        &mut self,
+        key: Key,
+        deadline: Instant,
+        clock: impl FnOnce() -> Instant,
+        waker: &Waker,
+        out: &mut Outbox,
+    ) -> (Step, Arm) {
+        match &mut self.slots[key.slot as usize].state {
+            SlotState::Waiting(kept) => {
+                if !kept.will_wake(waker) {
+                    out.drop.push(mem::replace(kept, waker.clone()));
+                }
+            }
+            SlotState::Fired | SlotState::Free => {
+                if self.timed == Some(key) {
+                    self.timed = None;
+                    self.finish
+                        .ended(clock().saturating_duration_since(deadline));
+                }
+                self.release(key.slot);
+                return (Step::Ready, None);
+            }
+        }
+        let now = clock();
+        if self.leader == Some(key) {
+            if let Some(due) = self.fired.take() {
+                self.finish.woke(now.saturating_duration_since(due));
+            }
+        }
+        let arm = if deadline <= now || self.leader != Some(key) {
+            self.settle(now, Some(key), out)
+        } else {
+            // The leader yielding until its deadline: nothing else can be due earlier.
+            None
+        };
+        let step = self.step_of(key);
+        if step == Step::Ready {
+            if self.timed == Some(key) {
+                self.timed = None;
+                self.finish.ended(now.saturating_duration_since(deadline));
+            }
+            self.release(key.slot);
+        }
+        (step, arm)
+    }
+
+    /// A registered sleep is dropped (`clock` reads the time, if needed); its waker is
+    /// handed out to drop.
+    pub(super) fn cancel(
+        &mut self,
+        key: Key,
+        clock: impl FnOnce() -> Instant,
+        out: &mut Outbox,
+    ) -> ((), Arm) {
+        let state = mem::replace(&mut self.slots[key.slot as usize].state, SlotState::Free);
+        self.free.push(key.slot);
+        let SlotState::Waiting(waker) = state else {
+            return ((), None);
+        };
+        out.drop.push(waker);
+        self.cancelled += 1;
+        if self.timed == Some(key) {
+            self.timed = None;
+        }
+        let mut arm = None;
+        if self.leader == Some(key) {
+            // The next sleep takes over (an OS timer armed earlier than needed is left
+            // to fire early).
+            self.leader = None;
+            self.fired = None;
+            arm = self.settle(clock(), None, out);
+        }
+        if self.cancelled > COMPACT_ABOVE && self.cancelled * 2 > self.heap.len() {
+            let slots = &self.slots;
+            self.heap.retain(|entry| is_live(slots, entry));
+            self.cancelled = 0;
+        }
+        ((), arm)
+    }
+
+    /// The OS timer fired at `now`.
+    pub(super) fn os_fired(&mut self, now: Instant, out: &mut Outbox) -> Arm {
+        if let Some(due) = self.armed.take() {
+            if due <= now {
+                self.fired = Some(due);
+            }
+        }
+        if let (Some(due), Some((deadline, key))) = (self.fired, self.live_top()) {
+            if deadline <= now {
+                // Woken at or after the deadline itself (armed for it, or late): no
+                // leader will see this lateness; the sleep's end is timed.
+                self.finish.woke(now.saturating_duration_since(due));
+                self.fired = None;
+                self.timed = Some(key);
+            }
+        }
+        self.settle(now, None, out)
+    }
+
+    /// Ends every sleep due at `now` (all but `me`'s are woken), then makes the nearest
+    /// remaining one the leader if it is within the margin of its deadline (woken to
+    /// yield) or says where to arm the OS timer for it.
+    fn settle(&mut self, now: Instant, me: Option<Key>, out: &mut Outbox) -> Arm {
+        while let Some((deadline, key)) = self.live_top() {
+            if deadline > now {
+                break;
+            }
+            self.heap.pop();
+            let slot = &mut self.slots[key.slot as usize];
+            if let SlotState::Waiting(waker) = mem::replace(&mut slot.state, SlotState::Fired) {
+                if Some(key) == me {
+                    out.drop.push(waker);
+                } else {
+                    out.wake.push(waker);
+                }
+            }
+            if self.leader == Some(key) {
+                self.leader = None;
+            }
+        }
+        let Some((deadline, key)) = self.live_top() else {
+            self.leader = None;
+            return None;
+        };
+        let margin = self.finish.margin();
+        match deadline.checked_sub(margin).filter(|start| *start > now) {
+            None => {
+                // Within the margin: it yields until its deadline.
+                if self.leader != Some(key) {
+                    self.leader = Some(key);
+                    if self.finish.is_yielding() {
+                        self.timed = Some(key);
+                    }
+                    if Some(key) != me {
+                        if let SlotState::Waiting(waker) = &self.slots[key.slot as usize].state {
+                            out.wake.push(waker.clone());
+                        }
+                    }
+                }
+                None
+            }
+            Some(start) => {
+                self.leader = None;
+                match self.armed {
+                    // Armed early enough: when it fires, it is re-armed if need be.
+                    Some(armed) if armed <= start => None,
+                    _ => {
+                        self.armed = Some(start);
+                        self.fired = None;
+                        Some(start)
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a poll of `key`'s sleep comes to, after [`settle`](Self::settle).
+    fn step_of(&self, key: Key) -> Step {
+        match self.slots[key.slot as usize].state {
+            SlotState::Waiting(_) if self.leader == Some(key) => Step::Yield,
+            SlotState::Waiting(_) => Step::Park,
+            SlotState::Fired | SlotState::Free => Step::Ready,
+        }
+    }
+
+    /// The nearest live entry, dropping the dropped sleeps' entries above it.
+    fn live_top(&mut self) -> Option<(Instant, Key)> {
+        while let Some(entry) = self.heap.peek() {
+            if is_live(&self.slots, entry) {
+                let key = Key {
+                    slot: entry.slot,
+                    seq: entry.seq,
+                };
+                return Some((entry.deadline, key));
+            }
+            self.heap.pop();
+            self.cancelled = self.cancelled.saturating_sub(1);
+        }
+        None
+    }
+
+    fn release(&mut self, slot: u32) {
+        let state = &mut self.slots[slot as usize].state;
+        if !matches!(state, SlotState::Free) {
+            *state = SlotState::Free;
+            self.free.push(slot);
+        }
+    }
+}
+
+/// Whether `entry` is a pending sleep's (not a dropped one's).
+fn is_live(slots: &[Slot], entry: &Entry) -> bool {
+    let slot = &slots[entry.slot as usize];
+    slot.seq == entry.seq && matches!(slot.state, SlotState::Waiting(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timer::HeapTimer;
+    use std::sync::{Arc, Mutex};
+    use std::task::Wake;
+    use std::time::Duration;
+
+    /// Wakers that log their number when woken, in virtual time.
+    #[derive(Default)]
+    struct Log(Mutex<Vec<usize>>);
+
+    struct Numbered(usize, Arc<Log>);
+
+    impl Wake for Numbered {
+        fn wake(self: Arc<Self>) {
+            self.1.0.lock().unwrap().push(self.0);
+        }
+    }
+
+    fn waker(n: usize, log: &Arc<Log>) -> Waker {
+        Waker::from(Arc::new(Numbered(n, Arc::clone(log))))
+    }
+
+    /// Wakes what `out` collected, returning the numbers in the order woken.
+    fn woken(out: &mut Outbox, log: &Arc<Log>) -> Vec<usize> {
+        for w in out.wake.drain(..) {
+            w.wake();
+        }
+        mem::take(&mut *log.0.lock().unwrap())
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A heap whose sleeps are numbered by their index in `deadlines` (after `t0`).
+    fn registered(t0: Instant, deadlines: &[u64], log: &Arc<Log>) -> (Deadlines, Vec<Key>) {
+        let mut d = Deadlines::new();
+        let mut out = Outbox::default();
+        let keys = deadlines
+            .iter()
+            .enumerate()
+            .map(|(n, &at)| d.register(t0 + ms(at), t0, &waker(n, log), &mut out).0.0)
+            .collect();
+        assert_eq!(woken(&mut out, log), Vec::<usize>::new());
+        (d, keys)
+    }
+
+    #[test]
+    fn sleeps_end_in_deadline_order_and_never_early() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let (mut d, keys) = registered(t0, &[50, 10, 30, 20, 40], &log);
+        let mut out = Outbox::default();
+        // Just before a deadline the nearest sleep is woken to yield, not to end.
+        d.settle(t0 + ms(10) - Duration::from_nanos(1), None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![1]);
+        assert_eq!(d.step_of(keys[1]), Step::Yield);
+        assert!(
+            keys.iter()
+                .all(|k| *k == keys[1] || d.step_of(*k) == Step::Park)
+        );
+        // At its deadline it ends.
+        d.settle(t0 + ms(10), None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![1]);
+        assert_eq!(d.step_of(keys[1]), Step::Ready);
+        // Several due at once end together, nearest first.
+        d.settle(t0 + ms(45), None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![3, 2, 4]);
+        d.settle(t0 + ms(60), None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![0]);
+        assert!(d.live_top().is_none());
+    }
+
+    #[test]
+    fn sleeps_sharing_a_deadline_end_together_in_registration_order() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let (mut d, keys) = registered(t0, &[20, 20, 10, 20, 20], &log);
+        let mut out = Outbox::default();
+        d.settle(t0 + ms(15), None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![2]);
+        // One of them polls at the deadline: it ends, and so do the others, woken in
+        // the order they were registered.
+        let (step, _) = d.poll(
+            keys[1],
+            t0 + ms(20),
+            || t0 + ms(20),
+            &waker(1, &log),
+            &mut out,
+        );
+        assert_eq!(step, Step::Ready);
+        assert_eq!(woken(&mut out, &log), vec![0, 3, 4]);
+        for key in [keys[0], keys[2], keys[3], keys[4]] {
+            let (step, _) = d.poll(key, t0 + ms(20), || t0 + ms(20), &waker(9, &log), &mut out);
+            assert_eq!(step, Step::Ready);
+        }
+        assert_eq!(d.free.len(), 5, "every slot is free again");
+    }
+
+    #[test]
+    fn only_the_nearest_sleep_finishes_by_yielding() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let mut d = Deadlines::new();
+        let mut out = Outbox::default();
+        let margin = d.finish.margin();
+        assert_eq!(margin, HeapTimer::MAX_MARGIN);
+        // The first sleep arms the OS timer for its deadline less the margin.
+        let ((first, step), arm) = d.register(t0 + ms(10), t0, &waker(0, &log), &mut out);
+        assert_eq!((step, arm), (Step::Park, Some(t0 + ms(10) - margin)));
+        // A later one leaves it alone; an earlier one re-arms it.
+        let ((_, step), arm) = d.register(t0 + ms(10), t0, &waker(1, &log), &mut out);
+        assert_eq!((step, arm), (Step::Park, None));
+        let ((near, _), arm) = d.register(t0 + ms(5), t0, &waker(2, &log), &mut out);
+        assert_eq!(arm, Some(t0 + ms(5) - margin));
+        // The OS timer fires 100 µs late: the nearest sleep is woken to yield, the
+        // others stay parked.
+        let fired = t0 + ms(5) - margin + Duration::from_micros(100);
+        assert_eq!(d.os_fired(fired, &mut out), None);
+        assert_eq!(woken(&mut out, &log), vec![2]);
+        let (step, _) = d.poll(near, t0 + ms(5), || fired, &waker(2, &log), &mut out);
+        assert_eq!(step, Step::Yield);
+        assert!(
+            d.finish.margin() < margin,
+            "the margin follows the lateness"
+        );
+        let (step, _) = d.poll(first, t0 + ms(10), || fired, &waker(0, &log), &mut out);
+        assert_eq!(step, Step::Park);
+        // At its deadline it ends and the OS timer is armed for the next ones.
+        let (step, arm) = d.poll(near, t0 + ms(5), || t0 + ms(5), &waker(2, &log), &mut out);
+        assert_eq!(step, Step::Ready);
+        assert_eq!(arm, Some(t0 + ms(10) - d.finish.margin()));
+        assert_eq!(woken(&mut out, &log), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_sleep_within_the_margin_of_the_previous_one_takes_over_at_once() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let (mut d, keys) = registered(t0, &[10, 10], &log);
+        let mut out = Outbox::default();
+        // Registered 10 ms before its deadline, a sleep of 10 ms plus 100 µs.
+        let ((third, _), _) = d.register(
+            t0 + ms(10) + Duration::from_micros(100),
+            t0,
+            &waker(2, &log),
+            &mut out,
+        );
+        let window = t0 + ms(10) - d.finish.margin();
+        d.os_fired(window, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![0]);
+        let (step, _) = d.poll(
+            keys[0],
+            t0 + ms(10),
+            || t0 + ms(10),
+            &waker(0, &log),
+            &mut out,
+        );
+        assert_eq!(step, Step::Ready);
+        // The second ends with it; the third is within the margin: it yields next.
+        assert_eq!(woken(&mut out, &log), vec![1, 2]);
+        let (step, arm) = d.poll(
+            third,
+            t0 + ms(10) + Duration::from_micros(100),
+            || t0 + ms(10),
+            &waker(2, &log),
+            &mut out,
+        );
+        assert_eq!((step, arm), (Step::Yield, None));
+    }
+
+    #[test]
+    fn dropped_sleeps_are_never_woken_and_the_next_one_takes_over() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let (mut d, keys) = registered(t0, &[10, 20, 30], &log);
+        let mut out = Outbox::default();
+        let ((), arm) = d.cancel(keys[1], || t0, &mut out);
+        assert_eq!(
+            mem::take(&mut out.drop).len(),
+            1,
+            "its waker is handed back"
+        );
+        assert_eq!(arm, None, "an OS timer armed early enough is left alone");
+        // The leader is dropped while yielding: the next sleep is woken to take over
+        // when it is within the margin, else the OS timer is armed for it.
+        d.os_fired(t0 + ms(10) - d.finish.margin(), &mut out);
+        assert_eq!(woken(&mut out, &log), vec![0]);
+        let (_, arm) = d.cancel(keys[0], || t0 + ms(10), &mut out);
+        assert_eq!(arm, Some(t0 + ms(30) - d.finish.margin()));
+        d.settle(t0 + ms(40), None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![2]);
+        out.drop.clear();
+        d.cancel(keys[2], || t0 + ms(40), &mut out);
+        assert!(
+            out.drop.is_empty(),
+            "a fired sleep has given its waker back"
+        );
+        assert!(d.heap.is_empty());
+    }
+
+    #[test]
+    fn dropped_sleeps_leave_the_heap() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let deadlines: Vec<u64> = (1..=1_000).collect();
+        let (mut d, keys) = registered(t0, &deadlines, &log);
+        let mut out = Outbox::default();
+        // Every sleep but the last of each ten is dropped: the heap is compacted.
+        for (n, key) in keys.iter().enumerate() {
+            if n % 10 != 9 {
+                d.cancel(*key, || t0, &mut out);
+            }
+        }
+        assert!(
+            d.heap.len() <= 100 + 2 * COMPACT_ABOVE,
+            "{} entries",
+            d.heap.len()
+        );
+        // Slots are reused and the survivors still end, in order, none early.
+        let more: Vec<Key> = (0..900)
+            .map(|n| {
+                d.register(t0 + ms(2_000), t0, &waker(1_000 + n, &log), &mut out)
+                    .0
+                    .0
+            })
+            .collect();
+        assert_eq!(d.slots.len(), 1_000);
+        d.settle(t0 + ms(1_000), None, &mut out);
+        let ended = woken(&mut out, &log);
+        assert_eq!(ended, (0..100).map(|n| n * 10 + 9).collect::<Vec<_>>());
+        for key in more {
+            d.cancel(key, || t0, &mut out);
+        }
+        assert!(d.live_top().is_none());
+        assert!(d.heap.is_empty());
+    }
+
+    /// One sleep at a time, 1 ms apart, each woken by the OS timer `late` after it is
+    /// due and, when it yields, polled again at its deadline; returns the OS timer's
+    /// arms.
+    fn one_at_a_time(d: &mut Deadlines, t0: Instant, n: u64, late: Duration) -> Vec<Instant> {
+        let log = Arc::new(Log::default());
+        let mut out = Outbox::default();
+        let mut arms = Vec::new();
+        for i in 1..=n {
+            let deadline = t0 + ms(i);
+            let start = deadline - ms(1);
+            let ((key, _), arm) = d.register(deadline, start, &waker(0, &log), &mut out);
+            let due = arm.expect("the OS timer is armed");
+            arms.push(due);
+            d.os_fired(due + late, &mut out);
+            let (mut step, _) = d.poll(key, deadline, || due + late, &waker(0, &log), &mut out);
+            if step == Step::Yield {
+                (step, _) = d.poll(key, deadline, || deadline, &waker(0, &log), &mut out);
+            }
+            assert_eq!(step, Step::Ready);
+            woken(&mut out, &log);
+        }
+        arms
+    }
+
+    #[test]
+    fn the_ends_of_timed_sleeps_choose_whether_to_finish_by_yielding() {
+        let t0 = Instant::now();
+        let mut d = Deadlines::new();
+        let margin = d.finish.margin();
+        // Finishing by yielding first: the OS timer is armed a margin early.
+        let arms = one_at_a_time(&mut d, t0, 32, Duration::from_micros(20));
+        assert_eq!(arms[0], t0 + ms(1) - margin);
+        // After an epoch of timed ends, waking at the deadline is tried: the OS timer
+        // is armed for the deadline itself and nobody yields.
+        assert!(!d.finish.is_yielding());
+        let arms = one_at_a_time(&mut d, t0 + ms(100), 32, Duration::from_micros(20));
+        assert_eq!(arms[0], t0 + ms(101));
+        // Ending 20 µs late is worse than yielding did (at the deadline): back to it.
+        assert!(d.finish.is_yielding());
+        assert!(
+            d.finish.margin() < margin,
+            "the margin follows the OS's lateness"
+        );
+    }
+}
