@@ -44,11 +44,13 @@ use super::{Sleep, Timer};
 /// Finishing by yielding pays on a machine with a core to spare, and backfires on a
 /// busy one: a thread that yields stays runnable and loses its core to other processes
 /// for milliseconds, while a sleeping thread that the OS wakes runs within µs. So the
-/// timer times how late the nearest sleeps end, in epochs of 32, both ways: finishing
-/// by yielding, and woken by the reactor at the deadline itself with no margin. It
-/// keeps the way whose last epoch ended sleeps sooner (leaving out each epoch's two
-/// latest, so that a stall of the whole process does not decide) and tries the other
-/// again every 16 epochs.
+/// timer measures how late its sleeps end, in epochs of 64, and keeps the better way:
+/// the nearest sleep finished by yielding, or woken by the reactor at its deadline
+/// with no margin. While it yields, how late the reactor wakes the thread tells what
+/// the other way would give; otherwise the other way is tried for two epochs after 8,
+/// 16, then every 32 epochs. A way is judged by the median of its last three epochs,
+/// each leaving out its latest sleeps, so that a stall of the whole process does not
+/// decide.
 ///
 /// A sleep is registered when it is first polled, in a heap of the polling thread, and
 /// woken by whoever finishes that heap's nearest deadline: the same thread when one

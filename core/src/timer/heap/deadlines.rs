@@ -96,9 +96,6 @@ pub(super) struct Deadlines {
     /// When the OS timer was due, if it fired for the leader and the leader has not
     /// run since: how late the leader runs is the lateness the margin covers.
     fired: Option<Instant>,
-    /// The sleep whose end is timed for the finishing policy: the leader while
-    /// finishing by yielding, else the nearest sleep when the OS timer ends it.
-    timed: Option<Key>,
     finish: Finish,
 }
 
@@ -117,7 +114,6 @@ impl Deadlines {
             leader: None,
             armed: None,
             fired: None,
-            timed: None,
             finish: Finish::new(),
         }
     }
@@ -155,7 +151,9 @@ impl Deadlines {
             slot: index,
         });
         let key = Key { slot: index, seq };
-        let arm = self.settle(now, Some(key), out);
+        // `now` may be the sleep's start, earlier than the clock: sleeps it ends are not
+        // timed.
+        let arm = self.settle(now, false, Some(key), out);
         let step = self.step_of(key);
         ((key, step), arm)
     }
@@ -177,11 +175,6 @@ impl Deadlines {
                 }
             }
             SlotState::Fired | SlotState::Free => {
-                if self.timed == Some(key) {
-                    self.timed = None;
-                    self.finish
-                        .ended(clock().saturating_duration_since(deadline));
-                }
                 self.release(key.slot);
                 return (Step::Ready, None);
             }
@@ -193,17 +186,13 @@ impl Deadlines {
             }
         }
         let arm = if deadline <= now || self.leader != Some(key) {
-            self.settle(now, Some(key), out)
+            self.settle(now, true, Some(key), out)
         } else {
             // The leader yielding until its deadline: nothing else can be due earlier.
             None
         };
         let step = self.step_of(key);
         if step == Step::Ready {
-            if self.timed == Some(key) {
-                self.timed = None;
-                self.finish.ended(now.saturating_duration_since(deadline));
-            }
             self.release(key.slot);
         }
         (step, arm)
@@ -224,16 +213,13 @@ impl Deadlines {
         };
         out.drop.push(waker);
         self.cancelled += 1;
-        if self.timed == Some(key) {
-            self.timed = None;
-        }
         let mut arm = None;
         if self.leader == Some(key) {
             // The next sleep takes over (an OS timer armed earlier than needed is left
             // to fire early).
             self.leader = None;
             self.fired = None;
-            arm = self.settle(clock(), None, out);
+            arm = self.settle(clock(), true, None, out);
         }
         if self.cancelled > COMPACT_ABOVE && self.cancelled * 2 > self.heap.len() {
             let slots = &self.slots;
@@ -250,25 +236,28 @@ impl Deadlines {
                 self.fired = Some(due);
             }
         }
-        if let (Some(due), Some((deadline, key))) = (self.fired, self.live_top()) {
+        if let (Some(due), Some((deadline, _))) = (self.fired, self.live_top()) {
             if deadline <= now {
                 // Woken at or after the deadline itself (armed for it, or late): no
-                // leader will see this lateness; the sleep's end is timed.
+                // leader will see this lateness.
                 self.finish.woke(now.saturating_duration_since(due));
                 self.fired = None;
-                self.timed = Some(key);
             }
         }
-        self.settle(now, None, out)
+        self.settle(now, true, None, out)
     }
 
     /// Ends every sleep due at `now` (all but `me`'s are woken), then makes the nearest
     /// remaining one the leader if it is within the margin of its deadline (woken to
-    /// yield) or says where to arm the OS timer for it.
-    fn settle(&mut self, now: Instant, me: Option<Key>, out: &mut Outbox) -> Arm {
+    /// yield) or says where to arm the OS timer for it. When `now` is the clock's
+    /// (`fresh`), how late each sleep ends is told to the finishing policy.
+    fn settle(&mut self, now: Instant, fresh: bool, me: Option<Key>, out: &mut Outbox) -> Arm {
         while let Some((deadline, key)) = self.live_top() {
             if deadline > now {
                 break;
+            }
+            if fresh {
+                self.finish.ended(now.saturating_duration_since(deadline));
             }
             self.heap.pop();
             let slot = &mut self.slots[key.slot as usize];
@@ -293,9 +282,6 @@ impl Deadlines {
                 // Within the margin: it yields until its deadline.
                 if self.leader != Some(key) {
                     self.leader = Some(key);
-                    if self.finish.is_yielding() {
-                        self.timed = Some(key);
-                    }
                     if Some(key) != me {
                         if let SlotState::Waiting(waker) = &self.slots[key.slot as usize].state {
                             out.wake.push(waker.clone());
@@ -363,6 +349,7 @@ fn is_live(slots: &[Slot], entry: &Entry) -> bool {
 mod tests {
     use super::*;
     use crate::timer::HeapTimer;
+    use crate::timer::heap::finish::EPOCH;
     use std::sync::{Arc, Mutex};
     use std::task::Wake;
     use std::time::Duration;
@@ -395,9 +382,17 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// A heap whose nearest sleep finishes by yielding from the start.
+    fn yielding() -> Deadlines {
+        Deadlines {
+            finish: Finish::yielding(),
+            ..Deadlines::new()
+        }
+    }
+
     /// A heap whose sleeps are numbered by their index in `deadlines` (after `t0`).
     fn registered(t0: Instant, deadlines: &[u64], log: &Arc<Log>) -> (Deadlines, Vec<Key>) {
-        let mut d = Deadlines::new();
+        let mut d = yielding();
         let mut out = Outbox::default();
         let keys = deadlines
             .iter()
@@ -415,7 +410,7 @@ mod tests {
         let (mut d, keys) = registered(t0, &[50, 10, 30, 20, 40], &log);
         let mut out = Outbox::default();
         // Just before a deadline the nearest sleep is woken to yield, not to end.
-        d.settle(t0 + ms(10) - Duration::from_nanos(1), None, &mut out);
+        d.settle(t0 + ms(10) - Duration::from_nanos(1), true, None, &mut out);
         assert_eq!(woken(&mut out, &log), vec![1]);
         assert_eq!(d.step_of(keys[1]), Step::Yield);
         assert!(
@@ -423,13 +418,13 @@ mod tests {
                 .all(|k| *k == keys[1] || d.step_of(*k) == Step::Park)
         );
         // At its deadline it ends.
-        d.settle(t0 + ms(10), None, &mut out);
+        d.settle(t0 + ms(10), true, None, &mut out);
         assert_eq!(woken(&mut out, &log), vec![1]);
         assert_eq!(d.step_of(keys[1]), Step::Ready);
         // Several due at once end together, nearest first.
-        d.settle(t0 + ms(45), None, &mut out);
+        d.settle(t0 + ms(45), true, None, &mut out);
         assert_eq!(woken(&mut out, &log), vec![3, 2, 4]);
-        d.settle(t0 + ms(60), None, &mut out);
+        d.settle(t0 + ms(60), true, None, &mut out);
         assert_eq!(woken(&mut out, &log), vec![0]);
         assert!(d.live_top().is_none());
     }
@@ -440,7 +435,7 @@ mod tests {
         let t0 = Instant::now();
         let (mut d, keys) = registered(t0, &[20, 20, 10, 20, 20], &log);
         let mut out = Outbox::default();
-        d.settle(t0 + ms(15), None, &mut out);
+        d.settle(t0 + ms(15), true, None, &mut out);
         assert_eq!(woken(&mut out, &log), vec![2]);
         // One of them polls at the deadline: it ends, and so do the others, woken in
         // the order they were registered.
@@ -464,7 +459,7 @@ mod tests {
     fn only_the_nearest_sleep_finishes_by_yielding() {
         let log = Arc::new(Log::default());
         let t0 = Instant::now();
-        let mut d = Deadlines::new();
+        let mut d = yielding();
         let mut out = Outbox::default();
         let margin = d.finish.margin();
         assert_eq!(margin, HeapTimer::MAX_MARGIN);
@@ -551,7 +546,7 @@ mod tests {
         assert_eq!(woken(&mut out, &log), vec![0]);
         let (_, arm) = d.cancel(keys[0], || t0 + ms(10), &mut out);
         assert_eq!(arm, Some(t0 + ms(30) - d.finish.margin()));
-        d.settle(t0 + ms(40), None, &mut out);
+        d.settle(t0 + ms(40), true, None, &mut out);
         assert_eq!(woken(&mut out, &log), vec![2]);
         out.drop.clear();
         d.cancel(keys[2], || t0 + ms(40), &mut out);
@@ -589,7 +584,7 @@ mod tests {
             })
             .collect();
         assert_eq!(d.slots.len(), 1_000);
-        d.settle(t0 + ms(1_000), None, &mut out);
+        d.settle(t0 + ms(1_000), true, None, &mut out);
         let ended = woken(&mut out, &log);
         assert_eq!(ended, (0..100).map(|n| n * 10 + 9).collect::<Vec<_>>());
         for key in more {
@@ -600,9 +595,15 @@ mod tests {
     }
 
     /// One sleep at a time, 1 ms apart, each woken by the OS timer `late` after it is
-    /// due and, when it yields, polled again at its deadline; returns the OS timer's
-    /// arms.
-    fn one_at_a_time(d: &mut Deadlines, t0: Instant, n: u64, late: Duration) -> Vec<Instant> {
+    /// due and, when it yields, polled again `end_late` after its deadline; returns the
+    /// OS timer's arms.
+    fn one_at_a_time(
+        d: &mut Deadlines,
+        t0: Instant,
+        n: u64,
+        late: Duration,
+        end_late: Duration,
+    ) -> Vec<Instant> {
         let log = Arc::new(Log::default());
         let mut out = Outbox::default();
         let mut arms = Vec::new();
@@ -615,7 +616,8 @@ mod tests {
             d.os_fired(due + late, &mut out);
             let (mut step, _) = d.poll(key, deadline, || due + late, &waker(0, &log), &mut out);
             if step == Step::Yield {
-                (step, _) = d.poll(key, deadline, || deadline, &waker(0, &log), &mut out);
+                let end = deadline + end_late;
+                (step, _) = d.poll(key, deadline, || end, &waker(0, &log), &mut out);
             }
             assert_eq!(step, Step::Ready);
             woken(&mut out, &log);
@@ -624,23 +626,36 @@ mod tests {
     }
 
     #[test]
-    fn the_ends_of_timed_sleeps_choose_whether_to_finish_by_yielding() {
+    fn how_late_sleeps_end_chooses_whether_to_finish_by_yielding() {
         let t0 = Instant::now();
         let mut d = Deadlines::new();
-        let margin = d.finish.margin();
-        // Finishing by yielding first: the OS timer is armed a margin early.
-        let arms = one_at_a_time(&mut d, t0, 32, Duration::from_micros(20));
-        assert_eq!(arms[0], t0 + ms(1) - margin);
-        // After an epoch of timed ends, waking at the deadline is tried: the OS timer
-        // is armed for the deadline itself and nobody yields.
-        assert!(!d.finish.is_yielding());
-        let arms = one_at_a_time(&mut d, t0 + ms(100), 32, Duration::from_micros(20));
-        assert_eq!(arms[0], t0 + ms(101));
-        // Ending 20 µs late is worse than yielding did (at the deadline): back to it.
-        assert!(d.finish.is_yielding());
+        let epoch = u64::from(EPOCH);
+        let us = Duration::from_micros;
+        // Waking at the deadline first: the OS timer is armed for the deadline itself
+        // and wakes the thread 20 µs late.
+        let arms = one_at_a_time(&mut d, t0, epoch, us(20), Duration::ZERO);
+        assert_eq!(arms[0], t0 + ms(1));
+        // Then finishing by yielding is tried: the OS timer is armed a margin early,
+        // and sleeps end at their deadline. It is kept.
+        let t1 = t0 + ms(1_000);
+        let arms = one_at_a_time(&mut d, t1, 4 * epoch, us(20), Duration::ZERO);
+        let margin = t1 + ms(1) - arms[0];
         assert!(
-            d.finish.margin() < margin,
-            "the margin follows the OS's lateness"
+            margin > us(20) && margin < HeapTimer::MAX_MARGIN,
+            "{margin:?}"
         );
+        assert!(d.finish.margin() > Duration::ZERO);
+        // Yielding sleeps now end 1 ms late (the thread loses its core while it
+        // yields): waking at the deadline is tried again, and kept.
+        let mut t2 = t1 + ms(1_000);
+        for _ in 0..20 {
+            if d.finish.margin().is_zero() {
+                break;
+            }
+            one_at_a_time(&mut d, t2, epoch, us(20), ms(1));
+            t2 += ms(1_000);
+        }
+        let arms = one_at_a_time(&mut d, t2, 2 * epoch, us(20), Duration::ZERO);
+        assert!(arms.iter().zip(1..).all(|(arm, i)| *arm == t2 + ms(i)));
     }
 }

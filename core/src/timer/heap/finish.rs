@@ -10,26 +10,45 @@
 //! with other builds running, sleeps of 10 ms, 10 at a time: finishing by yielding,
 //! the slowest tenth of sleeps ended more than 1 ms late; woken by the OS at the
 //! deadline, 40 µs. So the shard measures both ways and keeps the better one.
+//!
+//! The two ways are compared in epochs of [`EPOCH`] ended sleeps, each judged by the
+//! mean lateness of all but its latest few (a stall of the whole process, preempted or
+//! stopped, hits either way and must not decide alone; a way that makes one sleep in
+//! ten late shows through), and each way by the median of its last [`KEPT`] epochs.
+//! A shard starts waking at the deadline, then tries yielding. A way is tried for two
+//! epochs, or until it has done worse than the other, which ends a bad trial after a
+//! few sleeps. The other way is tried again after 8 epochs, then 16, then every 32,
+//! unless yielding clearly pays: sleeps ending well within the OS timer's own
+//! lateness, nothing is left to gain by waking at the deadline.
 
 use std::mem;
 use std::time::Duration;
 
 use super::HeapTimer;
 
-/// How many timed sleeps make an epoch: the unit the two ways are compared in.
-const EPOCH: u32 = 32;
+/// How many ended sleeps make an epoch: the unit the two ways are compared in.
+pub(super) const EPOCH: u32 = 64;
 
-/// After this many epochs in a row one way, one epoch the other way, to measure it
-/// again (conditions change: a build ends, another starts).
-const EXPLORE_EVERY: u32 = 16;
+/// After this many epochs in a row one way, the other is tried again (conditions
+/// change: a build ends, another starts); doubled, up to [`EXPLORE_MAX`], each time
+/// the other way is still worse.
+const EXPLORE_FIRST: u32 = 8;
+
+/// The longest run of epochs one way without trying the other.
+const EXPLORE_MAX: u32 = 32;
+
+/// How many of its last epochs judge a way, by their median; a way tried again is
+/// tried for all but one of them.
+const KEPT: usize = 3;
 
 /// A sleep later than this counts as this late.
 const LATE_CAP: Duration = Duration::from_millis(5);
 
-/// The latest this many sleeps of an epoch do not count: a stall of the whole process
-/// (preempted, stopped) hits either way and must not decide alone, while a way that
-/// makes one sleep in ten late shows through.
-const TRIMMED: usize = 2;
+/// At most this many of the latest sleeps of an epoch (one in 16) do not count.
+const TRIMMED: usize = 4;
+
+/// The fewest OS wake-ups in an epoch that stand for waking at the deadline.
+const WAKES_TO_JUDGE: u32 = 8;
 
 /// The finishing policy of one shard.
 #[derive(Debug, Clone)]
@@ -40,29 +59,33 @@ pub(super) struct Finish {
     /// Whether the nearest sleep finishes by yielding (else the OS timer is armed for
     /// its deadline itself).
     yielding: bool,
-    /// How late the sleeps timed in the current epoch ended, in nanoseconds, summed.
-    epoch_ns: u64,
-    /// The latest of them, latest first.
-    latest: [u64; TRIMMED],
-    /// How many sleeps were timed in the current epoch.
-    epoch_len: u32,
-    /// The mean lateness of the last epoch each way (index 1: yielding), once tried.
-    last: [Option<u64>; 2],
+    /// How late the sleeps of the current epoch ended.
+    ended: Tally,
+    /// How late the OS timer woke the thread in the current epoch.
+    woke: Tally,
+    /// The lateness of the last epochs each way (index 1: yielding), newest last,
+    /// once measured.
+    last: [[Option<u64>; KEPT]; 2],
     /// Epochs in a row the current way.
     streak: u32,
+    /// Epochs one way before trying the other.
+    explore_after: u32,
+    /// Epochs left in the trial of the current way, judged at its end.
+    trial: u32,
 }
 
 impl Finish {
-    /// Finishing by yielding, with the largest margin, until measured otherwise.
+    /// Waking at the deadline, until yielding is tried.
     pub(super) fn new() -> Self {
         Finish {
             os_late_ns: duration_ns(HeapTimer::MAX_MARGIN) / 2,
-            yielding: true,
-            epoch_ns: 0,
-            latest: [0; TRIMMED],
-            epoch_len: 0,
-            last: [None, None],
+            yielding: false,
+            ended: Tally::default(),
+            woke: Tally::default(),
+            last: [[None; KEPT]; 2],
             streak: 0,
+            explore_after: EXPLORE_FIRST,
+            trial: 0,
         }
     }
 
@@ -76,52 +99,146 @@ impl Finish {
         }
     }
 
+    /// Finishing by yielding from the start, with the largest margin.
+    #[cfg(test)]
+    pub(super) fn yielding() -> Self {
+        Finish {
+            yielding: true,
+            ..Finish::new()
+        }
+    }
+
     /// Whether the nearest sleep finishes by yielding.
+    #[cfg(test)]
     pub(super) fn is_yielding(&self) -> bool {
         self.yielding
     }
 
     /// The OS timer woke the thread `late` after it was due.
     pub(super) fn woke(&mut self, late: Duration) {
+        self.woke.add(late);
         // Over about 16 wake-ups; a wake-up later than the largest margin counts as it.
         let late = duration_ns(late.min(HeapTimer::MAX_MARGIN));
         self.os_late_ns = self.os_late_ns - self.os_late_ns / 16 + late / 16;
     }
 
-    /// A timed sleep (the nearest one, finishing the current way) ended `late` after
-    /// its deadline. At the end of an epoch, the way whose last epoch was better (by
-    /// the mean lateness of all but its latest sleeps) is kept, the other tried again
-    /// now and then.
+    /// A sleep ended `late` after its deadline, the current way. At the end of an
+    /// epoch, the better way is kept, the other tried again now and then.
     pub(super) fn ended(&mut self, late: Duration) {
-        let late = duration_ns(late.min(LATE_CAP));
-        self.epoch_ns += late;
-        // Keep the latest ones, to leave them out.
-        let mut carried = late;
-        for slot in &mut self.latest {
-            if carried > *slot {
-                mem::swap(&mut carried, slot);
+        self.ended.add(late);
+        let other = judge(&self.last[usize::from(!self.yielding)]);
+        if self.trial > 0 {
+            let counted = u64::from(EPOCH) - TRIMMED as u64;
+            if other.is_some_and(|other| self.ended.counted() > other * counted) {
+                // The trial has already done worse than the other way: it ends now.
+                let so_far = mem::take(&mut self.ended).counted() / counted;
+                self.woke = Tally::default();
+                self.record(self.yielding, so_far);
+                self.switch(0);
+                return;
             }
         }
-        self.epoch_len += 1;
-        if self.epoch_len < EPOCH {
+        if self.ended.count < EPOCH {
             return;
         }
-        let trimmed: u64 = self.latest.iter().sum();
-        let mean = (self.epoch_ns - trimmed) / (u64::from(EPOCH) - TRIMMED as u64);
-        self.epoch_ns = 0;
-        self.latest = [0; TRIMMED];
-        self.epoch_len = 0;
-        self.last[usize::from(self.yielding)] = Some(mean);
+        let ended = mem::take(&mut self.ended).mean();
+        let woke = mem::take(&mut self.woke);
+        self.record(self.yielding, ended);
         self.streak += 1;
-        let switch = match self.last[usize::from(!self.yielding)] {
-            None => true,
-            Some(other) => other < mean || self.streak >= EXPLORE_EVERY,
-        };
-        if switch {
-            self.yielding = !self.yielding;
-            self.streak = 0;
+        let current = judge(&self.last[usize::from(self.yielding)]).unwrap_or(ended);
+        if self.trial > 0 {
+            self.trial -= 1;
+            if self.trial > 0 {
+                return;
+            }
+            if other.is_some_and(|other| other < current) {
+                self.switch(0);
+            } else {
+                // The way tried is better: the other is tried again soon.
+                self.explore_after = EXPLORE_FIRST;
+                self.streak = 0;
+            }
+            return;
+        }
+        if self.yielding && woke.count >= WAKES_TO_JUDGE && ended * 2 < woke.mean() {
+            // Sleeps end well within the OS timer's own lateness: waking at the
+            // deadline has nothing to offer.
+            return;
+        }
+        match other {
+            Some(other) if other < current => self.switch(0),
+            Some(_) if self.streak < self.explore_after => {}
+            Some(_) => {
+                self.explore_after = (self.explore_after * 2).min(EXPLORE_MAX);
+                self.switch(KEPT as u32 - 1);
+            }
+            None => self.switch(KEPT as u32 - 1),
         }
     }
+
+    /// Adds an epoch's lateness to the way's last ones.
+    fn record(&mut self, yielding: bool, late: u64) {
+        let kept = &mut self.last[usize::from(yielding)];
+        kept.rotate_left(1);
+        kept[KEPT - 1] = Some(late);
+    }
+
+    /// Changes way, for a trial of `trial` epochs (0: for good).
+    fn switch(&mut self, trial: u32) {
+        self.yielding = !self.yielding;
+        self.streak = 0;
+        self.trial = trial;
+    }
+}
+
+/// Lateness summed over an epoch, its latest values kept apart.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    /// In nanoseconds, each at most [`LATE_CAP`].
+    sum: u64,
+    count: u32,
+    /// The latest, latest first.
+    latest: [u64; TRIMMED],
+}
+
+impl Tally {
+    fn add(&mut self, late: Duration) {
+        let mut late = duration_ns(late.min(LATE_CAP));
+        self.sum += late;
+        self.count += 1;
+        for kept in &mut self.latest {
+            if late > *kept {
+                mem::swap(&mut late, kept);
+            }
+        }
+    }
+
+    /// The mean of all but the latest one in 16 (0 for none), in nanoseconds.
+    fn mean(&self) -> u64 {
+        let left_out = (self.count as usize / 16).min(TRIMMED);
+        let counted = u64::from(self.count) - left_out as u64;
+        let sum = self.sum - self.latest[..left_out].iter().sum::<u64>();
+        sum.checked_div(counted).unwrap_or(0)
+    }
+
+    /// The sum of all but the [`TRIMMED`] latest, in nanoseconds: what an epoch's mean
+    /// will count at least.
+    fn counted(&self) -> u64 {
+        self.sum - self.latest.iter().sum::<u64>()
+    }
+}
+
+/// The median of a way's last epochs (the lower middle of two), if it was measured.
+fn judge(last: &[Option<u64>; KEPT]) -> Option<u64> {
+    let mut measured = [0; KEPT];
+    let mut n = 0;
+    for late in last.iter().flatten() {
+        measured[n] = *late;
+        n += 1;
+    }
+    let measured = &mut measured[..n];
+    measured.sort_unstable();
+    measured.get(n.saturating_sub(1) / 2).copied()
 }
 
 fn duration_ns(d: Duration) -> u64 {
@@ -136,16 +253,38 @@ mod tests {
         Duration::from_micros(n)
     }
 
-    /// Ends one epoch with every timed sleep `late`.
-    fn epoch(finish: &mut Finish, late: Duration) {
-        for _ in 0..EPOCH {
+    /// Ends up to `sleeps` sleeps `late` each (with `wakes` OS wake-ups 30 µs late per
+    /// epoch), stopping when the way changes; returns how many ended.
+    fn run(finish: &mut Finish, late: Duration, wakes: u32, sleeps: u32) -> u32 {
+        let way = finish.is_yielding();
+        for n in 0..sleeps {
+            if n % EPOCH == 0 {
+                for _ in 0..wakes {
+                    finish.woke(us(30));
+                }
+            }
             finish.ended(late);
+            if finish.is_yielding() != way {
+                return n + 1;
+            }
         }
+        sleeps
+    }
+
+    /// A shard that tried yielding, found it better, and keeps it.
+    fn yielding() -> Finish {
+        let mut finish = Finish::new();
+        assert_eq!(run(&mut finish, us(30), 0, 10 * EPOCH), EPOCH);
+        assert_eq!(run(&mut finish, us(2), 0, 2 * EPOCH), 2 * EPOCH);
+        assert!(finish.is_yielding());
+        finish
     }
 
     #[test]
     fn the_margin_follows_the_os_lateness_within_its_bound() {
         let mut finish = Finish::new();
+        assert_eq!(finish.margin(), Duration::ZERO, "not yielding");
+        finish.yielding = true;
         assert_eq!(finish.margin(), HeapTimer::MAX_MARGIN);
         for _ in 0..200 {
             finish.woke(us(20));
@@ -159,60 +298,66 @@ mod tests {
     }
 
     #[test]
-    fn it_keeps_the_better_way_and_tries_the_other_now_and_then() {
-        let mut finish = Finish::new();
-        // Yielding first, then the OS timer alone is tried.
-        assert!(finish.is_yielding());
-        epoch(&mut finish, us(2));
-        assert!(!finish.is_yielding());
-        assert_eq!(finish.margin(), Duration::ZERO);
-        // Waking at the deadline is worse (a quiet machine): back to yielding, which
-        // stays until it is time to try the other way again.
-        epoch(&mut finish, us(30));
-        assert!(finish.is_yielding());
-        for _ in 0..EXPLORE_EVERY - 1 {
-            epoch(&mut finish, us(2));
+    fn it_tries_yielding_and_the_other_way_less_and_less_often() {
+        // Waking at the deadline first, then yielding is tried: better, it is kept.
+        let mut finish = yielding();
+        // Without OS wake-ups to compare with, waking at the deadline is tried again
+        // after 8 epochs, then 16, then every 32; worse, each trial ends within a few
+        // sleeps.
+        for after in [8, 16, 32, 32] {
+            assert_eq!(run(&mut finish, us(2), 0, 100 * EPOCH), after * EPOCH);
+            assert!(!finish.is_yielding());
+            let tried = run(&mut finish, us(30), 0, 10 * EPOCH);
+            assert!(tried <= EPOCH / 4, "{tried} sleeps");
             assert!(finish.is_yielding());
         }
-        epoch(&mut finish, us(2));
-        assert!(!finish.is_yielding(), "tried again");
-        epoch(&mut finish, us(30));
-        assert!(finish.is_yielding());
-        // The machine gets busy: yielding now ends sleeps late, the OS timer is kept.
-        epoch(&mut finish, us(900));
-        assert!(!finish.is_yielding());
-        epoch(&mut finish, us(60));
-        assert!(!finish.is_yielding());
-        for _ in 0..EXPLORE_EVERY - 1 {
-            epoch(&mut finish, us(60));
-        }
-        assert!(finish.is_yielding(), "tried again");
-        epoch(&mut finish, us(1_000));
+    }
+
+    #[test]
+    fn yielding_that_clearly_pays_is_kept_without_trying_the_other_way() {
+        let mut finish = yielding();
+        // Sleeps end 2 µs late, the OS wakes the thread 30 µs late.
+        let sleeps = 4 * EXPLORE_MAX * EPOCH;
+        assert_eq!(run(&mut finish, us(2), WAKES_TO_JUDGE, sleeps), sleeps);
+        // Sleeps end 20 µs late: not clearly better; the other way is tried again.
+        assert!(run(&mut finish, us(20), WAKES_TO_JUDGE, sleeps) < sleeps);
         assert!(!finish.is_yielding());
     }
 
     #[test]
-    fn one_stall_does_not_decide_alone() {
+    fn on_a_busy_machine_yielding_is_tried_briefly_and_left() {
         let mut finish = Finish::new();
-        epoch(&mut finish, us(2));
-        epoch(&mut finish, us(30));
+        assert_eq!(run(&mut finish, us(60), 0, 10 * EPOCH), EPOCH);
         assert!(finish.is_yielding());
-        // Two sleeps of an epoch end a second late (the process was stopped): left
-        // out, they do not make yielding look worse.
-        finish.ended(Duration::from_secs(1));
-        for _ in 2..EPOCH {
-            finish.ended(us(2));
-        }
-        finish.ended(Duration::from_millis(3));
-        assert!(finish.is_yielding());
-        // One in ten late by a millisecond (a busy machine) does.
-        for n in 0..EPOCH {
-            finish.ended(if n % 10 == 0 {
-                Duration::from_millis(1)
-            } else {
-                us(2)
-            });
+        // Yielding makes sleeps end 900 µs late: its trial ends within a few sleeps,
+        // and so does each later one, after 8 epochs, 16, then every 32.
+        let tried = run(&mut finish, us(900), 0, 10 * EPOCH);
+        assert!(tried <= 10, "{tried} sleeps");
+        for after in [8, 16, 32, 32] {
+            assert!(!finish.is_yielding());
+            assert_eq!(run(&mut finish, us(60), 0, 100 * EPOCH), after * EPOCH);
+            assert!(finish.is_yielding());
+            let tried = run(&mut finish, us(900), 0, 10 * EPOCH);
+            assert!(tried <= 10, "{tried} sleeps");
         }
         assert!(!finish.is_yielding());
+        // The machine quiets down: the next trial keeps yielding.
+        assert_eq!(run(&mut finish, us(30), 0, 100 * EPOCH), 32 * EPOCH);
+        assert_eq!(run(&mut finish, us(2), 0, 2 * EPOCH), 2 * EPOCH);
+        assert!(finish.is_yielding());
+    }
+
+    #[test]
+    fn a_stall_does_not_end_a_trial() {
+        let mut finish = Finish::new();
+        assert_eq!(run(&mut finish, us(30), 0, 10 * EPOCH), EPOCH);
+        // A few sleeps end a second late (the process was stopped): left out, they do
+        // not end the trial of yielding.
+        assert_eq!(
+            run(&mut finish, Duration::from_secs(1), 0, TRIMMED as u32),
+            TRIMMED as u32
+        );
+        assert_eq!(run(&mut finish, us(2), 0, 2 * EPOCH), 2 * EPOCH);
+        assert!(finish.is_yielding());
     }
 }
