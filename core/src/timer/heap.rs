@@ -34,7 +34,7 @@ use super::{Sleep, Timer};
 /// early and yielding until its deadline, which at thousands of concurrent sleeps
 /// keeps hundreds of them yielding at once. This timer keeps the deadlines in a heap
 /// and registers only the nearest one with the reactor, woken early by an adaptive
-/// margin (about twice the recent lateness of the reactor's wake-ups, at most
+/// margin (about twice the recent lateness of the reactor's wake-ups, from 50 µs to
 /// [`MAX_MARGIN`](Self::MAX_MARGIN)). That sleep yields until its deadline, then ends
 /// every sleep that is due (in deadline order, sleeps sharing a deadline in the order
 /// they were registered) and hands the role to the next. The others are not polled
@@ -113,9 +113,8 @@ impl HeapTimer {
     /// The largest margin the nearest sleep wakes up early by.
     pub const MAX_MARGIN: Duration = Duration::from_micros(500);
 
-    /// A timer without sleeps. Its first wake-ups on each thread come
-    /// [`MAX_MARGIN`](Self::MAX_MARGIN) early; the margin then follows the lateness
-    /// observed on that thread.
+    /// A timer without sleeps. On each thread it starts by waking sleeps at their
+    /// deadline, then tries finishing them by yielding, and keeps the better way.
     pub fn new() -> Self {
         HeapTimer::default()
     }

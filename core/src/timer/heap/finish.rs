@@ -47,6 +47,11 @@ const LATE_CAP: Duration = Duration::from_millis(5);
 /// At most this many of the latest sleeps of an epoch (one in 16) do not count.
 const TRIMMED: usize = 4;
 
+/// The smallest margin while yielding: a nearer deadline is yielded to rather than
+/// awaited from the OS timer, whose round trip through the reactor costs more than
+/// yielding for that long, and would be late anyway.
+const MIN_MARGIN: Duration = Duration::from_micros(50);
+
 /// The fewest OS wake-ups in an epoch that stand for waking at the deadline.
 const WAKES_TO_JUDGE: u32 = 8;
 
@@ -93,7 +98,8 @@ impl Finish {
     /// it does not finish by yielding.
     pub(super) fn margin(&self) -> Duration {
         if self.yielding {
-            Duration::from_nanos(self.os_late_ns.saturating_mul(2)).min(HeapTimer::MAX_MARGIN)
+            Duration::from_nanos(self.os_late_ns.saturating_mul(2))
+                .clamp(MIN_MARGIN, HeapTimer::MAX_MARGIN)
         } else {
             Duration::ZERO
         }
@@ -126,9 +132,9 @@ impl Finish {
     /// epoch, the better way is kept, the other tried again now and then.
     pub(super) fn ended(&mut self, late: Duration) {
         self.ended.add(late);
-        let other = judge(&self.last[usize::from(!self.yielding)]);
         if self.trial > 0 {
             let counted = u64::from(EPOCH) - TRIMMED as u64;
+            let other = judge(&self.last[usize::from(!self.yielding)]);
             if other.is_some_and(|other| self.ended.counted() > other * counted) {
                 // The trial has already done worse than the other way: it ends now.
                 let so_far = mem::take(&mut self.ended).counted() / counted;
@@ -146,6 +152,7 @@ impl Finish {
         self.record(self.yielding, ended);
         self.streak += 1;
         let current = judge(&self.last[usize::from(self.yielding)]).unwrap_or(ended);
+        let other = judge(&self.last[usize::from(!self.yielding)]);
         if self.trial > 0 {
             self.trial -= 1;
             if self.trial > 0 {
@@ -287,14 +294,18 @@ mod tests {
         finish.yielding = true;
         assert_eq!(finish.margin(), HeapTimer::MAX_MARGIN);
         for _ in 0..200 {
-            finish.woke(us(20));
+            finish.woke(us(30));
         }
         let margin = finish.margin();
-        assert!(margin >= us(39) && margin <= us(41), "{margin:?}");
+        assert!(margin >= us(59) && margin <= us(61), "{margin:?}");
         for _ in 0..200 {
             finish.woke(Duration::from_secs(1));
         }
         assert_eq!(finish.margin(), HeapTimer::MAX_MARGIN);
+        for _ in 0..200 {
+            finish.woke(Duration::ZERO);
+        }
+        assert_eq!(finish.margin(), MIN_MARGIN);
     }
 
     #[test]
