@@ -17,7 +17,7 @@ use tracepool::report::{
     SleepTimer, Workload,
 };
 use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
-use tracepool::timer::{AsyncIoTimer, FinishingTimer, Timer};
+use tracepool::timer::{AsyncIoTimer, FinishingTimer, HeapTimer, Timer};
 
 use crate::interrupt::Interrupt;
 use crate::os::{self, AppGauges, Sampler, SamplerError};
@@ -308,6 +308,7 @@ fn make_timer(timer: SleepTimer) -> Result<Arc<dyn Timer>, SpecError> {
     match timer {
         SleepTimer::Reactor => Ok(Arc::new(AsyncIoTimer)),
         SleepTimer::Finishing => Ok(Arc::new(FinishingTimer::new())),
+        SleepTimer::Heap => Ok(Arc::new(HeapTimer::new())),
         SleepTimer::SetTimeout => Err(not_native(timer)),
     }
 }
@@ -317,7 +318,7 @@ fn not_native(timer: SleepTimer) -> SpecError {
     SpecError {
         field: "timer",
         value: timer.name().to_owned(),
-        accepted: "reactor or finishing (set-timeout is the browser's)".to_owned(),
+        accepted: "reactor, finishing or heap (set-timeout is the browser's)".to_owned(),
     }
 }
 

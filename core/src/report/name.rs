@@ -127,7 +127,7 @@ pub enum Named<T> {
 pub type ModelName = Named<Model>;
 /// The workload a record names: `crawl`, `flat`, or another.
 pub type WorkloadName = Named<Workload>;
-/// The timer a record names: `reactor`, `finishing`, or another.
+/// The timer a record names: `reactor`, `finishing`, `heap`, or another.
 pub type TimerName = Named<SleepTimer>;
 
 impl<T: KnownName> Named<T> {

@@ -79,9 +79,10 @@ pub struct RunRecord {
     /// Mean actual duration of the simulated sleeps, in milliseconds.
     #[serde(default)]
     pub timer_actual_ms: f64,
-    /// The timer behind the simulated sleeps: `reactor` (async-io's timer) or
-    /// `finishing` (the same, finished by yielding until the deadline); another name is
-    /// kept as written. Records written before this field existed used `reactor`.
+    /// The timer behind the simulated sleeps: `reactor` (async-io's timer),
+    /// `finishing` (the same, finished by yielding until the deadline) or `heap` (a
+    /// heap of deadlines on one async-io timer per thread); another name is kept as
+    /// written. Records written before this field existed used `reactor`.
     #[serde(default = "reactor")]
     pub timer: TimerName,
 }

@@ -5,9 +5,9 @@ use std::str::FromStr;
 
 use crate::report::{KnownName, UnknownNameError};
 
-/// The timer behind a run's simulated sleeps (and its timeouts): `reactor` or
-/// `finishing` natively, `set-timeout` in the browser. A late sleep counts against
-/// every model's efficiency, so records say which timer slept.
+/// The timer behind a run's simulated sleeps (and its timeouts): `reactor`,
+/// `finishing` or `heap` natively, `set-timeout` in the browser. A late sleep counts
+/// against every model's efficiency, so records say which timer slept.
 ///
 /// # Examples
 ///
@@ -29,6 +29,10 @@ pub enum SleepTimer {
     /// (`timer::FinishingTimer`): close to the deadline, at a CPU cost. The default.
     #[default]
     Finishing,
+    /// A heap of deadlines on one async-io timer per thread, only the nearest sleep
+    /// woken early and yielding until its deadline (`timer::HeapTimer`): close to the
+    /// deadline at thousands of concurrent sleeps too.
+    Heap,
     /// The browser's `setTimeout` (`timer::BrowserTimer`, through gloo-timers): the
     /// page's event loop runs the wake-up, as late as the browser schedules it.
     SetTimeout,
@@ -36,22 +40,25 @@ pub enum SleepTimer {
 
 impl SleepTimer {
     /// Every timer, in a stable order.
-    pub const ALL: [SleepTimer; 3] = [
+    pub const ALL: [SleepTimer; 4] = [
         SleepTimer::Reactor,
         SleepTimer::Finishing,
+        SleepTimer::Heap,
         SleepTimer::SetTimeout,
     ];
 
     /// The timers a native run can sleep on (not [`SleepTimer::SetTimeout`]), in
     /// [`SleepTimer::ALL`] order.
-    pub const NATIVE: [SleepTimer; 2] = [SleepTimer::Reactor, SleepTimer::Finishing];
+    pub const NATIVE: [SleepTimer; 3] =
+        [SleepTimer::Reactor, SleepTimer::Finishing, SleepTimer::Heap];
 
-    /// The name records and the command line use: `reactor`, `finishing` or
+    /// The name records and the command line use: `reactor`, `finishing`, `heap` or
     /// `set-timeout`.
     pub fn name(self) -> &'static str {
         match self {
             SleepTimer::Reactor => "reactor",
             SleepTimer::Finishing => "finishing",
+            SleepTimer::Heap => "heap",
             SleepTimer::SetTimeout => "set-timeout",
         }
     }
@@ -80,6 +87,11 @@ impl KnownName for SleepTimer {
             SleepTimer::Finishing => {
                 "async-io's timer woken early, then yielding until the deadline: close to the \
                  requested durations, at a CPU cost that counts in the CPU figures"
+            }
+            SleepTimer::Heap => {
+                "a heap of deadlines on one async-io timer: only the nearest sleep is woken \
+                 early and yields until its deadline; close to the requested durations at \
+                 thousands of concurrent sleeps too"
             }
             SleepTimer::SetTimeout => {
                 "the browser's setTimeout: the page's event loop runs the wake-up, as late as \
