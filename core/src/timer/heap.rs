@@ -46,11 +46,11 @@ use super::{Sleep, Timer};
 /// for milliseconds, while a sleeping thread that the OS wakes runs within µs. So the
 /// timer measures how late its sleeps end, in epochs of 64, and keeps the better way:
 /// the nearest sleep finished by yielding, or woken by the reactor at its deadline
-/// with no margin. While it yields, how late the reactor wakes the thread tells what
-/// the other way would give; otherwise the other way is tried for two epochs after 8,
-/// 16, then every 32 epochs. A way is judged by the median of its last three epochs,
-/// each leaving out its latest sleeps, so that a stall of the whole process does not
-/// decide.
+/// with no margin. While sleeps end well within the reactor's own lateness, yielding
+/// is kept; otherwise the other way is tried for up to two epochs (a trial ends as
+/// soon as it has done worse) after 8, 16, then every 32 epochs. A way is judged by
+/// the median of its last three epochs, each leaving out its latest sleeps, so that a
+/// stall of the whole process does not decide.
 ///
 /// A sleep is registered when it is first polled, in a heap of the polling thread, and
 /// woken by whoever finishes that heap's nearest deadline: the same thread when one
@@ -113,8 +113,8 @@ impl HeapTimer {
     /// The largest margin the nearest sleep wakes up early by.
     pub const MAX_MARGIN: Duration = Duration::from_micros(500);
 
-    /// A timer without sleeps. On each thread it starts by waking sleeps at their
-    /// deadline, then tries finishing them by yielding, and keeps the better way.
+    /// A timer without sleeps. On each thread it starts finishing the nearest sleep by
+    /// yielding, with a margin of 50 µs, and measures from there.
     pub fn new() -> Self {
         HeapTimer::default()
     }

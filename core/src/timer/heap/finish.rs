@@ -15,7 +15,8 @@
 //! mean lateness of all but its latest few (a stall of the whole process, preempted or
 //! stopped, hits either way and must not decide alone; a way that makes one sleep in
 //! ten late shows through), and each way by the median of its last [`KEPT`] epochs.
-//! A shard starts waking at the deadline, then tries yielding. A way is tried for two
+//! A shard starts finishing by yielding, with the smallest margin, for a short first
+//! epoch. A way is tried for two
 //! epochs, or until it has done worse than the other, which ends a bad trial after a
 //! few sleeps. The other way is tried again after 8 epochs, then 16, then every 32,
 //! unless yielding clearly pays: sleeps ending well within the OS timer's own
@@ -28,6 +29,10 @@ use super::HeapTimer;
 
 /// How many ended sleeps make an epoch: the unit the two ways are compared in.
 pub(super) const EPOCH: u32 = 64;
+
+/// How many make the first epoch: few, so that a busy machine soon tries waking at
+/// the deadline.
+const FIRST_EPOCH: u32 = 16;
 
 /// After this many epochs in a row one way, the other is tried again (conditions
 /// change: a build ends, another starts); doubled, up to [`EXPLORE_MAX`], each time
@@ -64,6 +69,8 @@ pub(super) struct Finish {
     /// Whether the nearest sleep finishes by yielding (else the OS timer is armed for
     /// its deadline itself).
     yielding: bool,
+    /// How many sleeps make the current epoch.
+    epoch: u32,
     /// How late the sleeps of the current epoch ended.
     ended: Tally,
     /// How late the OS timer woke the thread in the current epoch.
@@ -80,11 +87,12 @@ pub(super) struct Finish {
 }
 
 impl Finish {
-    /// Waking at the deadline, until yielding is tried.
+    /// Finishing by yielding, with the smallest margin, until measured otherwise.
     pub(super) fn new() -> Self {
         Finish {
-            os_late_ns: duration_ns(HeapTimer::MAX_MARGIN) / 2,
-            yielding: false,
+            os_late_ns: duration_ns(MIN_MARGIN) / 2,
+            yielding: true,
+            epoch: FIRST_EPOCH,
             ended: Tally::default(),
             woke: Tally::default(),
             last: [[None; KEPT]; 2],
@@ -102,15 +110,6 @@ impl Finish {
                 .clamp(MIN_MARGIN, HeapTimer::MAX_MARGIN)
         } else {
             Duration::ZERO
-        }
-    }
-
-    /// Finishing by yielding from the start, with the largest margin.
-    #[cfg(test)]
-    pub(super) fn yielding() -> Self {
-        Finish {
-            yielding: true,
-            ..Finish::new()
         }
     }
 
@@ -144,9 +143,10 @@ impl Finish {
                 return;
             }
         }
-        if self.ended.count < EPOCH {
+        if self.ended.count < self.epoch {
             return;
         }
+        self.epoch = EPOCH;
         let ended = mem::take(&mut self.ended).mean();
         let woke = mem::take(&mut self.woke);
         self.record(self.yielding, ended);
@@ -278,11 +278,13 @@ mod tests {
         sleeps
     }
 
-    /// A shard that tried yielding, found it better, and keeps it.
+    /// A shard that tried waking at the deadline, found yielding better, and keeps it.
     fn yielding() -> Finish {
         let mut finish = Finish::new();
-        assert_eq!(run(&mut finish, us(30), 0, 10 * EPOCH), EPOCH);
-        assert_eq!(run(&mut finish, us(2), 0, 2 * EPOCH), 2 * EPOCH);
+        assert!(finish.is_yielding());
+        assert_eq!(run(&mut finish, us(2), 0, 10 * EPOCH), FIRST_EPOCH);
+        let tried = run(&mut finish, us(30), 0, 10 * EPOCH);
+        assert!(tried <= EPOCH / 4, "{tried} sleeps");
         assert!(finish.is_yielding());
         finish
     }
@@ -290,9 +292,7 @@ mod tests {
     #[test]
     fn the_margin_follows_the_os_lateness_within_its_bound() {
         let mut finish = Finish::new();
-        assert_eq!(finish.margin(), Duration::ZERO, "not yielding");
-        finish.yielding = true;
-        assert_eq!(finish.margin(), HeapTimer::MAX_MARGIN);
+        assert_eq!(finish.margin(), MIN_MARGIN);
         for _ in 0..200 {
             finish.woke(us(30));
         }
@@ -306,11 +306,14 @@ mod tests {
             finish.woke(Duration::ZERO);
         }
         assert_eq!(finish.margin(), MIN_MARGIN);
+        finish.yielding = false;
+        assert_eq!(finish.margin(), Duration::ZERO);
     }
 
     #[test]
-    fn it_tries_yielding_and_the_other_way_less_and_less_often() {
-        // Waking at the deadline first, then yielding is tried: better, it is kept.
+    fn it_tries_the_other_way_less_and_less_often() {
+        // Yielding first, then waking at the deadline is tried: worse, the trial ends
+        // within a few sleeps.
         let mut finish = yielding();
         // Without OS wake-ups to compare with, waking at the deadline is tried again
         // after 8 epochs, then 16, then every 32; worse, each trial ends within a few
@@ -336,14 +339,14 @@ mod tests {
     }
 
     #[test]
-    fn on_a_busy_machine_yielding_is_tried_briefly_and_left() {
+    fn on_a_busy_machine_yielding_is_left_and_tried_briefly() {
         let mut finish = Finish::new();
-        assert_eq!(run(&mut finish, us(60), 0, 10 * EPOCH), EPOCH);
-        assert!(finish.is_yielding());
-        // Yielding makes sleeps end 900 µs late: its trial ends within a few sleeps,
-        // and so does each later one, after 8 epochs, 16, then every 32.
-        let tried = run(&mut finish, us(900), 0, 10 * EPOCH);
-        assert!(tried <= 10, "{tried} sleeps");
+        // Yielding makes sleeps end 900 µs late: waking at the deadline is tried, and
+        // kept.
+        assert_eq!(run(&mut finish, us(900), 0, 10 * EPOCH), FIRST_EPOCH);
+        assert_eq!(run(&mut finish, us(60), 0, 2 * EPOCH), 2 * EPOCH);
+        // Yielding is tried again after 8 epochs, 16, then every 32; each trial ends
+        // within a few sleeps.
         for after in [8, 16, 32, 32] {
             assert!(!finish.is_yielding());
             assert_eq!(run(&mut finish, us(60), 0, 100 * EPOCH), after * EPOCH);
@@ -361,14 +364,15 @@ mod tests {
     #[test]
     fn a_stall_does_not_end_a_trial() {
         let mut finish = Finish::new();
-        assert_eq!(run(&mut finish, us(30), 0, 10 * EPOCH), EPOCH);
+        assert_eq!(run(&mut finish, us(2), 0, 10 * EPOCH), FIRST_EPOCH);
+        assert!(!finish.is_yielding(), "waking at the deadline on trial");
         // A few sleeps end a second late (the process was stopped): left out, they do
-        // not end the trial of yielding.
-        assert_eq!(
-            run(&mut finish, Duration::from_secs(1), 0, TRIMMED as u32),
-            TRIMMED as u32
-        );
-        assert_eq!(run(&mut finish, us(2), 0, 2 * EPOCH), 2 * EPOCH);
+        // not end the trial.
+        let stalls = TRIMMED as u32;
+        assert_eq!(run(&mut finish, Duration::from_secs(1), 0, stalls), stalls);
+        assert!(!finish.is_yielding());
+        // Sleeps that end later than yielding made them do.
+        assert!(run(&mut finish, us(30), 0, 10 * EPOCH) <= 10);
         assert!(finish.is_yielding());
     }
 }
