@@ -6,6 +6,23 @@
 //! one OS timer per thread); in the browser the `browser` feature gives `BrowserTimer`,
 //! on `setTimeout`.
 //!
+//! # Choosing a native timer
+//!
+//! - `AsyncIoTimer`: one reactor timer per sleep. The thread sleeps until the deadline
+//!   and ends the sleep as late as the machine wakes an idle thread (tens of µs on a
+//!   virtual machine). The least CPU.
+//! - `FinishingTimer`: the same, each sleep woken early and yielding until its
+//!   deadline: within a few µs while few sleep at once on a machine with a core to
+//!   spare. With thousands of sleeps, hundreds yield at once; on a busy machine a
+//!   yielding thread loses its core for milliseconds.
+//! - `HeapTimer`: each thread's deadlines in a heap on one reactor timer, only the
+//!   nearest sleep finishing by yielding, and only while that measurably ends sleeps
+//!   sooner. The one for thousands of concurrent sleeps, and for a busy machine.
+//! - tokio's `time::sleep` rounds up to whole milliseconds (about 1 ms late), and a
+//!   task that drives thousands of futures must opt out of tokio's cooperative budget
+//!   (`tokio::task::unconstrained`); `futures-timer` wakes sleeps from a thread of its
+//!   own.
+//!
 //! # Sendable and local timers
 //!
 //! A timer comes in two flavours, as futures do (`BoxFuture` and `LocalBoxFuture`) and
