@@ -128,6 +128,7 @@ fn every_name_parses_back_and_an_unknown_one_is_named_with_the_choices() {
     );
     assert_eq!("finishing".parse::<SleepTimer>(), Ok(SleepTimer::Finishing));
     assert_eq!("heap".parse::<SleepTimer>(), Ok(SleepTimer::Heap));
+    assert_eq!(SleepTimer::default(), SleepTimer::Heap);
 }
 
 #[test]

@@ -68,7 +68,7 @@ impl Default for RunSpec {
             cpu_us: 0.0,
             seed: DEFAULT_SEED,
             sample_interval: Duration::from_millis(20),
-            timer: SleepTimer::Finishing,
+            timer: SleepTimer::Heap,
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::report::{KnownName, UnknownNameError};
 /// ```
 /// use tracepool::report::SleepTimer;
 ///
-/// assert_eq!(SleepTimer::default(), SleepTimer::Finishing);
+/// assert_eq!(SleepTimer::default(), SleepTimer::Heap);
 /// assert_eq!("reactor".parse::<SleepTimer>()?, SleepTimer::Reactor);
 /// assert_eq!("set-timeout".parse::<SleepTimer>()?, SleepTimer::SetTimeout);
 /// assert!(!SleepTimer::SetTimeout.is_native());
@@ -26,12 +26,13 @@ pub enum SleepTimer {
     /// and wakes up as late as the machine wakes an idle thread.
     Reactor,
     /// async-io's timer woken early, then yielding until the deadline
-    /// (`timer::FinishingTimer`): close to the deadline, at a CPU cost. The default.
-    #[default]
+    /// (`timer::FinishingTimer`): close to the deadline, at a CPU cost.
     Finishing,
     /// A heap of deadlines on one async-io timer per thread, only the nearest sleep
-    /// woken early and yielding until its deadline (`timer::HeapTimer`): close to the
-    /// deadline at thousands of concurrent sleeps too.
+    /// woken early and yielding until its deadline, while that measurably pays
+    /// (`timer::HeapTimer`): close to the deadline at thousands of concurrent sleeps
+    /// and on a busy machine too. The default.
+    #[default]
     Heap,
     /// The browser's `setTimeout` (`timer::BrowserTimer`, through gloo-timers): the
     /// page's event loop runs the wake-up, as late as the browser schedules it.
@@ -90,8 +91,9 @@ impl KnownName for SleepTimer {
             }
             SleepTimer::Heap => {
                 "a heap of deadlines on one async-io timer: only the nearest sleep is woken \
-                 early and yields until its deadline; close to the requested durations at \
-                 thousands of concurrent sleeps too"
+                 early and yields until its deadline, while that measurably pays; close to \
+                 the requested durations at thousands of concurrent sleeps and on a busy \
+                 machine too"
             }
             SleepTimer::SetTimeout => {
                 "the browser's setTimeout: the page's event loop runs the wake-up, as late as \

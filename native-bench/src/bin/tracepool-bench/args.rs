@@ -94,7 +94,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_parser = native_timer(), default_value = "finishing")]
+    #[arg(long, value_parser = native_timer(), default_value = "heap")]
     pub(crate) timer: SleepTimer,
 }
 
@@ -159,7 +159,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
-    #[arg(long, value_parser = native_timer(), default_value = "finishing")]
+    #[arg(long, value_parser = native_timer(), default_value = "heap")]
     pub(crate) timer: SleepTimer,
 }
 
