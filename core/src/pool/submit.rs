@@ -114,7 +114,7 @@ impl Pool<BoxFuture<'static, Result<(), ()>>> {
 }
 
 impl<F: TryFuture> Pool<F> {
-    #[inline]
+    #[inline(always)]
     pub(super) fn push(&self, mut entry: Entry<F>) -> Push<F> {
         let mut queue = lock(&self.queue);
         if queue.closed {
@@ -218,8 +218,8 @@ impl<F: TryFuture> Pool<F> {
     ///
     /// Dropping the future before it completes drops the job unsubmitted; a job is
     /// either accepted (and then ends in exactly one outcome) or handed back.
-    pub async fn submit(&self, job: F) -> Result<JobId, SubmitError<F>> {
-        self.push_waiting(Self::entry(job)).await
+    pub fn submit(&self, job: F) -> impl Future<Output = Result<JobId, SubmitError<F>>> + '_ {
+        self.push_waiting(Self::entry(job))
     }
 
     /// Submits a job if the queue has room, never waiting. Its outcome comes out of
