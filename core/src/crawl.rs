@@ -49,15 +49,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod discovered;
 mod engine;
 pub mod ideal;
 mod model;
+mod store;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::task::AtomicWaker;
@@ -68,7 +70,9 @@ use crate::timer::{LocalTimer, Timer};
 use crate::trace::Trace;
 use crate::{OutcomeKind, Outcomes};
 
+pub use discovered::{Discovered, Discovery, Iter};
 pub use model::{Model, UnknownModelError};
+pub use store::{FifoFrontier, Frontier, Insert, SeenSet, TraceId};
 
 /// The concurrency setting `C` of [`CrawlConfig::default`]: 10, the default of the
 /// original tool's `DEEPER_MAX_CONCURRENCY`.
@@ -237,21 +241,6 @@ pub enum CrawlEvent<'a> {
     },
 }
 
-/// One recorded trace and where it came from: a node of the discovery graph.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Discovery {
-    /// The trace.
-    pub trace: Trace,
-    /// Index (in [`CrawlReport::discovered`]) of the trace it was found from; `None`
-    /// for a seed.
-    pub parent: Option<usize>,
-    /// Index (in [`CrawlReport::plugin_names`]) of the plugin that found it; `None`
-    /// for a seed.
-    pub plugin: Option<usize>,
-    /// Seeds are at depth 0.
-    pub depth: u32,
-}
-
 /// Calls of one plugin and how they ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PluginStats {
@@ -284,8 +273,10 @@ pub struct CrawlReport {
     pub duplicates: u64,
     /// New traces not recorded because of `max_traces`.
     pub skipped: u64,
-    /// Every recorded trace, seeds first, in discovery order: the discovery graph.
-    pub discovered: Vec<Discovery>,
+    /// Every recorded trace, seeds first, in discovery order: the discovery graph, with
+    /// its values in one arena (read through [`Discovered::iter`] and
+    /// [`Discovered::get`]).
+    pub discovered: Discovered,
     /// Names of the plugins, indexed by [`Discovery::plugin`].
     pub plugin_names: Vec<String>,
     /// Calls per plugin name.
@@ -362,13 +353,35 @@ pub(crate) struct Probe {
     submitted: AtomicU64,
     finished: AtomicU64,
     discovered: AtomicU64,
+    /// Calls that started and that the engine has not reported yet: (slot, plugin).
+    started: Mutex<Vec<(u32, u32)>>,
 }
 
 impl Probe {
+    #[inline]
     fn enter(self: &Arc<Self>) -> InFlightGuard {
         let now = self.in_flight.fetch_add(1, Relaxed) + 1;
-        self.peak_in_flight.fetch_max(now, Relaxed);
+        if now > self.peak_in_flight.load(Relaxed) {
+            self.peak_in_flight.fetch_max(now, Relaxed);
+        }
         InFlightGuard(Arc::clone(self))
+    }
+
+    /// Zero counters, for a new crawl.
+    fn reset(&self) {
+        for counter in [
+            &self.in_flight,
+            &self.peak_in_flight,
+            &self.submitted,
+            &self.finished,
+            &self.discovered,
+        ] {
+            counter.store(0, Relaxed);
+        }
+        self.started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 }
 

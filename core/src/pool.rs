@@ -54,3 +54,4 @@ pub use handle::JobHandle;
 pub(crate) use running::GuardedCall;
 pub use spawned::Spawn;
 pub use submit::Pool;
+pub(crate) use unwind::drop_quietly;

@@ -123,6 +123,31 @@ impl TraceKind {
         }
     }
 
+    /// The position of the kind in [`TraceKind::KNOWN`]; `None` for
+    /// [`TraceKind::Other`].
+    pub(crate) fn known_index(&self) -> Option<usize> {
+        Some(match self {
+            TraceKind::Username => 0,
+            TraceKind::Email => 1,
+            TraceKind::Domain => 2,
+            TraceKind::Subdomain => 3,
+            TraceKind::Ip => 4,
+            TraceKind::Url => 5,
+            TraceKind::Phone => 6,
+            TraceKind::Name => 7,
+            TraceKind::Company => 8,
+            TraceKind::Repository => 9,
+            TraceKind::SocialProfile => 10,
+            TraceKind::Asn => 11,
+            TraceKind::Netblock => 12,
+            TraceKind::DnsRecord => 13,
+            TraceKind::Address => 14,
+            TraceKind::Key => 15,
+            TraceKind::Whois => 16,
+            TraceKind::Other(_) => return None,
+        })
+    }
+
     /// The known kind with this text name, if any (never [`TraceKind::Other`]).
     pub fn known(name: &str) -> Option<TraceKind> {
         TraceKind::KNOWN
@@ -233,6 +258,70 @@ impl FromStr for Trace {
             line: 1,
             kind: ParseErrorKind::Empty,
         })
+    }
+}
+
+/// A trace borrowed from where it is stored (a crawl's
+/// [`Discovered`](crate::crawl::Discovered) graph keeps its values in one arena): its
+/// kind and value, without an allocation of its own.
+///
+/// It compares, hashes and orders as the [`Trace`] it stands for, and equals that
+/// trace (`trace_ref == trace`).
+///
+/// # Examples
+///
+/// ```
+/// use tracepool::trace::{Trace, TraceKind, TraceRef};
+///
+/// let kind = TraceKind::Domain;
+/// let borrowed = TraceRef::new(&kind, "example.org");
+/// assert_eq!(borrowed.to_string(), "domain:example.org");
+/// assert_eq!(borrowed, Trace::new(TraceKind::Domain, "example.org"));
+/// assert_eq!(borrowed.to_trace(), Trace::new(TraceKind::Domain, "example.org"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceRef<'a> {
+    kind: &'a TraceKind,
+    value: &'a str,
+}
+
+impl<'a> TraceRef<'a> {
+    /// A borrowed trace of `kind` with `value`.
+    pub fn new(kind: &'a TraceKind, value: &'a str) -> Self {
+        TraceRef { kind, value }
+    }
+
+    /// The kind of the trace.
+    pub fn kind(&self) -> &'a TraceKind {
+        self.kind
+    }
+
+    /// The value of the trace.
+    pub fn value(&self) -> &'a str {
+        self.value
+    }
+
+    /// An owned copy.
+    pub fn to_trace(&self) -> Trace {
+        Trace::new(self.kind.clone(), self.value)
+    }
+}
+
+impl fmt::Display for TraceRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind, self.value)
+    }
+}
+
+impl<'a> From<&'a Trace> for TraceRef<'a> {
+    fn from(trace: &'a Trace) -> Self {
+        TraceRef::new(&trace.kind, &trace.value)
+    }
+}
+
+impl PartialEq<Trace> for TraceRef<'_> {
+    fn eq(&self, other: &Trace) -> bool {
+        self.kind == &other.kind && self.value == other.value
     }
 }
 
@@ -451,7 +540,8 @@ mod tests {
 
     #[test]
     fn kind_names_round_trip() {
-        for kind in TraceKind::KNOWN {
+        for (index, kind) in TraceKind::KNOWN.iter().enumerate() {
+            assert_eq!(kind.known_index(), Some(index));
             assert_eq!(kind.as_str().parse::<TraceKind>().as_ref(), Ok(kind));
         }
     }

@@ -43,7 +43,7 @@ fn reachable(sim: &SimWorkload) -> BTreeSet<Trace> {
 }
 
 fn discovered(report: &CrawlReport) -> BTreeSet<Trace> {
-    report.discovered.iter().map(|d| d.trace.clone()).collect()
+    report.discovered.traces().map(|t| t.to_trace()).collect()
 }
 
 /// Every model finds every reachable trace, sleeping on `setTimeout`; the pool never

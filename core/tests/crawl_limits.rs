@@ -97,7 +97,7 @@ fn depth_one_follows_only_the_seeds() {
                 .discovered
                 .iter()
                 .filter(|d| d.depth == 1)
-                .map(|d| d.trace.clone())
+                .map(|d| d.trace.to_trace())
                 .collect();
             assert_eq!(found, depth_one, "{model} at C = {c}");
             assert_eq!(report.jobs, seed_calls, "{model} at C = {c}");
@@ -189,11 +189,12 @@ fn events_match_the_report() {
                 else {
                     unreachable!()
                 };
-                assert_eq!(trace, &node.trace, "{ctx}");
+                assert_eq!(node.trace, *trace, "{ctx}");
                 assert_eq!(*depth, node.depth, "{ctx}");
                 assert_eq!(
-                    parent.as_ref(),
-                    node.parent.map(|p| &report.discovered[p].trace),
+                    parent.clone(),
+                    node.parent
+                        .map(|p| report.discovered.get(p).unwrap().trace.to_trace()),
                     "{ctx}"
                 );
                 assert_eq!(

@@ -194,7 +194,11 @@ fn local_plugin_crawls_on_a_local_pool_within_the_bound() {
         let crawler = LocalCrawler::new(registry, local_config(model, C)).unwrap();
         let report = run_local(&crawler, vec![domain(1_000)]);
         check_invariants(&report);
-        let found: BTreeSet<u64> = report.discovered.iter().map(|d| number(&d.trace)).collect();
+        let found: BTreeSet<u64> = report
+            .discovered
+            .traces()
+            .map(|t| number(&t.to_trace()))
+            .collect();
         assert_eq!(found, expected, "{model}");
         // One call per trace, each once.
         let mut called = calls.borrow().clone();

@@ -1,57 +1,68 @@
 //! The crawl state shared by the three models, and the models' schedulers.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::any::Any;
+use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
-use std::hash::{BuildHasher, RandomState};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::channel::mpsc;
 use futures::future::FutureExt;
 use futures::stream::{self, FuturesUnordered, StreamExt};
-use hashbrown::HashTable;
+use hashbrown::HashMap;
 use hdrhistogram::Histogram;
 use web_time::Instant;
 
+use super::discovered::Discovered;
+use super::store::{FifoFrontier, Frontier, Insert, SeenSet, TraceId};
 use super::{
-    CancelState, CrawlConfig, CrawlEvent, CrawlReport, Discovery, InFlightGuard, Model,
-    PluginStats, Probe,
+    CancelState, CrawlConfig, CrawlEvent, CrawlReport, InFlightGuard, Model, PluginStats, Probe,
 };
 use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
 use crate::outcome::{Outcome, OutcomeKind, Outcomes};
-use crate::plugin::{ByKind, PluginError, SharedPlugin};
-use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
+use crate::plugin::{ByKind, PluginError, PluginErrorKind, SharedPlugin};
+use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError, drop_quietly};
 use crate::timer::SharedTimer;
 use crate::trace::{Trace, TraceKind};
 
 type CallResult = Result<Vec<Trace>, PluginError>;
+type CallOutcome = Outcome<Vec<Trace>, PluginError>;
+
+/// How many calls the engine handles in one poll of its future before it yields to the
+/// executor (waking itself first), as tokio's cooperative budget does: calls that all
+/// end at once (no latency) would otherwise run a whole crawl inside one poll, and
+/// nothing else on the executor (a page's rendering, in the browser) would get a turn.
+pub(crate) const COOP_BUDGET: u32 = 128;
 
 /// One call, as the schedulers run it: the plugin's future, counted in flight from its
-/// first poll to its end (or drop), which it reports to the engine.
+/// first poll to its drop, which it reports to the engine.
 ///
-/// When the plugin's future ends, it is dropped inside that last poll, so a panic in
-/// its `Drop` is the call's panic, caught with the panics of its polls. A call dropped
-/// before its end (cancelled, timed out, or torn down with the crawl's future) has its
-/// outcome already; a panic in the plugin future's `Drop` is then caught by the job's
-/// own `Drop`, so it cannot escape the pool's driver, a `FuturesUnordered` half-way
-/// through dropping its futures, or the crawl's own future.
+/// Every model runs it under the pool's guard (the pool's own, or [`GuardedCall`]):
+/// panics in its polls and in its drop become the call's outcome there, the one
+/// mechanism for every model.
 pub(crate) struct Job<C> {
-    /// The plugin's future, until it ends.
-    call: Option<C>,
+    call: Call<C>,
     /// What the first poll needs; taken by it.
     start: Option<JobStart>,
     in_flight: Option<InFlightGuard>,
 }
 
+enum Call<C> {
+    /// The plugin's future.
+    Running(C),
+    /// The plugin's `follow` panicked before returning a future: the panic is raised
+    /// again at the call's first poll, inside its guard, so that it ends as that call's
+    /// `Panicked` outcome in every model (the panic hook has reported it already).
+    Panicked(Option<Box<dyn Any + Send>>),
+}
+
 struct JobStart {
     probe: Arc<Probe>,
-    started: mpsc::UnboundedSender<(u32, usize)>,
-    node: u32,
-    plugin: usize,
+    slot: u32,
+    plugin: u32,
 }
 
 impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
@@ -60,24 +71,15 @@ impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
         let this = self.get_mut();
         if let Some(start) = this.start.take() {
+            start.probe.started(start.slot, start.plugin);
             this.in_flight = Some(start.probe.enter());
-            // The engine outlives its calls' first polls; a failed send only means the
-            // crawl is being torn down.
-            let _ = start.started.unbounded_send((start.node, start.plugin));
         }
-        let call = this.call.as_mut().expect("a call polled after its end");
-        let result = std::task::ready!(Pin::new(call).poll(cx));
-        drop(this.call.take());
-        this.in_flight = None;
-        Poll::Ready(result)
-    }
-}
-
-impl<C> Drop for Job<C> {
-    fn drop(&mut self) {
-        if let Some(call) = self.call.take() {
-            // The panic hook has reported it; the call's outcome stands.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(call)));
+        match &mut this.call {
+            Call::Running(call) => Pin::new(call).poll(cx),
+            Call::Panicked(payload) => match payload.take() {
+                Some(payload) => resume_unwind(payload),
+                None => panic!("a call polled after its end"),
+            },
         }
     }
 }
@@ -91,46 +93,130 @@ pub(super) struct Parts<'c, T> {
     pub(super) probe: &'c Arc<Probe>,
 }
 
-type CallOutcome = Outcome<Vec<Trace>, PluginError>;
-
-const NONE: u32 = u32::MAX;
-
-struct Node {
-    trace: Trace,
-    parent: u32,
-    plugin: u32,
-    depth: u32,
-}
-
-#[derive(Clone)]
+/// A plugin of the crawl: its index is its id in the report.
 struct PluginRef<P> {
     plugin: P,
-    id: usize,
-}
-
-struct PluginAcc {
     stats: PluginStats,
     latency: Histogram<u64>,
 }
 
-struct Engine<'c, P, T, O> {
+/// The plugin ids of each kind, known kinds by their index.
+struct ByKindIds {
+    known: Vec<Vec<u32>>,
+    other: HashMap<String, Vec<u32>, foldhash::fast::RandomState>,
+}
+
+impl ByKindIds {
+    fn of(&self, kind: &TraceKind) -> &[u32] {
+        match kind.known_index() {
+            Some(i) => &self.known[i],
+            None => self.other.get(kind.as_str()).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+/// A trace being followed: its calls are being scheduled or in flight. Its value is
+/// materialised once for all of them (the seen set keeps it in its arena).
+struct Active {
+    node: TraceId,
+    depth: u32,
+    trace: Trace,
+    /// The calls not ended yet, plus one while the scheduler may still add calls.
+    holders: u32,
+}
+
+/// The traces being followed, by slot.
+#[derive(Default)]
+struct Slab {
+    entries: Vec<Option<Active>>,
+    free: Vec<u32>,
+}
+
+impl Slab {
+    fn insert(&mut self, active: Active) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.entries[slot as usize] = Some(active);
+                slot
+            }
+            None => {
+                self.entries.push(Some(active));
+                (self.entries.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    fn get(&self, slot: u32) -> &Active {
+        self.entries[slot as usize]
+            .as_ref()
+            .expect("a slot in use is filled")
+    }
+
+    #[inline]
+    fn hold(&mut self, slot: u32) {
+        if let Some(active) = &mut self.entries[slot as usize] {
+            active.holders += 1;
+        }
+    }
+
+    #[inline]
+    fn release(&mut self, slot: u32) {
+        let entry = &mut self.entries[slot as usize];
+        if let Some(active) = entry {
+            active.holders -= 1;
+            if active.holders == 0 {
+                *entry = None;
+                self.free.push(slot);
+            }
+        }
+    }
+}
+
+/// Spends a budget of [`COOP_BUDGET`] handled calls per poll: see there.
+struct Coop(u32);
+
+impl Coop {
+    fn new() -> Self {
+        Coop(COOP_BUDGET)
+    }
+
+    /// `Pending` (the task woken) once the budget is spent; it is then refilled.
+    #[inline]
+    fn poll_proceed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            self.0 = COOP_BUDGET;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.0 -= 1;
+        Poll::Ready(())
+    }
+
+    /// The task is about to return `Pending` anyway: the next poll gets a full budget.
+    #[inline]
+    fn refill(&mut self) {
+        self.0 = COOP_BUDGET;
+    }
+}
+
+struct Engine<'c, P, T, O, S = Discovered, F = FifoFrontier> {
     crawler: Parts<'c, T>,
     observer: O,
-    by_kind: HashMap<TraceKind, Vec<PluginRef<P>>>,
+    plugins: Vec<PluginRef<P>>,
     plugin_names: Vec<String>,
-    plugins: Vec<PluginAcc>,
-    nodes: Vec<Node>,
-    index: HashTable<u32>,
-    hasher: RandomState,
-    frontier: VecDeque<u32>,
+    by_kind: ByKindIds,
+    seen: S,
+    frontier: F,
+    active: Slab,
     report: Counts,
-    errors_by_kind: BTreeMap<String, u64>,
+    /// Failed calls per error kind.
+    errors: Vec<(PluginErrorKind, u64)>,
     latency: Histogram<u64>,
     /// The calls' timeout and its timer; `None` for no timeout.
     timeout: Option<(Duration, T)>,
-    /// Calls report their first poll here, from whatever thread runs them.
-    started_tx: mpsc::UnboundedSender<(u32, usize)>,
-    started_rx: mpsc::UnboundedReceiver<(u32, usize)>,
+    /// Calls that started since the last look: (slot, plugin).
+    started: Vec<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -153,13 +239,13 @@ where
     O: FnMut(&CrawlEvent<'_>),
 {
     let started = Instant::now();
-    reset(crawler.probe);
+    crawler.probe.reset();
     let _teardown = Teardown {
         probe: crawler.probe,
         cancel: crawler.cancel,
     };
     let model = crawler.config.model;
-    let mut engine = Engine::new(registry, crawler, observer);
+    let mut engine: Engine<'_, P, T, O> = Engine::new(registry, crawler, observer);
     for seed in seeds {
         engine.discover(seed, None);
     }
@@ -188,6 +274,18 @@ impl Drop for Teardown<'_> {
     }
 }
 
+/// A job the pool had no room for yet. Dropped with the crawl's future, the plugin's
+/// future is dropped quietly: a panic in its `Drop` does not escape.
+struct Held<J>(Option<(J, u32, u32)>);
+
+impl<J> Drop for Held<J> {
+    fn drop(&mut self) {
+        if let Some(held) = self.0.take() {
+            drop_quietly(held);
+        }
+    }
+}
+
 /// Whether every call of a crawl starting now can have a deadline `limit` after its
 /// start. A timeout past the clock's range is no timeout: no timer is asked for such a
 /// sleep (a timer computing `now + limit` would overflow). The doubled limit covers
@@ -198,45 +296,23 @@ fn within_clock_range(limit: Duration) -> bool {
         .is_some()
 }
 
-fn reset(probe: &Probe) {
-    for counter in [
-        &probe.in_flight,
-        &probe.peak_in_flight,
-        &probe.submitted,
-        &probe.finished,
-        &probe.discovered,
-    ] {
-        counter.store(0, Relaxed);
-    }
-}
-
-/// Runs a call with the crawl's semantics outside the pool, under the pool's own
-/// guard: panics in its poll and drop caught, the timeout counted from its start
-/// (its first poll); resolves to the outcome and the latency from the start.
-fn guarded<J, T>(job: J, timeout: Option<(Duration, T)>) -> GuardedCall<J, T>
-where
-    J: Future<Output = CallResult> + Unpin,
-    T: SharedTimer,
-{
-    GuardedCall::new(job, timeout)
-}
-
-/// A call tagged with its trace and plugin, for the models that poll calls directly.
+/// A call tagged with its trace's slot and its plugin, for the models that poll calls
+/// directly.
 struct Tagged<G> {
-    node: u32,
-    plugin: usize,
+    slot: u32,
+    plugin: u32,
     call: Pin<Box<G>>,
 }
 
 impl<G: Future<Output = (CallOutcome, Duration)>> Future for Tagged<G> {
-    type Output = (u32, usize, CallOutcome, Duration);
+    type Output = (u32, u32, CallOutcome, Duration);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (node, plugin) = (self.node, self.plugin);
+        let (slot, plugin) = (self.slot, self.plugin);
         self.call
             .as_mut()
             .poll(cx)
-            .map(|(outcome, latency)| (node, plugin, outcome, latency))
+            .map(|(outcome, latency)| (slot, plugin, outcome, latency))
     }
 }
 
@@ -248,33 +324,38 @@ fn poll_cancelled(state: &CancelState, cx: &mut Context<'_>) -> bool {
     state.cancelled.load(Relaxed)
 }
 
-impl<'c, P, T, O> Engine<'c, P, T, O>
+impl<'c, P, T, O, S, F> Engine<'c, P, T, O, S, F>
 where
     P: SharedPlugin,
     T: SharedTimer,
     O: FnMut(&CrawlEvent<'_>),
+    S: SeenSet + Default,
+    F: Frontier + Default,
 {
     fn new(registry: &ByKind<P>, crawler: Parts<'c, T>, observer: O) -> Self {
-        let mut by_kind: HashMap<TraceKind, Vec<PluginRef<P>>> = HashMap::new();
+        let mut by_kind = ByKindIds {
+            known: vec![Vec::new(); TraceKind::KNOWN.len()],
+            other: HashMap::default(),
+        };
         let mut plugin_names = Vec::new();
         let mut plugins = Vec::new();
         let mut kinds: Vec<&TraceKind> = registry.kinds().collect();
         kinds.sort();
         for kind in kinds {
+            let ids = match kind.known_index() {
+                Some(i) => &mut by_kind.known[i],
+                None => by_kind.other.entry(kind.as_str().to_owned()).or_default(),
+            };
             for plugin in registry.plugins_for(kind) {
-                let id = plugin_names.len();
+                ids.push(plugins.len() as u32);
                 plugin_names.push(plugin.name().to_owned());
-                plugins.push(PluginAcc {
+                plugins.push(PluginRef {
+                    plugin: plugin.clone(),
                     stats: PluginStats::default(),
                     latency: latency_histogram(),
                 });
-                by_kind.entry(kind.clone()).or_default().push(PluginRef {
-                    plugin: plugin.clone(),
-                    id,
-                });
             }
         }
-        let (started_tx, started_rx) = mpsc::unbounded();
         let config = &crawler.config;
         let timeout = config
             .timeout
@@ -282,20 +363,18 @@ where
             .zip(config.timer.clone());
         Engine {
             timeout,
-            started_tx,
-            started_rx,
             crawler,
             observer,
-            by_kind,
-            plugin_names,
             plugins,
-            nodes: Vec::new(),
-            index: HashTable::new(),
-            hasher: RandomState::new(),
-            frontier: VecDeque::new(),
+            plugin_names,
+            by_kind,
+            seen: S::default(),
+            frontier: F::default(),
+            active: Slab::default(),
             report: Counts::default(),
-            errors_by_kind: BTreeMap::new(),
+            errors: Vec::new(),
             latency: latency_histogram(),
+            started: Vec::new(),
         }
     }
 
@@ -307,86 +386,108 @@ where
         self.crawler.cancel.cancelled.load(Relaxed)
     }
 
-    /// The plugins that follow `node`: those of its kind, none past `max_depth`.
-    fn followed_plugins(&self, node: u32) -> &[PluginRef<P>] {
-        let node = &self.nodes[node as usize];
+    /// The ids of the plugins that follow a trace of `kind` at `depth`: those of its
+    /// kind, none past `max_depth`.
+    #[inline]
+    fn followed_plugins(&self, kind: &TraceKind, depth: u32) -> &[u32] {
         if self
             .crawler
             .config
             .max_depth
-            .is_some_and(|max| node.depth >= max)
+            .is_some_and(|max| depth >= max)
         {
             return &[];
         }
-        self.by_kind
-            .get(node.trace.kind())
-            .map_or(&[], Vec::as_slice)
+        self.by_kind.of(kind)
     }
 
     /// Records `trace` if it is new (and the limit allows), and schedules it for
-    /// following if its depth allows.
-    fn discover(&mut self, trace: Trace, parent: Option<(u32, usize)>) {
-        let hash = self.hasher.hash_one(&trace);
-        let nodes = &self.nodes;
-        if self
-            .index
-            .find(hash, |&i| nodes[i as usize].trace == trace)
-            .is_some()
-        {
-            if let Some((_, plugin)) = parent {
-                self.report.duplicates += 1;
-                (self.observer)(&CrawlEvent::DuplicateSkipped {
-                    trace: &trace,
-                    plugin: &self.plugin_names[plugin],
-                });
-            }
-            return;
-        }
-        if self
+    /// following if its depth allows. `origin` is the slot of the trace it was found
+    /// from, and the plugin that found it.
+    fn discover(&mut self, trace: Trace, origin: Option<(u32, u32)>) {
+        let parent = origin.map(|(slot, plugin)| (self.active.get(slot).node, plugin as usize));
+        let full = self
             .crawler
             .config
             .max_traces
-            .is_some_and(|max| self.nodes.len() >= max)
-        {
-            self.report.skipped += 1;
-            return;
-        }
-        let depth = parent.map_or(0, |(p, _)| self.nodes[p as usize].depth + 1);
-        let index = u32::try_from(self.nodes.len()).expect("fewer than 2^32 traces");
-        self.nodes.push(Node {
-            trace,
-            parent: parent.map_or(NONE, |(p, _)| p),
-            plugin: parent.map_or(NONE, |(_, id)| id as u32),
-            depth,
-        });
-        let (nodes, hasher) = (&self.nodes, &self.hasher);
-        self.index
-            .insert_unique(hash, index, |&i| hasher.hash_one(&nodes[i as usize].trace));
+            .is_some_and(|max| self.seen.len() >= max);
+        let inserted = if !full {
+            self.seen.insert_if_absent(&trace, parent)
+        } else if self.seen.contains(&trace) {
+            Insert::Present
+        } else {
+            Insert::Full
+        };
+        let node = match inserted {
+            Insert::New(node) => node,
+            Insert::Present => {
+                if let Some((_, plugin)) = origin {
+                    self.report.duplicates += 1;
+                    (self.observer)(&CrawlEvent::DuplicateSkipped {
+                        trace: &trace,
+                        plugin: &self.plugin_names[plugin as usize],
+                    });
+                }
+                return;
+            }
+            Insert::Full => {
+                self.report.skipped += 1;
+                return;
+            }
+        };
         self.crawler.probe.discovered.fetch_add(1, Relaxed);
-        let node = &self.nodes[index as usize];
+        let from = origin.map(|(slot, _)| self.active.get(slot));
+        let depth = from.map_or(0, |from| from.depth.saturating_add(1));
         (self.observer)(&CrawlEvent::TraceDiscovered {
-            trace: &node.trace,
-            parent: parent.map(|(p, _)| &self.nodes[p as usize].trace),
-            plugin: parent.map(|(_, id)| self.plugin_names[id].as_str()),
+            trace: &trace,
+            parent: from.map(|from| &from.trace),
+            plugin: origin.map(|(_, plugin)| self.plugin_names[plugin as usize].as_str()),
             depth,
         });
         // The previous model batches every trace, even one it will not follow: a dead
         // end takes a place in its batch, as it did in the original tool.
-        if self.crawler.config.model == Model::Previous || !self.followed_plugins(index).is_empty()
+        if self.crawler.config.model == Model::Previous
+            || !self.followed_plugins(trace.kind(), depth).is_empty()
         {
-            self.frontier.push_back(index);
+            self.frontier.push(node);
         }
     }
 
-    /// Makes the call of `plugin` on `node`, counted in flight while it runs.
-    fn make_job(&self, node: u32, plugin: &PluginRef<P>) -> Job<P::Call> {
+    /// Takes the next trace of the frontier to follow: its slot, held once by the
+    /// caller.
+    fn activate(&mut self) -> Option<u32> {
+        let node = self.frontier.pop()?;
+        let active = Active {
+            node,
+            depth: self.seen.depth(node),
+            trace: self.seen.trace(node),
+            holders: 1,
+        };
+        Some(self.active.insert(active))
+    }
+
+    /// The ids of the plugins that follow the trace in `slot`.
+    fn plugins_of(&self, slot: u32) -> &[u32] {
+        let active = self.active.get(slot);
+        self.followed_plugins(active.trace.kind(), active.depth)
+    }
+
+    /// Makes the call of `plugin` on the trace in `slot`, counted in flight while it
+    /// runs, and holds the slot for it.
+    fn make_job(&mut self, slot: u32, plugin: u32) -> Job<P::Call> {
+        let trace = &self.active.get(slot).trace;
+        let follow = &self.plugins[plugin as usize].plugin;
+        let call = match catch_unwind(AssertUnwindSafe(|| follow.follow(trace))) {
+            Ok(call) => Call::Running(call),
+            Err(payload) => Call::Panicked(Some(payload)),
+        };
+        self.active.hold(slot);
         Job {
-            call: Some(plugin.plugin.follow(&self.nodes[node as usize].trace)),
+            call,
             start: Some(JobStart {
                 probe: Arc::clone(self.crawler.probe),
-                started: self.started_tx.clone(),
-                node,
-                plugin: plugin.id,
+                slot,
+                plugin,
             }),
             in_flight: None,
         }
@@ -395,43 +496,44 @@ where
     /// Reports the calls that started since the last look, before anything else is
     /// said about them.
     fn report_started(&mut self) {
-        while let Ok((node, plugin)) = self.started_rx.try_recv() {
+        self.crawler.probe.take_started(&mut self.started);
+        for &(slot, plugin) in &self.started {
             (self.observer)(&CrawlEvent::JobStarted {
-                trace: &self.nodes[node as usize].trace,
-                plugin: &self.plugin_names[plugin],
+                trace: &self.active.get(slot).trace,
+                plugin: &self.plugin_names[plugin as usize],
             });
         }
+        self.started.clear();
     }
 
-    fn submitted(&mut self, node: u32, plugin: usize) {
+    fn submitted(&mut self, slot: u32, plugin: u32) {
         self.report.jobs += 1;
-        self.plugins[plugin].stats.calls += 1;
+        self.plugins[plugin as usize].stats.calls += 1;
         self.crawler.probe.submitted.fetch_add(1, Relaxed);
         (self.observer)(&CrawlEvent::JobSubmitted {
-            trace: &self.nodes[node as usize].trace,
-            plugin: &self.plugin_names[plugin],
+            trace: &self.active.get(slot).trace,
+            plugin: &self.plugin_names[plugin as usize],
         });
     }
 
-    fn finished(&mut self, node: u32, plugin: usize, outcome: CallOutcome, latency: Duration) {
-        // A call's start message was sent before it ended: it is in the channel now.
+    fn finished(&mut self, slot: u32, plugin: u32, outcome: CallOutcome, latency: Duration) {
+        // A call reports its start before it ends: it is in the list now.
         self.report_started();
         let kind = outcome.kind();
-        let acc = &mut self.plugins[plugin];
+        let acc = &mut self.plugins[plugin as usize];
         self.report.outcomes.record(kind);
         acc.stats.outcomes.record(kind);
         if kind != OutcomeKind::Cancelled {
-            record_latency(&mut acc.latency, micros(latency), 1);
-            record_latency(&mut self.latency, micros(latency), 1);
+            let micros = micros(latency);
+            record_latency(&mut acc.latency, micros, 1);
+            record_latency(&mut self.latency, micros, 1);
         }
-        let error_key = match &outcome {
-            Outcome::Failed(error) => Some(error.kind().key()),
-            Outcome::TimedOut => Some("timed_out".to_owned()),
-            Outcome::Panicked(_) => Some("panicked".to_owned()),
-            _ => None,
-        };
-        if let Some(key) = error_key {
-            *self.errors_by_kind.entry(key).or_default() += 1;
+        if let Outcome::Failed(error) = &outcome {
+            let error = error.kind();
+            match self.errors.iter_mut().find(|(kind, _)| *kind == error) {
+                Some((_, count)) => *count += 1,
+                None => self.errors.push((error, 1)),
+            }
         }
         self.crawler.probe.finished.fetch_add(1, Relaxed);
         let found = match &outcome {
@@ -439,30 +541,33 @@ where
             _ => 0,
         };
         (self.observer)(&CrawlEvent::JobFinished {
-            trace: &self.nodes[node as usize].trace,
-            plugin: &self.plugin_names[plugin],
+            trace: &self.active.get(slot).trace,
+            plugin: &self.plugin_names[plugin as usize],
             outcome: kind,
             latency,
             found,
         });
         if let Outcome::Completed(traces) = outcome {
             for trace in traces {
-                self.discover(trace, Some((node, plugin)));
+                self.discover(trace, Some((slot, plugin)));
             }
         }
+        self.active.release(slot);
     }
 
-    /// The next (trace, plugin position) to schedule, in frontier order.
-    fn next_call(&mut self, cursor: &mut Option<(u32, usize)>) -> Option<(u32, PluginRef<P>)> {
+    /// The next (slot, plugin) to schedule, in frontier order. The cursor holds the
+    /// slot of the trace whose calls are being scheduled.
+    fn next_call(&mut self, cursor: &mut Option<(u32, usize)>) -> Option<(u32, u32)> {
         loop {
-            if let Some((node, position)) = cursor {
-                if let Some(plugin) = self.followed_plugins(*node).get(*position) {
-                    let found = (*node, plugin.clone());
+            if let Some((slot, position)) = cursor {
+                if let Some(&plugin) = self.plugins_of(*slot).get(*position) {
                     *position += 1;
-                    return Some(found);
+                    return Some((*slot, plugin));
                 }
+                self.active.release(*slot);
+                *cursor = None;
             }
-            *cursor = Some((self.frontier.pop_front()?, 0));
+            *cursor = Some((self.activate()?, 0));
         }
     }
 
@@ -478,28 +583,30 @@ where
         let (pool, mut driver) = builder
             .build::<Job<P::Call>>()
             .expect("a validated crawl config makes a valid pool");
-        let mut pending = HashMap::new();
-        let mut held: Option<(Job<P::Call>, u32, usize)> = None;
+        let mut pending: HashMap<crate::JobId, (u32, u32), foldhash::fast::FixedState> =
+            HashMap::default();
+        let mut held = Held(None);
         let mut cursor = None;
+        let mut coop = Coop::new();
         let cancel = self.crawler.cancel;
         loop {
             // Fill the pool's queue; what does not fit waits in the frontier. A
             // cancelled crawl schedules nothing more.
             while !self.cancelled() {
-                let (job, node, plugin) = match held.take() {
+                let (job, slot, plugin) = match held.0.take() {
                     Some(held) => held,
                     None => match self.next_call(&mut cursor) {
-                        Some((node, plugin)) => (self.make_job(node, &plugin), node, plugin.id),
+                        Some((slot, plugin)) => (self.make_job(slot, plugin), slot, plugin),
                         None => break,
                     },
                 };
                 match pool.try_submit(job) {
                     Ok(id) => {
-                        pending.insert(id, (node, plugin));
-                        self.submitted(node, plugin);
+                        pending.insert(id, (slot, plugin));
+                        self.submitted(slot, plugin);
                     }
                     Err(TrySubmitError::Full(job)) => {
-                        held = Some((job, node, plugin));
+                        held.0 = Some((job, slot, plugin));
                         break;
                     }
                     // Only this loop closes the pool, after it.
@@ -510,17 +617,22 @@ where
                 break;
             }
             let next = poll_fn(|cx| {
+                std::task::ready!(coop.poll_proceed(cx));
                 if poll_cancelled(cancel, cx) {
                     return Poll::Ready(None);
                 }
-                driver.poll_next_unpin(cx).map(Some)
+                let next = driver.poll_next_unpin(cx);
+                if next.is_pending() {
+                    coop.refill();
+                }
+                next.map(Some)
             })
             .await;
             let Some(Some(done)) = next else { break };
-            let (node, plugin) = pending
+            let (slot, plugin) = pending
                 .remove(&done.id)
                 .expect("every completion is of a submitted job");
-            self.finished(node, plugin, done.outcome, done.latency);
+            self.finished(slot, plugin, done.outcome, done.latency);
         }
         if self.cancelled() {
             pool.abort();
@@ -528,8 +640,8 @@ where
             pool.close();
         }
         while let Some(done) = driver.next().await {
-            if let Some((node, plugin)) = pending.remove(&done.id) {
-                self.finished(node, plugin, done.outcome, done.latency);
+            if let Some((slot, plugin)) = pending.remove(&done.id) {
+                self.finished(slot, plugin, done.outcome, done.latency);
             }
         }
     }
@@ -537,55 +649,69 @@ where
     async fn run_previous(&mut self) {
         let c = self.crawler.config.max_concurrency;
         let cancel = Arc::clone(self.crawler.cancel);
+        let mut coop = Coop::new();
         while !self.frontier.is_empty() && !self.cancelled() {
-            let batch: Vec<u32> = self.frontier.drain(..c.min(self.frontier.len())).collect();
+            let mut batch = Vec::new();
+            while batch.len() < c {
+                match self.activate() {
+                    Some(slot) => batch.push(slot),
+                    None => break,
+                }
+            }
             // Every call of the batch is scheduled now; each trace runs its calls
             // under its own limit of C, and the batch waits for all of them.
             let mut results: Vec<Vec<Option<(CallOutcome, Duration)>>> = Vec::new();
-            let mut plugin_ids: Vec<Vec<usize>> = Vec::new();
+            let mut plugin_ids: Vec<Vec<u32>> = Vec::new();
             let mut streams = Vec::new();
-            for (slot, &node) in batch.iter().enumerate() {
-                let mut plugins: Vec<PluginRef<P>> = self.followed_plugins(node).to_vec();
+            for (index, &slot) in batch.iter().enumerate() {
+                let mut plugins = self.plugins_of(slot).to_vec();
                 let mut calls = Vec::with_capacity(plugins.len());
-                for (position, plugin) in plugins.iter().enumerate() {
+                for (position, &plugin) in plugins.iter().enumerate() {
                     // A cancel from the observer stops the batch's scheduling too.
                     if self.cancelled() {
                         break;
                     }
-                    let call = guarded(self.make_job(node, plugin), self.timeout());
+                    let call = GuardedCall::new(self.make_job(slot, plugin), self.timeout());
                     calls.push(
-                        call.map(move |(outcome, latency)| (slot, position, outcome, latency)),
+                        call.map(move |(outcome, latency)| (index, position, outcome, latency)),
                     );
-                    self.submitted(node, plugin.id);
+                    self.submitted(slot, plugin);
                 }
                 plugins.truncate(calls.len());
                 results.push((0..plugins.len()).map(|_| None).collect());
-                plugin_ids.push(plugins.iter().map(|p| p.id).collect());
+                plugin_ids.push(plugins);
                 streams.push(Box::pin(stream::iter(calls).buffer_unordered(c)));
             }
             let mut batch_calls = stream::select_all(streams);
             loop {
                 let next = poll_fn(|cx| {
+                    std::task::ready!(coop.poll_proceed(cx));
                     if poll_cancelled(&cancel, cx) {
                         return Poll::Ready(None);
                     }
-                    batch_calls.poll_next_unpin(cx).map(Some)
+                    let next = batch_calls.poll_next_unpin(cx);
+                    if next.is_pending() {
+                        coop.refill();
+                    }
+                    next.map(Some)
                 })
                 .await;
                 match next {
-                    Some(Some((slot, position, outcome, latency))) => {
-                        results[slot][position] = Some((outcome, latency));
+                    Some(Some((index, position, outcome, latency))) => {
+                        results[index][position] = Some((outcome, latency));
                     }
                     Some(None) | None => break,
                 }
             }
             drop(batch_calls);
             // The batch barrier: only now are results deduplicated and followed.
-            for (slot, calls) in results.into_iter().enumerate() {
+            for (index, calls) in results.into_iter().enumerate() {
+                let slot = batch[index];
                 for (position, result) in calls.into_iter().enumerate() {
                     let (outcome, latency) = result.unwrap_or((Outcome::Cancelled, Duration::ZERO));
-                    self.finished(batch[slot], plugin_ids[slot][position], outcome, latency);
+                    self.finished(slot, plugin_ids[index][position], outcome, latency);
                 }
+                self.active.release(slot);
             }
         }
     }
@@ -593,47 +719,56 @@ where
     async fn run_unbounded(&mut self) {
         let cancel = Arc::clone(self.crawler.cancel);
         let mut running = FuturesUnordered::new();
+        let mut coop = Coop::new();
         loop {
-            while let Some(node) = self.frontier.pop_front() {
-                let plugins: Vec<PluginRef<P>> = self.followed_plugins(node).to_vec();
-                for plugin in &plugins {
+            while !self.cancelled() {
+                let Some(slot) = self.activate() else { break };
+                let plugins = self.plugins_of(slot).to_vec();
+                for plugin in plugins {
                     // A cancelled crawl schedules nothing more.
                     if self.cancelled() {
                         break;
                     }
-                    let call = Box::pin(guarded(self.make_job(node, plugin), self.timeout()));
-                    running.push(Tagged {
-                        node,
-                        plugin: plugin.id,
-                        call,
-                    });
-                    self.submitted(node, plugin.id);
+                    let call = Box::pin(GuardedCall::new(
+                        self.make_job(slot, plugin),
+                        self.timeout(),
+                    ));
+                    running.push(Tagged { slot, plugin, call });
+                    self.submitted(slot, plugin);
                 }
+                self.active.release(slot);
             }
             if running.is_empty() {
                 break;
             }
             let next = poll_fn(|cx| {
+                std::task::ready!(coop.poll_proceed(cx));
                 if poll_cancelled(&cancel, cx) {
                     return Poll::Ready(None);
                 }
-                running.poll_next_unpin(cx).map(Some)
+                let next = running.poll_next_unpin(cx);
+                if next.is_pending() {
+                    coop.refill();
+                }
+                next.map(Some)
             })
             .await;
             match next {
-                Some(Some((node, plugin, outcome, latency))) => {
-                    self.finished(node, plugin, outcome, latency);
+                Some(Some((slot, plugin, outcome, latency))) => {
+                    self.finished(slot, plugin, outcome, latency);
                 }
                 Some(None) | None => break,
             }
         }
-        let unfinished: Vec<(u32, usize)> = running.iter().map(|t| (t.node, t.plugin)).collect();
+        let unfinished: Vec<(u32, u32)> = running.iter().map(|t| (t.slot, t.plugin)).collect();
         drop(running);
-        for (node, plugin) in unfinished {
-            self.finished(node, plugin, Outcome::Cancelled, Duration::ZERO);
+        for (slot, plugin) in unfinished {
+            self.finished(slot, plugin, Outcome::Cancelled, Duration::ZERO);
         }
     }
+}
 
+impl<P, T, O> Engine<'_, P, T, O, Discovered, FifoFrontier> {
     fn into_report(self, wall: Duration) -> CrawlReport {
         let config = &self.crawler.config;
         let counts = &self.report;
@@ -647,16 +782,18 @@ where
                 (name.clone(), stats)
             })
             .collect();
-        let discovered = self
-            .nodes
-            .into_iter()
-            .map(|node| Discovery {
-                trace: node.trace,
-                parent: (node.parent != NONE).then_some(node.parent as usize),
-                plugin: (node.plugin != NONE).then_some(node.plugin as usize),
-                depth: node.depth,
-            })
-            .collect();
+        let mut errors_by_kind = BTreeMap::new();
+        for &(kind, count) in &self.errors {
+            *errors_by_kind.entry(kind.key()).or_default() += count;
+        }
+        for (key, count) in [
+            ("timed_out", counts.outcomes.timed_out),
+            ("panicked", counts.outcomes.panicked),
+        ] {
+            if count > 0 {
+                *errors_by_kind.entry(key.to_owned()).or_default() += count;
+            }
+        }
         CrawlReport {
             model: config.model,
             max_concurrency: config.max_concurrency,
@@ -666,13 +803,31 @@ where
             lost: counts.jobs.saturating_sub(counts.outcomes.finished()),
             duplicates: counts.duplicates,
             skipped: counts.skipped,
-            discovered,
+            discovered: self.seen,
             plugin_names: self.plugin_names,
             plugins,
-            errors_by_kind: self.errors_by_kind,
+            errors_by_kind,
             peak_in_flight: self.crawler.probe.peak_in_flight.load(Relaxed),
             latency: LatencySummary::from_histogram(&self.latency),
             was_cancelled: self.crawler.cancel.cancelled.load(Relaxed),
         }
+    }
+}
+
+impl Probe {
+    /// Notes that the call of `plugin` on the trace in `slot` started.
+    #[inline]
+    fn started(&self, slot: u32, plugin: u32) {
+        self.started
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((slot, plugin));
+    }
+
+    /// Moves the calls that started since the last look into `into` (empty).
+    #[inline]
+    fn take_started(&self, into: &mut Vec<(u32, u32)>) {
+        let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::swap(&mut *started, into);
     }
 }

@@ -208,7 +208,7 @@ pub(crate) fn run_recording(crawler: &Crawler, seeds: Vec<Trace>) -> (CrawlRepor
 }
 
 pub(crate) fn traces(report: &CrawlReport) -> BTreeSet<Trace> {
-    report.discovered.iter().map(|d| d.trace.clone()).collect()
+    report.discovered.traces().map(|t| t.to_trace()).collect()
 }
 
 /// The number of times [`Steps`] sleeps of `duration` return `Pending`: four per
@@ -421,7 +421,7 @@ pub(crate) fn check_discovery_graph(report: &CrawlReport) {
     let mut seen = BTreeSet::new();
     let mut seeds_done = false;
     for (index, node) in report.discovered.iter().enumerate() {
-        assert!(seen.insert(&node.trace), "{} recorded twice", node.trace);
+        assert!(seen.insert(node.trace), "{} recorded twice", node.trace);
         match (node.parent, node.plugin) {
             (None, None) => {
                 assert!(!seeds_done, "seed {} after a found trace", node.trace);
@@ -430,7 +430,7 @@ pub(crate) fn check_discovery_graph(report: &CrawlReport) {
             (Some(parent), Some(plugin)) => {
                 seeds_done = true;
                 assert!(parent < index, "parent of {} comes after it", node.trace);
-                let parent = &report.discovered[parent];
+                let parent = report.discovered.get(parent).expect("a parent is recorded");
                 assert_eq!(node.depth, parent.depth + 1, "depth of {}", node.trace);
                 let name = &report.plugin_names[plugin];
                 assert!(
@@ -468,11 +468,16 @@ pub(crate) fn check_complete(sim: &SimWorkload, report: &CrawlReport, exp: &Expe
         let (Some(parent), Some(plugin)) = (node.parent, node.plugin) else {
             continue;
         };
-        let parent = &report.discovered[parent].trace;
+        let parent = report
+            .discovered
+            .get(parent)
+            .expect("a parent is recorded")
+            .trace
+            .to_trace();
         let name = report.plugin_names[plugin].clone();
         match exp.calls.get(&(parent.clone(), name.clone())) {
             Some(SimOutcome::Found(children)) => assert!(
-                children.iter().any(|&c| sim.trace_of(c) == node.trace),
+                children.iter().any(|&c| node.trace == sim.trace_of(c)),
                 "{name} on {parent} never returns {}, {ctx}",
                 node.trace
             ),
