@@ -36,6 +36,14 @@ pub(crate) enum Verdict {
     Panicked,
 }
 
+/// The outcome class of one call, without its error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    Ok,
+    Failed,
+    Panicked,
+}
+
 #[derive(Debug)]
 pub(crate) struct Graph {
     pub(crate) config: SimConfig,
@@ -149,20 +157,33 @@ impl Graph {
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
 
-    /// Whether plugin `p` on `node` succeeds, fails or panics.
-    pub(crate) fn verdict(&self, node: u32, p: usize) -> Verdict {
+    /// Whether plugin `p` on `node` succeeds, fails or panics, without the error.
+    #[inline]
+    pub(crate) fn verdict_class(&self, node: u32, p: usize) -> Class {
         let kind = self.kind_code(node);
         if !kinds::active(kind, p, node) {
-            return Verdict::Ok;
+            return Class::Ok;
         }
         let key = plugin_key(kind, p);
         let u = Draws::new(self.config.seed, u64::from(node), key, Salt::Outcome).unit();
         if u < self.config.panic_prob {
-            return Verdict::Panicked;
+            Class::Panicked
+        } else if u >= self.config.panic_prob + self.config.failure_prob {
+            Class::Ok
+        } else {
+            Class::Failed
         }
-        if u >= self.config.panic_prob + self.config.failure_prob {
-            return Verdict::Ok;
+    }
+
+    /// Whether plugin `p` on `node` succeeds, fails or panics.
+    pub(crate) fn verdict(&self, node: u32, p: usize) -> Verdict {
+        match self.verdict_class(node, p) {
+            Class::Ok => return Verdict::Ok,
+            Class::Panicked => return Verdict::Panicked,
+            Class::Failed => {}
         }
+        let kind = self.kind_code(node);
+        let key = plugin_key(kind, p);
         let mut draws = Draws::new(self.config.seed, u64::from(node), key, Salt::ErrorKind);
         let name = kinds::specs(kind)[p].name;
         let (kind, message) = match draws.below(20) {
@@ -179,15 +200,24 @@ impl Graph {
     /// The traces plugin `p` returns for `node` when it succeeds: its tree children
     /// tagged `p`, then extra edges to existing nodes of kinds the plugin emits.
     pub(crate) fn children(&self, node: u32, p: usize, out: &mut Vec<u32>) {
+        self.each_child(node, p, |child| out.push(child));
+    }
+
+    /// Calls `found` with each trace plugin `p` returns for `node` when it succeeds,
+    /// in the order of [`children`](Self::children).
+    #[inline]
+    pub(crate) fn each_child(&self, node: u32, p: usize, mut found: impl FnMut(u32)) {
         let kind = self.kind_code(node);
         if !kinds::active(kind, p, node) {
             return;
         }
         let start = self.first_child[node as usize];
         let end = self.first_child[node as usize + 1];
-        out.extend(
-            (start..end).filter(|&c| usize::from(self.tags[c as usize] >> PLUGIN_SHIFT) == p),
-        );
+        for child in start..end {
+            if usize::from(self.tags[child as usize] >> PLUGIN_SHIFT) == p {
+                found(child);
+            }
+        }
         let spec = &kinds::specs(kind)[p];
         let key = plugin_key(kind, p);
         let extra = Draws::new(self.config.seed, u64::from(node), key, Salt::Extra)
@@ -198,7 +228,7 @@ impl Graph {
                 let target = targets.below(u64::from(self.len())) as u32;
                 let target_kind = self.kind_code(target);
                 if target != node && spec.emits.iter().any(|&(k, _)| k == target_kind) {
-                    out.push(target);
+                    found(target);
                     break;
                 }
             }

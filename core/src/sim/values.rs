@@ -4,7 +4,7 @@
 //! [`parse_index`] reads `i` back (checking that formatting `i` gives the same text),
 //! so the graph needs no table from values to nodes.
 
-use std::fmt::Write as _;
+use std::fmt;
 use std::net::Ipv4Addr;
 
 use super::kinds::*;
@@ -44,20 +44,60 @@ fn pick<'a>(list: &[&'a str], i: u32) -> &'a str {
     list[i as usize % list.len()]
 }
 
-fn capitalised(name: &str) -> String {
-    let mut chars = name.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_ascii_uppercase().to_string() + chars.as_str()
-    })
+/// A name with its first letter in upper case.
+struct Capitalised<'a>(&'a str);
+
+impl fmt::Display for Capitalised<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        match chars.next() {
+            Some(c) => write!(f, "{}{}", c.to_ascii_uppercase(), chars.as_str()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The value of node `i`, whose kind code is `kind`.
 pub(crate) fn format_value(kind: u8, i: u32) -> String {
-    let mut s = String::new();
+    // Room for the longest formats, so that writing never grows the string.
+    let mut s = String::with_capacity(48);
+    write_value(&mut s, kind, i);
+    s
+}
+
+/// Whether `value` is exactly what [`format_value`] writes for node `i` of `kind`,
+/// compared as it is written, without allocating.
+fn is_value(kind: u8, i: u32, value: &str) -> bool {
+    /// Consumes the expected text as the format writes it; fails at the first
+    /// difference.
+    struct Expect<'a>(&'a str);
+
+    impl fmt::Write for Expect<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            match self.0.strip_prefix(s) {
+                Some(rest) => {
+                    self.0 = rest;
+                    Ok(())
+                }
+                None => Err(fmt::Error),
+            }
+        }
+    }
+
+    let mut expect = Expect(value);
+    try_write_value(&mut expect, kind, i).is_ok() && expect.0.is_empty()
+}
+
+/// Writes the value of node `i` of kind code `kind` into `s`.
+fn write_value(s: &mut String, kind: u8, i: u32) {
+    // Writing to a String cannot fail.
+    let _ = try_write_value(s, kind, i);
+}
+
+fn try_write_value(s: &mut impl fmt::Write, kind: u8, i: u32) -> fmt::Result {
     let first = pick(FIRST, i);
     let tld = pick(TLDS, i / 3);
-    // Writing to a String cannot fail.
-    let _ = match kind {
+    match kind {
         USERNAME => write!(s, "{first}{i}"),
         EMAIL => write!(s, "{first}{i}@mail-{}.example", i % 10),
         DOMAIN => write!(s, "example-{i}.{tld}"),
@@ -65,7 +105,7 @@ pub(crate) fn format_value(kind: u8, i: u32) -> String {
         IP => write!(s, "{}", Ipv4Addr::from(IP_BASE.wrapping_add(i))),
         URL => write!(s, "https://www.example-{i}.{tld}/{}", pick(PATHS, i / 5)),
         PHONE => write!(s, "+1 555 {i:07}"),
-        NAME => write!(s, "{} {} {i}", capitalised(first), pick(LAST, i / 11)),
+        NAME => write!(s, "{} {} {i}", Capitalised(first), pick(LAST, i / 11)),
         COMPANY => write!(
             s,
             "{} {i} {}",
@@ -93,8 +133,7 @@ pub(crate) fn format_value(kind: u8, i: u32) -> String {
             1 => write!(s, "Registrant Organization: Holdings {i}"),
             _ => write!(s, "Name Server: ns{i}.example.net"),
         },
-    };
-    s
+    }
 }
 
 /// The node index encoded in `value` for a trace of kind code `kind`, if `value` is
@@ -126,7 +165,7 @@ pub(crate) fn parse_index(kind: u8, value: &str) -> Option<u32> {
             digits[..end].parse().ok()?
         }
     };
-    (format_value(kind, i) == value).then_some(i)
+    is_value(kind, i, value).then_some(i)
 }
 
 #[cfg(test)]

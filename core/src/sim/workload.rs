@@ -300,6 +300,14 @@ impl SimWorkload {
         count
     }
 
+    /// The traces a successful call of plugin `p` on `node` returns.
+    fn found(&self, node: u32, p: usize) -> Vec<Trace> {
+        let mut found = Vec::new();
+        self.graph
+            .each_child(node, p, |child| found.push(self.trace_of(NodeId(child))));
+        found
+    }
+
     /// The sleep-accuracy totals the simulated plugins record into.
     pub fn sleep_stats(&self) -> &Arc<SleepStats> {
         &self.stats
@@ -388,35 +396,48 @@ struct SimPlugin<T> {
 type CallResult = Result<Vec<Trace>, PluginError>;
 
 impl<T: SharedTimer> SimPlugin<T> {
-    /// The call on `trace`: at once when it is not one of this plugin's, else the
-    /// sleeping future.
-    fn call(
-        &self,
-        trace: &Trace,
-    ) -> Result<impl Future<Output = CallResult> + use<T>, PluginError> {
+    /// The call on `trace`: at once when it is not one of this plugin's, or when it
+    /// neither waits nor works nor panics; else the sleeping future.
+    fn call(&self, trace: &Trace) -> Result<impl Future<Output = CallResult> + use<T>, CallResult> {
         let Some(node) = self.workload.node(trace) else {
-            return Err(PluginError::new(
+            return Err(Err(PluginError::new(
                 PluginErrorKind::Invalid,
                 format!("{trace} is not part of the simulated graph"),
-            ));
+            )));
         };
-        let Some(call) = self.workload.call(node, self.index) else {
-            return Err(PluginError::new(
+        if self.index >= self.workload.plugin_count(node) {
+            return Err(Err(PluginError::new(
                 PluginErrorKind::Invalid,
                 format!("{trace}: wrong kind"),
-            ));
+            )));
+        }
+        let graph = &self.workload.graph;
+        let latency = graph.latency(node.0, self.index);
+        let cpu = if kinds::active(graph.kind_code(node.0), self.index, node.0) {
+            graph.config.cpu_per_call
+        } else {
+            Duration::ZERO
         };
+        let verdict = graph.verdict(node.0, self.index);
+        if latency.is_zero() && cpu.is_zero() {
+            match verdict {
+                Verdict::Ok => return Err(Ok(self.workload.found(node.0, self.index))),
+                Verdict::Failed(error) => return Err(Err(error)),
+                Verdict::Panicked => {}
+            }
+        }
         let workload = self.workload.clone();
         let timer = self.timer.clone();
-        let name = self.name.clone();
+        let (kind, index) = (self.kind, self.index);
         Ok(async move {
-            wait_and_work(&timer, &workload.stats, call.latency, call.cpu).await;
-            match call.outcome {
-                SimOutcome::Found(nodes) => {
-                    Ok(nodes.into_iter().map(|n| workload.trace_of(n)).collect())
-                }
-                SimOutcome::Failed(error) => Err(error),
-                SimOutcome::Panicked => panic!("{SIMULATED_PANIC} in plugin {name} on node {node}"),
+            wait_and_work(&timer, &workload.stats, latency, cpu).await;
+            match verdict {
+                Verdict::Ok => Ok(workload.found(node.0, index)),
+                Verdict::Failed(error) => Err(error),
+                Verdict::Panicked => panic!(
+                    "{SIMULATED_PANIC} in plugin {} on node {node}",
+                    plugin_name(kind, kinds::specs(kind)[index].name)
+                ),
             }
         })
     }
@@ -434,7 +455,7 @@ impl Plugin for SimPlugin<Arc<dyn Timer>> {
     fn follow(&self, trace: &Trace) -> BoxFuture<'static, CallResult> {
         match self.call(trace) {
             Ok(call) => call.boxed(),
-            Err(error) => future::ready(Err(error)).boxed(),
+            Err(result) => future::ready(result).boxed(),
         }
     }
 }
@@ -451,7 +472,7 @@ impl LocalPlugin for SimPlugin<Rc<dyn LocalTimer>> {
     fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, CallResult> {
         match self.call(trace) {
             Ok(call) => call.boxed_local(),
-            Err(error) => future::ready(Err(error)).boxed_local(),
+            Err(result) => future::ready(result).boxed_local(),
         }
     }
 }
