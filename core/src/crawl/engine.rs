@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::FutureExt;
-use futures::stream::{self, FuturesUnordered, StreamExt};
+use futures::stream::{self, FuturesUnordered, Stream, StreamExt};
 use hashbrown::HashMap;
 use hdrhistogram::Histogram;
 use web_time::Instant;
@@ -316,6 +316,29 @@ impl<G: Future<Output = (CallOutcome, Duration)>> Future for Tagged<G> {
     }
 }
 
+/// The next finished call of `calls`, within the budget of `coop`: `None` once the
+/// crawl is cancelled, `Some(None)` once `calls` has ended. A cancel counts before a
+/// finished call; the task registers for cancels only when it is about to sleep.
+fn poll_next_call<S: Stream + Unpin>(
+    calls: &mut S,
+    coop: &mut Coop,
+    cancel: &CancelState,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Option<S::Item>>> {
+    std::task::ready!(coop.poll_proceed(cx));
+    if cancel.cancelled.load(Relaxed) {
+        return Poll::Ready(None);
+    }
+    let next = calls.poll_next_unpin(cx);
+    if next.is_pending() {
+        coop.refill();
+        if poll_cancelled(cancel, cx) {
+            return Poll::Ready(None);
+        }
+    }
+    next.map(Some)
+}
+
 fn poll_cancelled(state: &CancelState, cx: &mut Context<'_>) -> bool {
     if state.cancelled.load(Relaxed) {
         return true;
@@ -616,18 +639,7 @@ where
             if pending.is_empty() {
                 break;
             }
-            let next = poll_fn(|cx| {
-                std::task::ready!(coop.poll_proceed(cx));
-                if poll_cancelled(cancel, cx) {
-                    return Poll::Ready(None);
-                }
-                let next = driver.poll_next_unpin(cx);
-                if next.is_pending() {
-                    coop.refill();
-                }
-                next.map(Some)
-            })
-            .await;
+            let next = poll_fn(|cx| poll_next_call(&mut driver, &mut coop, cancel, cx)).await;
             let Some(Some(done)) = next else { break };
             let (slot, plugin) = pending
                 .remove(&done.id)
@@ -684,18 +696,8 @@ where
             }
             let mut batch_calls = stream::select_all(streams);
             loop {
-                let next = poll_fn(|cx| {
-                    std::task::ready!(coop.poll_proceed(cx));
-                    if poll_cancelled(&cancel, cx) {
-                        return Poll::Ready(None);
-                    }
-                    let next = batch_calls.poll_next_unpin(cx);
-                    if next.is_pending() {
-                        coop.refill();
-                    }
-                    next.map(Some)
-                })
-                .await;
+                let next =
+                    poll_fn(|cx| poll_next_call(&mut batch_calls, &mut coop, &cancel, cx)).await;
                 match next {
                     Some(Some((index, position, outcome, latency))) => {
                         results[index][position] = Some((outcome, latency));
@@ -741,18 +743,7 @@ where
             if running.is_empty() {
                 break;
             }
-            let next = poll_fn(|cx| {
-                std::task::ready!(coop.poll_proceed(cx));
-                if poll_cancelled(&cancel, cx) {
-                    return Poll::Ready(None);
-                }
-                let next = running.poll_next_unpin(cx);
-                if next.is_pending() {
-                    coop.refill();
-                }
-                next.map(Some)
-            })
-            .await;
+            let next = poll_fn(|cx| poll_next_call(&mut running, &mut coop, &cancel, cx)).await;
             match next {
                 Some(Some((slot, plugin, outcome, latency))) => {
                     self.finished(slot, plugin, outcome, latency);
