@@ -212,7 +212,6 @@ struct Engine<'c, P, T, O, S = Discovered, F = FifoFrontier> {
     report: Counts,
     /// Failed calls per error kind.
     errors: Vec<(PluginErrorKind, u64)>,
-    latency: Histogram<u64>,
     /// The calls' timeout and its timer; `None` for no timeout.
     timeout: Option<(Duration, T)>,
     /// Calls that started since the last look: (slot, plugin).
@@ -396,7 +395,6 @@ where
             active: Slab::default(),
             report: Counts::default(),
             errors: Vec::new(),
-            latency: latency_histogram(),
             started: Vec::new(),
         }
     }
@@ -547,9 +545,8 @@ where
         self.report.outcomes.record(kind);
         acc.stats.outcomes.record(kind);
         if kind != OutcomeKind::Cancelled {
-            let micros = micros(latency);
-            record_latency(&mut acc.latency, micros, 1);
-            record_latency(&mut self.latency, micros, 1);
+            // The crawl's histogram is the sum of the plugins', made at the end.
+            record_latency(&mut acc.latency, micros(latency), 1);
         }
         if let Outcome::Failed(error) = &outcome {
             let error = error.kind();
@@ -763,6 +760,7 @@ impl<P, T, O> Engine<'_, P, T, O, Discovered, FifoFrontier> {
     fn into_report(self, wall: Duration) -> CrawlReport {
         let config = &self.crawler.config;
         let counts = &self.report;
+        let mut latency = latency_histogram();
         let plugins = self
             .plugin_names
             .iter()
@@ -770,6 +768,8 @@ impl<P, T, O> Engine<'_, P, T, O, Discovered, FifoFrontier> {
             .map(|(name, acc)| {
                 let mut stats = acc.stats;
                 stats.latency = LatencySummary::from_histogram(&acc.latency);
+                // Both auto-resize: adding cannot fail.
+                let _ = latency.add(&acc.latency);
                 (name.clone(), stats)
             })
             .collect();
@@ -799,7 +799,7 @@ impl<P, T, O> Engine<'_, P, T, O, Discovered, FifoFrontier> {
             plugins,
             errors_by_kind,
             peak_in_flight: self.crawler.probe.peak_in_flight.load(Relaxed),
-            latency: LatencySummary::from_histogram(&self.latency),
+            latency: LatencySummary::from_histogram(&latency),
             was_cancelled: self.crawler.cancel.cancelled.load(Relaxed),
         }
     }
