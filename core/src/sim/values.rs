@@ -4,7 +4,6 @@
 //! [`parse_index`] reads `i` back (checking that formatting `i` gives the same text),
 //! so the graph needs no table from values to nodes.
 
-use std::fmt;
 use std::net::Ipv4Addr;
 
 use super::kinds::*;
@@ -44,19 +43,6 @@ fn pick<'a>(list: &[&'a str], i: u32) -> &'a str {
     list[i as usize % list.len()]
 }
 
-/// A name with its first letter in upper case.
-struct Capitalised<'a>(&'a str);
-
-impl fmt::Display for Capitalised<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut chars = self.0.chars();
-        match chars.next() {
-            Some(c) => write!(f, "{}{}", c.to_ascii_uppercase(), chars.as_str()),
-            None => Ok(()),
-        }
-    }
-}
-
 /// The value of node `i`, whose kind code is `kind`.
 pub(crate) fn format_value(kind: u8, i: u32) -> String {
     // Room for the longest formats, so that writing never grows the string.
@@ -68,22 +54,6 @@ pub(crate) fn format_value(kind: u8, i: u32) -> String {
 /// Whether `value` is exactly what [`format_value`] writes for node `i` of `kind`,
 /// compared as it is written, without allocating.
 fn is_value(kind: u8, i: u32, value: &str) -> bool {
-    /// Consumes the expected text as the format writes it; fails at the first
-    /// difference.
-    struct Expect<'a>(&'a str);
-
-    impl fmt::Write for Expect<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            match self.0.strip_prefix(s) {
-                Some(rest) => {
-                    self.0 = rest;
-                    Ok(())
-                }
-                None => Err(fmt::Error),
-            }
-        }
-    }
-
     let mut expect = Expect(value);
     try_write_value(&mut expect, kind, i).is_ok() && expect.0.is_empty()
 }
@@ -94,45 +64,194 @@ fn write_value(s: &mut String, kind: u8, i: u32) {
     let _ = try_write_value(s, kind, i);
 }
 
-fn try_write_value(s: &mut impl fmt::Write, kind: u8, i: u32) -> fmt::Result {
+/// Where a value is written: a string, or a check against an expected text. The
+/// formats are written piece by piece, without `core::fmt`: values are formatted
+/// (and checked) once per simulated call and per trace found.
+trait Out {
+    /// Writes `piece`; `Err` once the output differs from what is expected.
+    fn put(&mut self, piece: &str) -> Result<(), Mismatch>;
+
+    fn num(&mut self, n: u64) -> Result<(), Mismatch> {
+        self.padded(n, 1)
+    }
+
+    /// `n` in decimal, zero-padded to `width` digits.
+    fn padded(&mut self, mut n: u64, width: usize) -> Result<(), Mismatch> {
+        let mut buf = [b'0'; 20];
+        let mut at = buf.len();
+        while n > 0 || buf.len() - at < width {
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.put(ascii(&buf[at..]))
+    }
+
+    /// `n` in hexadecimal, zero-padded to `width` digits.
+    fn hex(&mut self, mut n: u64, width: usize, digits: &[u8; 16]) -> Result<(), Mismatch> {
+        let mut buf = [b'0'; 16];
+        let mut at = buf.len();
+        while n > 0 || buf.len() - at < width {
+            at -= 1;
+            buf[at] = digits[(n % 16) as usize];
+            n /= 16;
+        }
+        self.put(ascii(&buf[at..]))
+    }
+}
+
+/// The output differs from the expected text.
+#[derive(Debug)]
+struct Mismatch;
+
+/// Digits and ASCII letters, as text.
+fn ascii(digits: &[u8]) -> &str {
+    std::str::from_utf8(digits).unwrap_or_default()
+}
+
+const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+impl Out for String {
+    fn put(&mut self, piece: &str) -> Result<(), Mismatch> {
+        self.push_str(piece);
+        Ok(())
+    }
+}
+
+/// Consumes the expected text as the format writes it; fails at the first difference.
+struct Expect<'a>(&'a str);
+
+impl Out for Expect<'_> {
+    fn put(&mut self, piece: &str) -> Result<(), Mismatch> {
+        self.0 = self.0.strip_prefix(piece).ok_or(Mismatch)?;
+        Ok(())
+    }
+}
+
+fn try_write_value(s: &mut impl Out, kind: u8, i: u32) -> Result<(), Mismatch> {
     let first = pick(FIRST, i);
     let tld = pick(TLDS, i / 3);
+    let n = u64::from(i);
     match kind {
-        USERNAME => write!(s, "{first}{i}"),
-        EMAIL => write!(s, "{first}{i}@mail-{}.example", i % 10),
-        DOMAIN => write!(s, "example-{i}.{tld}"),
-        SUBDOMAIN => write!(s, "{}{i}.example-{}.{tld}", pick(HOSTS, i / 7), i % 97),
-        IP => write!(s, "{}", Ipv4Addr::from(IP_BASE.wrapping_add(i))),
-        URL => write!(s, "https://www.example-{i}.{tld}/{}", pick(PATHS, i / 5)),
-        PHONE => write!(s, "+1 555 {i:07}"),
-        NAME => write!(s, "{} {} {i}", Capitalised(first), pick(LAST, i / 11)),
-        COMPANY => write!(
-            s,
-            "{} {i} {}",
-            pick(COMPANIES, i),
-            pick(COMPANY_FORMS, i / 8)
-        ),
-        REPOSITORY => write!(s, "{first}{i}/{}", pick(PROJECTS, i / 4)),
-        SOCIAL_PROFILE => write!(
-            s,
-            "https://{}.example/@{first}{i}",
-            SITES[i as usize % SITES.len()]
-        ),
-        ASN => write!(s, "AS{i}"),
-        NETBLOCK => write!(s, "2001:db8:{:x}:{:x}::/64", i >> 16, i & 0xffff),
-        DNS_RECORD => match i % 4 {
-            0 => write!(s, "CNAME edge{i}.cdn.example.net"),
-            1 => write!(s, "NS ns{i}.example.net"),
-            2 => write!(s, "MX mx{i}.example.net"),
-            _ => write!(s, "TXT \"site-verification={i}\""),
-        },
-        ADDRESS => write!(s, "{i} {}, Springfield", pick(STREETS, i / 13)),
-        KEY => write!(s, "0x{:016X}", u64::from(i) ^ KEY_MASK),
-        _ => match i % 3 {
-            0 => write!(s, "Registrar: Registrar {i} Inc"),
-            1 => write!(s, "Registrant Organization: Holdings {i}"),
-            _ => write!(s, "Name Server: ns{i}.example.net"),
-        },
+        USERNAME => {
+            s.put(first)?;
+            s.num(n)
+        }
+        EMAIL => {
+            s.put(first)?;
+            s.num(n)?;
+            s.put("@mail-")?;
+            s.num(n % 10)?;
+            s.put(".example")
+        }
+        DOMAIN => {
+            s.put("example-")?;
+            s.num(n)?;
+            s.put(".")?;
+            s.put(tld)
+        }
+        SUBDOMAIN => {
+            s.put(pick(HOSTS, i / 7))?;
+            s.num(n)?;
+            s.put(".example-")?;
+            s.num(n % 97)?;
+            s.put(".")?;
+            s.put(tld)
+        }
+        IP => {
+            let [a, b, c, d] = IP_BASE.wrapping_add(i).to_be_bytes();
+            s.num(u64::from(a))?;
+            for octet in [b, c, d] {
+                s.put(".")?;
+                s.num(u64::from(octet))?;
+            }
+            Ok(())
+        }
+        URL => {
+            s.put("https://www.example-")?;
+            s.num(n)?;
+            s.put(".")?;
+            s.put(tld)?;
+            s.put("/")?;
+            s.put(pick(PATHS, i / 5))
+        }
+        PHONE => {
+            s.put("+1 555 ")?;
+            s.padded(n, 7)
+        }
+        NAME => {
+            // The first names are ASCII and lower case: upper-case the first letter.
+            let initial = [first.as_bytes()[0].to_ascii_uppercase()];
+            s.put(ascii(&initial))?;
+            s.put(&first[1..])?;
+            s.put(" ")?;
+            s.put(pick(LAST, i / 11))?;
+            s.put(" ")?;
+            s.num(n)
+        }
+        COMPANY => {
+            s.put(pick(COMPANIES, i))?;
+            s.put(" ")?;
+            s.num(n)?;
+            s.put(" ")?;
+            s.put(pick(COMPANY_FORMS, i / 8))
+        }
+        REPOSITORY => {
+            s.put(first)?;
+            s.num(n)?;
+            s.put("/")?;
+            s.put(pick(PROJECTS, i / 4))
+        }
+        SOCIAL_PROFILE => {
+            s.put("https://")?;
+            s.put(SITES[i as usize % SITES.len()])?;
+            s.put(".example/@")?;
+            s.put(first)?;
+            s.num(n)
+        }
+        ASN => {
+            s.put("AS")?;
+            s.num(n)
+        }
+        NETBLOCK => {
+            s.put("2001:db8:")?;
+            s.hex(n >> 16, 1, LOWER_HEX)?;
+            s.put(":")?;
+            s.hex(n & 0xffff, 1, LOWER_HEX)?;
+            s.put("::/64")
+        }
+        DNS_RECORD => {
+            let (before, after) = match i % 4 {
+                0 => ("CNAME edge", ".cdn.example.net"),
+                1 => ("NS ns", ".example.net"),
+                2 => ("MX mx", ".example.net"),
+                _ => ("TXT \"site-verification=", "\""),
+            };
+            s.put(before)?;
+            s.num(n)?;
+            s.put(after)
+        }
+        ADDRESS => {
+            s.num(n)?;
+            s.put(" ")?;
+            s.put(pick(STREETS, i / 13))?;
+            s.put(", Springfield")
+        }
+        KEY => {
+            s.put("0x")?;
+            s.hex(n ^ KEY_MASK, 16, UPPER_HEX)
+        }
+        _ => {
+            let (before, after) = match i % 3 {
+                0 => ("Registrar: Registrar ", " Inc"),
+                1 => ("Registrant Organization: Holdings ", ""),
+                _ => ("Name Server: ns", ".example.net"),
+            };
+            s.put(before)?;
+            s.num(n)?;
+            s.put(after)
+        }
     }
 }
 
@@ -178,6 +297,57 @@ mod tests {
             for i in [0, 1, 7, 17, 999, 65_536, 1_000_000, 99_999_999] {
                 let value = format_value(kind, i);
                 assert_eq!(parse_index(kind, &value), Some(i), "{kind} {value}");
+            }
+        }
+    }
+
+    /// The formats as `core::fmt` writes them: the pieces above must write the same.
+    fn reference(kind: u8, i: u32) -> String {
+        let first = pick(FIRST, i);
+        let tld = pick(TLDS, i / 3);
+        let capitalised = first[..1].to_ascii_uppercase() + &first[1..];
+        match kind {
+            USERNAME => format!("{first}{i}"),
+            EMAIL => format!("{first}{i}@mail-{}.example", i % 10),
+            DOMAIN => format!("example-{i}.{tld}"),
+            SUBDOMAIN => format!("{}{i}.example-{}.{tld}", pick(HOSTS, i / 7), i % 97),
+            IP => Ipv4Addr::from(IP_BASE.wrapping_add(i)).to_string(),
+            URL => format!("https://www.example-{i}.{tld}/{}", pick(PATHS, i / 5)),
+            PHONE => format!("+1 555 {i:07}"),
+            NAME => format!("{capitalised} {} {i}", pick(LAST, i / 11)),
+            COMPANY => format!("{} {i} {}", pick(COMPANIES, i), pick(COMPANY_FORMS, i / 8)),
+            REPOSITORY => format!("{first}{i}/{}", pick(PROJECTS, i / 4)),
+            SOCIAL_PROFILE => format!(
+                "https://{}.example/@{first}{i}",
+                SITES[i as usize % SITES.len()]
+            ),
+            ASN => format!("AS{i}"),
+            NETBLOCK => format!("2001:db8:{:x}:{:x}::/64", i >> 16, i & 0xffff),
+            DNS_RECORD => match i % 4 {
+                0 => format!("CNAME edge{i}.cdn.example.net"),
+                1 => format!("NS ns{i}.example.net"),
+                2 => format!("MX mx{i}.example.net"),
+                _ => format!("TXT \"site-verification={i}\""),
+            },
+            ADDRESS => format!("{i} {}, Springfield", pick(STREETS, i / 13)),
+            KEY => format!("0x{:016X}", u64::from(i) ^ KEY_MASK),
+            _ => match i % 3 {
+                0 => format!("Registrar: Registrar {i} Inc"),
+                1 => format!("Registrant Organization: Holdings {i}"),
+                _ => format!("Name Server: ns{i}.example.net"),
+            },
+        }
+    }
+
+    #[test]
+    fn pieces_write_what_the_formats_say() {
+        for kind in 0..KIND_COUNT {
+            for i in (0..2_000).chain([65_535, 65_536, 9_999_999, u32::MAX - 1, u32::MAX]) {
+                let value = format_value(kind, i);
+                assert_eq!(value, reference(kind, i), "kind {kind}, node {i}");
+                assert!(is_value(kind, i, &value));
+                assert!(!is_value(kind, i, &value[..value.len() - 1]));
+                assert!(!is_value(kind, i, &(value.clone() + "0")));
             }
         }
     }
