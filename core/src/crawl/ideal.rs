@@ -29,7 +29,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::time::Duration;
 
 use super::Model;
-use crate::sim::{NodeId, SimOutcome, SimWorkload, ideal_makespan};
+use crate::sim::{NodeId, SimWorkload, ideal_makespan};
 
 /// Limits of a simulated crawl. The default sets none.
 ///
@@ -167,12 +167,16 @@ struct Crawl<'a> {
     calls: u64,
 }
 
-/// One call in flight (Pool and Unbounded), ordered by (end, start order).
+/// One call in flight (Pool and Unbounded), ordered by (end, start order). Its traces
+/// are listed when it ends (they are a pure function of the node and the plugin):
+/// nothing is allocated per call.
 struct InFlight {
     end: Duration,
     seq: u64,
     node: NodeId,
-    children: Vec<NodeId>,
+    plugin: u32,
+    /// Whether it returns traces (it succeeds within the timeout).
+    finds: bool,
 }
 
 impl PartialEq for InFlight {
@@ -240,25 +244,16 @@ impl<'a> Crawl<'a> {
         }
     }
 
-    /// Makes one call: its duration (capped by the timeout) and the traces it finds.
-    fn call(&mut self, node: NodeId, plugin: usize, children: &mut Vec<NodeId>) -> Duration {
+    /// Makes one call: its duration (capped by the timeout), and whether it returns
+    /// traces (listed by [`each_child`](SimWorkload::each_child)).
+    fn call(&mut self, node: NodeId, plugin: usize) -> (Duration, bool) {
         self.calls += 1;
-        let Some(call) = self.workload.call(node, plugin) else {
-            return Duration::ZERO;
+        let Some((duration, ok)) = self.workload.call_summary(node, plugin) else {
+            return (Duration::ZERO, false);
         };
-        let duration = call.latency.saturating_add(call.cpu);
         match self.limits.timeout {
-            Some(timeout) if duration > timeout => timeout,
-            _ => {
-                if let SimOutcome::Found(found) = call.outcome {
-                    if children.is_empty() {
-                        *children = found;
-                    } else {
-                        children.extend(found);
-                    }
-                }
-                duration
-            }
+            Some(timeout) if duration > timeout => (timeout, false),
+            _ => (duration, ok),
         }
     }
 
@@ -291,13 +286,13 @@ impl<'a> Crawl<'a> {
                     ready.pop_front();
                     next_plugin = 0;
                 }
-                let mut children = Vec::new();
-                let duration = self.call(node, plugin, &mut children);
+                let (duration, finds) = self.call(node, plugin);
                 heap.push(InFlight {
                     end: now.saturating_add(duration),
                     seq,
                     node,
-                    children,
+                    plugin: plugin as u32,
+                    finds,
                 });
                 seq += 1;
             }
@@ -321,12 +316,16 @@ impl<'a> Crawl<'a> {
 
     /// Deduplicates a finished call's children; queues those to follow.
     fn complete(&mut self, done: InFlight, ready: &mut VecDeque<NodeId>) {
+        if !done.finds {
+            return;
+        }
         let depth = self.depth_of(done.node).saturating_add(1);
-        for child in done.children {
+        let workload = self.workload;
+        workload.each_child(done.node, done.plugin as usize, |child| {
             if self.discover(child, depth) && self.followed_plugins(child) > 0 {
                 ready.push_back(child);
             }
-        }
+        });
     }
 
     /// Previous: batches of `c` traces, each with `c` private slots, barriers between.
@@ -335,9 +334,9 @@ impl<'a> Crawl<'a> {
         let mut start = Duration::ZERO;
         let mut peak = 0u64;
         let mut durations = Vec::new();
-        // Children of the batch in (trace, plugin) order, with their depth.
-        let mut found: Vec<(NodeId, u32)> = Vec::new();
-        let mut children = Vec::new();
+        // The batch's calls that return traces, in (trace, plugin) order, with the
+        // depth of their traces: the traces are listed at the barrier.
+        let mut found: Vec<(NodeId, u32, u32)> = Vec::new();
         while !frontier.is_empty() {
             let mut end = start;
             let mut in_flight = 0u64;
@@ -350,9 +349,11 @@ impl<'a> Crawl<'a> {
                 let depth = self.depth_of(node).saturating_add(1);
                 durations.clear();
                 for plugin in 0..plugins {
-                    children.clear();
-                    durations.push(self.call(node, plugin, &mut children));
-                    found.extend(children.iter().map(|&child| (child, depth)));
+                    let (duration, finds) = self.call(node, plugin);
+                    durations.push(duration);
+                    if finds {
+                        found.push((node, plugin as u32, depth));
+                    }
                 }
                 let span = if plugins <= c {
                     durations.iter().copied().max().unwrap_or_default()
@@ -363,10 +364,13 @@ impl<'a> Crawl<'a> {
             }
             peak = peak.max(in_flight);
             start = end;
-            for (child, depth) in found.drain(..) {
-                if self.discover(child, depth) {
-                    frontier.push_back(child);
-                }
+            let workload = self.workload;
+            for (node, plugin, depth) in found.drain(..) {
+                workload.each_child(node, plugin as usize, |child| {
+                    if self.discover(child, depth) {
+                        frontier.push_back(child);
+                    }
+                });
             }
         }
         IdealRun {

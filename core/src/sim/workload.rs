@@ -10,7 +10,7 @@ use futures::future::{self, BoxFuture, FutureExt, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
 use super::config::{SimConfig, SimConfigError};
-use super::graph::{Graph, Verdict};
+use super::graph::{Class, Graph, Verdict};
 use super::kinds;
 use super::panics::SIMULATED_PANIC;
 use super::stats::SleepStats;
@@ -231,6 +231,34 @@ impl SimWorkload {
             },
             outcome,
         })
+    }
+
+    /// What [`call`](SimWorkload::call) says of plugin `plugin` on `node`, without
+    /// listing the traces or making the error: its duration (latency plus CPU time)
+    /// and whether it returns traces (listed by [`each_child`](Self::each_child));
+    /// `None` when either does not exist. The ideal simulation's cheap path.
+    pub(crate) fn call_summary(&self, node: NodeId, plugin: usize) -> Option<(Duration, bool)> {
+        if plugin >= self.plugin_count(node) {
+            return None;
+        }
+        let graph = &self.graph;
+        let cpu = if kinds::active(graph.kind_code(node.0), plugin, node.0) {
+            graph.config.cpu_per_call
+        } else {
+            Duration::ZERO
+        };
+        let duration = graph.latency(node.0, plugin).saturating_add(cpu);
+        Some((duration, graph.verdict_class(node.0, plugin) == Class::Ok))
+    }
+
+    /// Calls `found` with each trace a successful call of plugin `plugin` on `node`
+    /// returns, in the order of [`SimOutcome::Found`]; with none when either does not
+    /// exist.
+    pub(crate) fn each_child(&self, node: NodeId, plugin: usize, mut found: impl FnMut(NodeId)) {
+        if plugin < self.plugin_count(node) {
+            self.graph
+                .each_child(node.0, plugin, |child| found(NodeId(child)));
+        }
     }
 
     /// [`call`](SimWorkload::call) by trace and plugin name.
