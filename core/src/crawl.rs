@@ -20,6 +20,42 @@
 //! executors, where calls and sleeps need not be `Send`. Both share one engine; the
 //! [`timer`](crate::timer) module says why they are two types.
 //!
+//! # Where a crawl keeps its state
+//!
+//! The engine keeps what it knows behind two small traits: a [`SeenSet`] answers
+//! "insert this trace if it is absent" and records where each trace came from, and a
+//! [`Frontier`] yields the next trace to follow. The in-memory [`Discovered`] (every
+//! value in one arena, some 17 to 23 bytes of bookkeeping per trace besides its
+//! value) and [`FifoFrontier`] (four bytes per waiting trace) are the defaults, and
+//! the only implementations a crawler uses for now. A crawl of hundreds of millions of traces outgrows one
+//! process's memory; a persistent or distributed implementation, shared by several
+//! processes crawling one graph, would have to guarantee:
+//!
+//! - **Idempotent dedup.** `insert_if_absent` is atomic per (kind, value): of any
+//!   number of concurrent or repeated inserts of one trace, across every process,
+//!   exactly one gets [`Insert::New`] and the others [`Insert::Present`]. A retried
+//!   insert (after a lost reply) must not record the trace twice, nor lose it: the
+//!   set keys on the trace itself, never on a process-local id.
+//! - **At-least-once delivery.** Every trace inserted as new is handed out by the
+//!   frontier to some process, and a trace handed out is only forgotten once every
+//!   call on it has reached an outcome. A process that dies mid-trace leaves its
+//!   traces to be handed out again (a lease that expires, say). The same trace may
+//!   then be followed twice: calls must be safe to repeat, and the report counts the
+//!   repetition as calls, never as new traces (dedup is on the seen set, not on
+//!   delivery).
+//! - **Ids that outlive a process.** [`TraceId`]s returned by the set stay valid for
+//!   the whole crawl, so that a discovery graph assembled from several processes
+//!   points at the right parents.
+//! - **Where `C` applies.** `C` ([`CrawlConfig::max_concurrency`]) bounds the calls of
+//!   one crawler, in one process: `N` processes sharing a crawl have up to `N × C`
+//!   calls in flight. A bound on the whole crawl (the calls one remote service sees)
+//!   needs a shared limit, such as a distributed semaphore, or `C` divided among the
+//!   processes; neither the seen set nor the frontier provides it.
+//! - **Limits and completion.** `max_traces` must count on the shared set (one
+//!   insert-if-absent-and-below-the-limit), not per process. A crawl ends when the
+//!   frontier is empty *and* no process holds a trace in flight: an empty frontier
+//!   alone is not the end, since a running call may still find traces.
+//!
 //! # Examples
 //!
 //! ```
