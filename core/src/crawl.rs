@@ -394,13 +394,14 @@ pub(crate) struct Probe {
 }
 
 impl Probe {
+    /// Counts a call in flight until the guard is dropped; the guard keeps `this`.
     #[inline]
-    fn enter(self: &Arc<Self>) -> InFlightGuard {
-        let now = self.in_flight.fetch_add(1, Relaxed) + 1;
-        if now > self.peak_in_flight.load(Relaxed) {
-            self.peak_in_flight.fetch_max(now, Relaxed);
+    fn enter(this: Arc<Self>) -> InFlightGuard {
+        let now = this.in_flight.fetch_add(1, Relaxed) + 1;
+        if now > this.peak_in_flight.load(Relaxed) {
+            this.peak_in_flight.fetch_max(now, Relaxed);
         }
-        InFlightGuard(Arc::clone(self))
+        InFlightGuard(this)
     }
 
     /// Zero counters, for a new crawl.

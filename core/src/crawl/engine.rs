@@ -72,7 +72,8 @@ impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
         let this = self.get_mut();
         if let Some(start) = this.start.take() {
             start.probe.started(start.slot, start.plugin);
-            this.in_flight = Some(start.probe.enter());
+            // The start's reference to the probe moves into the guard.
+            this.in_flight = Some(Probe::enter(start.probe));
         }
         match &mut this.call {
             Call::Running(call) => Pin::new(call).poll(cx),
