@@ -8,7 +8,9 @@
 //! ```
 //! Arguments: jobs, concurrency (defaults 1000000 64), and the mode: `pool` (the
 //! default: a producer task submits), `pool_stream` (the pool pulls from the jobs'
-//! stream) or `buffer_unordered`.
+//! stream), `buffer_unordered`, `run_flat` (the path of `tracepool-bench run
+//! --workload flat --latency-ms 0`: the runner, its sampler and its record) or
+//! `run_flat_buffer_unordered` (the same jobs through `buffer_unordered`, its peer).
 
 use std::time::Instant;
 
@@ -31,7 +33,11 @@ fn main() {
         "pool" => overhead::pool(jobs, c),
         "pool_stream" => overhead::pool_stream(jobs, c),
         "buffer_unordered" => overhead::buffer_unordered(jobs, c),
-        other => panic!("mode {other:?}: pool, pool_stream or buffer_unordered"),
+        "run_flat" => overhead::run_flat(jobs, c),
+        "run_flat_buffer_unordered" => overhead::run_flat_buffer_unordered(jobs, c),
+        other => panic!(
+            "mode {other:?}: pool, pool_stream, buffer_unordered, run_flat or run_flat_buffer_unordered"
+        ),
     };
     assert_eq!(n, jobs);
     let wall = start.elapsed();

@@ -24,22 +24,37 @@
 //!
 //! let spec = RunSpec { traces: 100, ..RunSpec::default() };
 //! let output = runner::run(&spec, None, |_| {}, &INTERRUPT)?;
-//! assert!(output.crawl.was_cancelled);
-//! assert_eq!(output.record.jobs, output.crawl.outcomes.finished());
+//! assert!(output.was_cancelled);
+//! let crawl = output.crawl.expect("a crawl run has its report");
+//! assert_eq!(output.record.jobs, crawl.outcomes.finished());
 //! # Ok::<(), tracepool_bench::runner::RunError>(())
 //! ```
 
+use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tracepool::crawl::Canceller;
 
+/// What stops the run in progress.
+type Cancel = Box<dyn Fn() + Send>;
+
 /// A request to stop, shared by whoever asks (a signal handler) and the runs it stops.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Interrupt {
     requested: AtomicBool,
-    running: Mutex<Option<Canceller>>,
+    running: Mutex<Option<Cancel>>,
     holds: AtomicUsize,
+}
+
+impl fmt::Debug for Interrupt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interrupt")
+            .field("requested", &self.is_requested())
+            .field("watching", &self.running().is_some())
+            .field("holds", &self.holds.load(Ordering::SeqCst))
+            .finish()
+    }
 }
 
 impl Interrupt {
@@ -57,8 +72,8 @@ impl Interrupt {
     /// Returns whether this is the first request.
     pub fn request(&self) -> bool {
         let first = !self.requested.swap(true, Ordering::SeqCst);
-        if let Some(canceller) = self.running().as_ref() {
-            canceller.cancel();
+        if let Some(cancel) = self.running().as_ref() {
+            cancel();
         }
         first
     }
@@ -71,12 +86,19 @@ impl Interrupt {
     /// Cancels `canceller`'s crawl when a stop is requested (at once if one was), until
     /// the returned guard is dropped.
     pub fn watch(&self, canceller: Canceller) -> Watch<'_> {
-        *self.running() = Some(canceller);
+        self.watch_with(move || canceller.cancel())
+    }
+
+    /// Calls `cancel` when a stop is requested (at once if one was), until the
+    /// returned guard is dropped: the same as [`watch`](Self::watch) for a run that is
+    /// not a crawl (the flat workload's pool).
+    pub fn watch_with(&self, cancel: impl Fn() + Send + 'static) -> Watch<'_> {
+        *self.running() = Some(Box::new(cancel));
         // A request that came before the canceller was in place still cancels it.
         if self.is_requested()
-            && let Some(canceller) = self.running().as_ref()
+            && let Some(cancel) = self.running().as_ref()
         {
-            canceller.cancel();
+            cancel();
         }
         Watch(self)
     }
@@ -94,7 +116,7 @@ impl Interrupt {
         self.holds.load(Ordering::SeqCst) > 0
     }
 
-    fn running(&self) -> MutexGuard<'_, Option<Canceller>> {
+    fn running(&self) -> MutexGuard<'_, Option<Cancel>> {
         // A panic while holding the lock leaves nothing half-done: the value is an
         // `Option` set or cleared whole.
         self.running.lock().unwrap_or_else(PoisonError::into_inner)

@@ -6,7 +6,6 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
 use tracepool::crawl::{
     CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, DEFAULT_MAX_CONCURRENCY, Model,
@@ -18,9 +17,14 @@ use tracepool::report::{
 };
 use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, HeapTimer, Timer};
+use tracepool::{Outcomes, Trace};
 
 use crate::interrupt::Interrupt;
-use crate::os::{self, AppGauges, Sampler, SamplerError};
+use crate::os::{self, AppGauges, Sampler, SamplerError, SamplerReport};
+
+mod flat;
+
+pub use flat::flat_jobs;
 
 /// Everything that defines one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,8 +299,11 @@ pub struct RunOutput {
     pub record: RunRecord,
     /// Samples taken during the run.
     pub series: Vec<Sample>,
-    /// The crawl engine's report (discovery graph, per-plugin counts...).
-    pub crawl: CrawlReport,
+    /// The crawl engine's report (discovery graph, per-plugin counts...); `None` for
+    /// the flat workload, which runs on the models without the crawl engine.
+    pub crawl: Option<CrawlReport>,
+    /// Whether a stop request cut the run short: the record is partial.
+    pub was_cancelled: bool,
 }
 
 /// The timer behind the simulated sleeps (and the timeouts) of a run.
@@ -322,7 +329,37 @@ fn not_native(timer: SleepTimer) -> SpecError {
     }
 }
 
-/// A prepared workload: its plugins, its seeds and its ideal makespan.
+/// What a run measured from the inside, whatever ran it.
+#[derive(Debug)]
+struct Measured {
+    wall: Duration,
+    jobs: u64,
+    outcomes: Outcomes,
+    lost: u64,
+    discovered: u64,
+    peak_in_flight: u64,
+    p50: Duration,
+    p99: Duration,
+    was_cancelled: bool,
+}
+
+impl Measured {
+    fn of_crawl(crawl: &CrawlReport, wall: Duration) -> Self {
+        Measured {
+            wall,
+            jobs: crawl.jobs,
+            outcomes: crawl.outcomes,
+            lost: crawl.lost,
+            discovered: crawl.discovered.len() as u64,
+            peak_in_flight: crawl.peak_in_flight,
+            p50: crawl.latency.p50,
+            p99: crawl.latency.p99,
+            was_cancelled: crawl.was_cancelled,
+        }
+    }
+}
+
+/// The crawl workload's plugins, its seeds and its ideal makespan.
 struct Prepared {
     registry: tracepool::Registry,
     seeds: Vec<Trace>,
@@ -330,54 +367,31 @@ struct Prepared {
     stats: Arc<SleepStats>,
 }
 
-fn prepare(
+fn prepare_crawl(
     spec: &RunSpec,
     seeds: Option<Vec<Trace>>,
     timer: Arc<dyn Timer>,
 ) -> Result<Prepared, RunError> {
-    match spec.workload {
-        Workload::Crawl => {
-            let sim = SimWorkload::new(spec.sim_config()?).map_err(RunError::Workload)?;
-            // The ideal is the model's own schedule of the generated seeds in virtual
-            // time; seeds from a file crawl another graph, whose ideal is not known.
-            let ideal = match &seeds {
-                Some(custom) if *custom != sim.seeds() => Duration::ZERO,
-                _ => {
-                    let limits = IdealLimits {
-                        timeout: spec.timeout(),
-                        ..IdealLimits::default()
-                    };
-                    simulate(&sim, spec.model, spec.concurrency, &limits).makespan
-                }
+    let sim = SimWorkload::new(spec.sim_config()?).map_err(RunError::Workload)?;
+    // The ideal is the model's own schedule of the generated seeds in virtual
+    // time; seeds from a file crawl another graph, whose ideal is not known.
+    let ideal = match &seeds {
+        Some(custom) if *custom != sim.seeds() => Duration::ZERO,
+        _ => {
+            let limits = IdealLimits {
+                timeout: spec.timeout(),
+                ..IdealLimits::default()
             };
-            Ok(Prepared {
-                registry: sim.registry(timer),
-                seeds: seeds.unwrap_or_else(|| sim.seeds()),
-                ideal,
-                stats: Arc::clone(sim.sleep_stats()),
-            })
+            simulate(&sim, spec.model, spec.concurrency, &limits).makespan
         }
-        Workload::Flat => {
-            if seeds.is_some() {
-                return Err(RunError::SeedsForFlat);
-            }
-            let flat = FlatWorkload::new(spec.traces, spec.scaled_latency()).with_seed(spec.seed);
-            let limit = spec.timeout().unwrap_or(Duration::MAX);
-            let ideal = flat_ideal(
-                spec.model,
-                flat.durations().map(|d| d.min(limit)),
-                spec.concurrency,
-            );
-            Ok(Prepared {
-                registry: flat.registry(timer),
-                seeds: flat.seeds(),
-                ideal,
-                stats: Arc::clone(flat.sleep_stats()),
-            })
-        }
-    }
+    };
+    Ok(Prepared {
+        registry: sim.registry(timer),
+        seeds: seeds.unwrap_or_else(|| sim.seeds()),
+        ideal,
+        stats: Arc::clone(sim.sleep_stats()),
+    })
 }
-
 /// The makespan of independent jobs of known `durations`, in submission order, under a
 /// perfect implementation of `model` at concurrency `c`: the model's own schedule.
 ///
@@ -429,14 +443,17 @@ pub fn flat_ideal(
 /// Runs `spec` to its end on the calling thread (under `async_io::block_on`, whose
 /// reactor drives the precise timer), sampling the process meanwhile.
 ///
-/// `seeds` replaces the workload's own seed traces; `observer` sees every crawl event.
-/// A stop requested through `interrupt` (before or during the run) cancels the crawl:
-/// the run returns its partial record, every accepted call counted in one outcome, with
-/// [`CrawlReport::was_cancelled`] set.
+/// The crawl workload runs through the crawl engine; the flat workload runs its jobs
+/// on the models directly (see [`Workload::Flat`]), without crawl events.
+/// `seeds` replaces the crawl workload's own seed traces; `observer` sees every crawl
+/// event. A stop requested through `interrupt` (before or during the run) cancels the
+/// run: it returns its partial record, every accepted call counted in one outcome,
+/// with [`RunOutput::was_cancelled`] set.
 ///
 /// # Errors
 ///
 /// [`RunError::Spec`] when `spec` is not [valid](RunSpec::validate),
+/// [`RunError::SeedsForFlat`] for seeds given to the flat workload,
 /// [`RunError::Workload`] or [`RunError::Crawl`] when the workload or the crawl cannot be
 /// configured as asked, and [`RunError::Sampler`] when the OS sampler cannot start.
 pub fn run<O>(
@@ -450,7 +467,42 @@ where
 {
     spec.validate()?;
     let timer = make_timer(spec.timer)?;
-    let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
+    match spec.workload {
+        Workload::Crawl => run_crawl(spec, seeds, observer, interrupt, timer),
+        Workload::Flat => {
+            if seeds.is_some() {
+                return Err(RunError::SeedsForFlat);
+            }
+            let limit = spec.timeout().unwrap_or(Duration::MAX);
+            let ideal = flat_ideal(
+                spec.model,
+                FlatWorkload::new(spec.traces, spec.scaled_latency())
+                    .with_seed(spec.seed)
+                    .durations()
+                    .map(|d| d.min(limit)),
+                spec.concurrency,
+            );
+            let stats = Arc::new(SleepStats::new());
+            // Each run reports its own peak: forget the previous runs' high-water mark.
+            // Where the OS cannot reset it, the peak is the process's so far.
+            let _ = os::reset_peak_rss();
+            let (measured, sampled) = flat::run(spec, timer, Arc::clone(&stats), interrupt)?;
+            Ok(output(spec, &measured, sampled, ideal, &stats, None))
+        }
+    }
+}
+
+fn run_crawl<O>(
+    spec: &RunSpec,
+    seeds: Option<Vec<Trace>>,
+    observer: O,
+    interrupt: &Interrupt,
+    timer: Arc<dyn Timer>,
+) -> Result<RunOutput, RunError>
+where
+    O: FnMut(&CrawlEvent<'_>),
+{
+    let prepared = prepare_crawl(spec, seeds, Arc::clone(&timer))?;
     let config = CrawlConfig {
         model: spec.model,
         max_concurrency: spec.concurrency,
@@ -477,15 +529,34 @@ where
     let started = Instant::now();
     let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
     drop(watch);
-    let wall = started.elapsed();
+    let measured = Measured::of_crawl(&crawl, started.elapsed());
     let sampled = sampler.stop();
-    let wall_s = wall.as_secs_f64();
-    let sleeps = prepared.stats.snapshot();
-    // The ideal is that of the whole crawl: an interrupted one has none.
-    let ideal_s = if crawl.was_cancelled {
+    Ok(output(
+        spec,
+        &measured,
+        sampled,
+        prepared.ideal,
+        &prepared.stats,
+        Some(crawl),
+    ))
+}
+
+/// The run's record, from what it measured inside and outside.
+fn output(
+    spec: &RunSpec,
+    m: &Measured,
+    sampled: SamplerReport,
+    ideal: Duration,
+    stats: &SleepStats,
+    crawl: Option<CrawlReport>,
+) -> RunOutput {
+    let wall_s = m.wall.as_secs_f64();
+    let sleeps = stats.snapshot();
+    // The ideal is that of the whole run: an interrupted one has none.
+    let ideal_s = if m.was_cancelled {
         0.0
     } else {
-        prepared.ideal.as_secs_f64()
+        ideal.as_secs_f64()
     };
     let record = RunRecord {
         model: spec.model.into(),
@@ -493,25 +564,29 @@ where
         traces: spec.traces as u64,
         concurrency: spec.concurrency as u64,
         wall_s,
-        jobs: crawl.jobs,
-        outcomes: crawl.outcomes,
-        lost: crawl.lost,
-        discovered: crawl.discovered.len() as u64,
+        jobs: m.jobs,
+        outcomes: m.outcomes,
+        lost: m.lost,
+        discovered: m.discovered,
         throughput_per_s: if wall_s > 0.0 {
-            crawl.outcomes.finished() as f64 / wall_s
+            m.outcomes.finished() as f64 / wall_s
         } else {
             0.0
         },
-        error_rate: crawl.error_rate(),
-        peak_in_flight: crawl.peak_in_flight,
+        error_rate: if m.jobs == 0 {
+            0.0
+        } else {
+            m.outcomes.errors() as f64 / m.jobs as f64
+        },
+        peak_in_flight: m.peak_in_flight,
         ideal_s,
         efficiency: if wall_s > 0.0 { ideal_s / wall_s } else { 0.0 },
         cpu_percent: sampled.mean_cpu_percent,
         peak_rss_bytes: sampled.peak_rss_bytes,
         peak_os_threads: sampled.peak_os_threads,
-        latency_p50_ms: crawl.latency.p50.as_secs_f64() * 1e3,
-        latency_p99_ms: crawl.latency.p99.as_secs_f64() * 1e3,
-        timer_overshoot_us: prepared.stats.mean_overshoot_us(),
+        latency_p50_ms: m.p50.as_secs_f64() * 1e3,
+        latency_p99_ms: m.p99.as_secs_f64() * 1e3,
+        timer_overshoot_us: stats.mean_overshoot_us(),
         timer_sleeps: sleeps.count,
         timer_requested_ms: mean_ms(sleeps.requested, sleeps.count),
         timer_actual_ms: mean_ms(
@@ -520,11 +595,12 @@ where
         ),
         timer: spec.timer.into(),
     };
-    Ok(RunOutput {
+    RunOutput {
         record,
         series: sampled.samples,
         crawl,
-    })
+        was_cancelled: m.was_cancelled,
+    }
 }
 
 /// The mean of `count` durations adding up to `total`, in milliseconds (0 for none).

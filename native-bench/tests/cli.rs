@@ -575,6 +575,20 @@ fn generated_seeds_feed_a_run() {
     let own = run_json(&["--traces", "400", "--seed", "9", "--latency-ms", "0"]);
     assert_eq!(from_file["discovered"], own["discovered"]);
     assert_eq!(from_file["jobs"], own["jobs"]);
+    // The file alone is enough: the graph has the workload's default size.
+    let file_only = run_json(&[
+        "--seed",
+        "9",
+        "--latency-ms",
+        "0",
+        "--traces-file",
+        seeds.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        file_only["traces"],
+        tracepool::sim::SimConfig::default().traces
+    );
+    assert!(file_only["discovered"].as_u64().unwrap() >= 1);
 
     let graph = dir.path().join("graph.txt");
     bench()

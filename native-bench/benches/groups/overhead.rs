@@ -1,7 +1,10 @@
 //! Group `overhead`: 1,000,000 no-op jobs at C = 64 and C = 10,000 through the pool
 //! (fed by a producer task with `submit`, and fed by the jobs' stream) and its peers,
 //! side by side in one run: `buffer_unordered`, a tokio semaphore with a spawn per job,
-//! barriered batches of C (`barrier_batches`) and unbounded spawns.
+//! barriered batches of C (`barrier_batches`) and unbounded spawns. `cli_flat` is the
+//! path of `tracepool-bench run --workload flat --latency-ms 0` (the runner, its
+//! sampler and its record) and `cli_flat_buffer_unordered` the same jobs through
+//! `buffer_unordered`, so the group's figures and the command line's compare.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -113,6 +116,16 @@ fn overhead_group(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("buffer_unordered", limit), |b| {
             b.iter_custom(|iters| timed(iters, || buffer_unordered(limit)))
+        });
+        group.bench_function(BenchmarkId::new("cli_flat", limit), |b| {
+            b.iter_custom(|iters| timed(iters, || tracepool_bench::overhead::run_flat(JOBS, limit)))
+        });
+        group.bench_function(BenchmarkId::new("cli_flat_buffer_unordered", limit), |b| {
+            b.iter_custom(|iters| {
+                timed(iters, || {
+                    tracepool_bench::overhead::run_flat_buffer_unordered(JOBS, limit)
+                })
+            })
         });
         group.bench_function(BenchmarkId::new("tokio_semaphore_spawn", limit), |b| {
             b.iter_custom(|iters| timed(iters, || semaphore_spawn(&rt, limit)))

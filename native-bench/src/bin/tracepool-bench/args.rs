@@ -121,9 +121,10 @@ pub(crate) struct RunArgs {
     /// The scheduling model.
     #[arg(long, value_parser = named::<Model>(), default_value = "pool")]
     pub(crate) model: Model,
-    /// Synthetic graph size (crawl) or job count (flat), from 1 to 10000000.
-    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
-    pub(crate) traces: usize,
+    /// Synthetic graph size (crawl) or job count (flat), from 1 to 10000000; required
+    /// unless --traces-file is given [with --traces-file, default: 1000].
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces, required_unless_present = "traces_file")]
+    pub(crate) traces: Option<usize>,
     /// Concurrency C, from 1 to 1000000 [default: $DEEPER_MAX_CONCURRENCY, else 10].
     #[arg(long, allow_hyphen_values = true, value_name = "C", value_parser = concurrency)]
     pub(crate) concurrency: Option<usize>,

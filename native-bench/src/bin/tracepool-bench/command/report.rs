@@ -102,7 +102,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             };
             bar.set_message(format!("{scenario}: {model} at C = {concurrency}"));
             let output = runner::run(&spec, None, |_| {}, &INTERRUPT)?;
-            if output.crawl.was_cancelled || INTERRUPT.is_requested() {
+            if output.was_cancelled || INTERRUPT.is_requested() {
                 // Dropping the profiler and its output file leaves nothing behind.
                 bar.finish_and_clear();
                 return Err(interrupted());

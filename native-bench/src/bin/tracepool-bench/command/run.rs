@@ -7,6 +7,7 @@ use serde::Serialize;
 use tracepool::Trace;
 use tracepool::report::record::RunRecord;
 use tracepool::report::{DEFAULT_FAILURE_RATE, Workload};
+use tracepool::sim::SimConfig;
 use tracepool_bench::report::NOT_AVAILABLE;
 use tracepool_bench::runner::{self, RunError, RunSpec};
 
@@ -67,7 +68,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let spec = RunSpec {
         workload,
         model: args.model,
-        traces: args.traces,
+        // With seeds from a file, the graph they are crawled in has the workload's
+        // own size unless the flag says otherwise.
+        traces: args.traces.unwrap_or(SimConfig::default().traces),
         concurrency,
         latency_ms: args.latency_ms,
         time_scale: args.time_scale,
@@ -98,7 +101,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let output = runner::run(&spec, seeds, progress_observer(&bar), &INTERRUPT)?;
     bar.finish_and_clear();
     // A signal after the crawl ended still marks the record: the user asked to stop.
-    let interrupted = output.crawl.was_cancelled || INTERRUPT.is_requested();
+    let interrupted = output.was_cancelled || INTERRUPT.is_requested();
     // The partial run's profile is written too: it is what the record describes.
     if let Some(profiler) = profiler {
         profiler.finish()?;
