@@ -1,7 +1,7 @@
 //! Throughput curves: one point per concurrency limit, and their knee.
 
 use super::KNEE_SHARE;
-use super::runs::median_of;
+use super::runs::{median_of, overlaps, spread_of};
 use crate::report::format::available;
 use crate::report::record::{Report, ScenarioRun};
 use crate::report::{ModelName, Scenario};
@@ -12,6 +12,8 @@ pub(super) struct CurvePoint {
     pub(super) concurrency: u64,
     pub(super) traces: u64,
     pub(super) throughput: f64,
+    /// The min-max spread of the throughput over the repetitions.
+    pub(super) throughput_spread: (f64, f64),
     /// Not-a-number where no run at this C has it.
     pub(super) peak_rss_bytes: f64,
     pub(super) cpu_percent: f64,
@@ -37,6 +39,7 @@ pub(super) fn curve(report: &Report, scenario: &str, model: &ModelName) -> Vec<C
                 concurrency: c,
                 traces: at[0].record.traces,
                 throughput: median_of(&at, |r| r.record.throughput_per_s)?,
+                throughput_spread: spread_of(&at, |r| r.record.throughput_per_s)?,
                 peak_rss_bytes: median_of(&at, |r| available(r.record.peak_rss_bytes))
                     .unwrap_or(f64::NAN),
                 cpu_percent: median_of(&at, |r| r.record.cpu_percent)?,
@@ -56,14 +59,17 @@ pub(super) fn sweep<'a>(
     (points.len() >= 2).then_some((scenario, points))
 }
 
-/// The smallest C whose throughput is within [`KNEE_SHARE`] of the best.
+/// The smallest C whose median throughput is within [`KNEE_SHARE`] of the best
+/// median, or whose spread overlaps the best's (no measurable difference).
 pub(super) fn knee(curve: &[CurvePoint]) -> Option<&CurvePoint> {
     let best = curve
         .iter()
-        .map(|p| p.throughput)
-        .fold(f64::NEG_INFINITY, f64::max);
-    if !best.is_finite() || best <= 0.0 {
+        .max_by(|a, b| a.throughput.total_cmp(&b.throughput))?;
+    if !best.throughput.is_finite() || best.throughput <= 0.0 {
         return None;
     }
-    curve.iter().find(|p| p.throughput >= best * KNEE_SHARE)
+    curve.iter().find(|p| {
+        p.throughput >= best.throughput * KNEE_SHARE
+            || overlaps(p.throughput_spread, best.throughput_spread)
+    })
 }

@@ -1,6 +1,8 @@
 //! The pool is faster than the previous model at the same load.
 
-use super::runs::{distinct_loads, finding, median, median_of, runs_at, several_workloads};
+use super::runs::{
+    distinct_loads, finding, median, median_of, overlaps, runs_at, several_workloads, spread_of,
+};
 use super::{POOL, PREVIOUS, objectives};
 use crate::report::ModelName;
 use crate::report::format::{format_factor, format_seconds};
@@ -13,9 +15,12 @@ pub(super) fn answer(report: &Report) -> Finding {
     for load in distinct_loads(report.runs.iter()) {
         let pool = runs_at(report, load, &POOL);
         let previous = runs_at(report, load, &PREVIOUS);
-        let (Some(p), Some(q)) = (
-            median_of(&pool, |r| r.record.wall_s),
-            median_of(&previous, |r| r.record.wall_s),
+        let wall = |r: &crate::report::record::ScenarioRun| r.record.wall_s;
+        let (Some(p), Some(q), Some(ps), Some(qs)) = (
+            median_of(&pool, wall),
+            median_of(&previous, wall),
+            spread_of(&pool, wall),
+            spread_of(&previous, wall),
         ) else {
             continue;
         };
@@ -23,7 +28,7 @@ pub(super) fn answer(report: &Report) -> Finding {
             continue;
         }
         repeated |= pool.len() > 1 || previous.len() > 1;
-        comparisons.push((load, p, q));
+        comparisons.push((load, p, q, overlaps(ps, qs)));
     }
 
     if comparisons.is_empty() {
@@ -41,18 +46,32 @@ pub(super) fn answer(report: &Report) -> Finding {
     }
 
     let n = comparisons.len();
-    let faster = comparisons.iter().filter(|(_, p, q)| p < q).count();
-    let slower = comparisons.iter().filter(|(_, p, q)| p > q).count();
-    let ratio = median(comparisons.iter().map(|(_, p, q)| q / p).collect()).unwrap_or(1.0);
+    let faster = comparisons
+        .iter()
+        .filter(|(_, p, q, same)| !same && p < q)
+        .count();
+    let slower = comparisons
+        .iter()
+        .filter(|(_, p, q, same)| !same && p > q)
+        .count();
+    let same = n - faster - slower;
+    let ratio = median(comparisons.iter().map(|(_, p, q, _)| q / p).collect()).unwrap_or(1.0);
     let mut text = vec![format!(
-        "The pool was faster than the previous model in {faster} of {n} comparisons of wall time \
-         (median speed-up {}).",
-        format_factor(ratio)
+        "The pool was faster than the previous model in {faster} of {n} comparisons of median wall time \
+         (median speed-up {}){}.",
+        format_factor(ratio),
+        if same > 0 {
+            format!("; in {same} the runs' spreads overlap: no measurable difference")
+        } else {
+            String::new()
+        }
     )];
     let details: Vec<String> = comparisons
         .iter()
-        .map(|(load, p, q)| {
-            let verdict = if p <= q {
+        .map(|(load, p, q, same)| {
+            let verdict = if *same {
+                "no measurable difference".to_owned()
+            } else if p <= q {
                 format!("{} faster", format_factor(q / p))
             } else {
                 format!("{} slower", format_factor(p / q))
@@ -67,7 +86,11 @@ pub(super) fn answer(report: &Report) -> Finding {
         .collect();
     text.push(format!("{}.", details.join("; ")));
     if repeated {
-        text.push("Repeated runs count with their median.".to_owned());
+        text.push(
+            "Repeated runs count with their median; a difference within the min-max spread of \
+             the runs is no measurable difference."
+                .to_owned(),
+        );
     }
     let verdict = if faster == n {
         Verdict::Supported

@@ -11,13 +11,20 @@ use crate::report::record::{Recommendation, Report};
 /// Each model's runs in the report's sweep over C ([`Scenario::sweep_of`]) make its
 /// throughput curve; the recommendation is the curve's knee: the smallest C whose
 /// throughput is within 5 % ([`KNEE_SHARE`]) of the best. Repeated runs of one C count
-/// with their median. A model measured there at fewer than two C gets no
-/// recommendation.
+/// with their median, and a C whose throughput spread (min-max) overlaps the best's
+/// is as good as the best: no measurable difference. A model measured there at fewer
+/// than two C gets no recommendation, nor does a model that ignores C
+/// ([`Model::Unbounded`]).
+///
+/// [`Model::Unbounded`]: crate::crawl::Model::Unbounded
 ///
 /// [`Scenario::sweep_of`]: crate::report::Scenario::sweep_of
 pub fn recommendations(report: &Report) -> Vec<Recommendation> {
     let mut out = Vec::new();
     for model in report.models() {
+        if model.known() == Some(crate::crawl::Model::Unbounded) {
+            continue;
+        }
         let Some((scenario, curve)) = sweep(report, model) else {
             continue;
         };
@@ -44,6 +51,10 @@ pub fn recommendations(report: &Report) -> Vec<Recommendation> {
                 format_count(best.concurrency),
                 format_number((best.throughput / knee.throughput - 1.0) * 100.0),
             ));
+            if knee.throughput < best.throughput * KNEE_SHARE {
+                reason
+                    .push_str(", within the min-max spread of the runs: no measurable difference");
+            }
         }
         reason.push_str(&format!(
             ". At C = {}: peak RSS {}, CPU {} %.",

@@ -93,6 +93,27 @@ pub(super) fn median_of(runs: &[&ScenarioRun], f: impl Fn(&ScenarioRun) -> f64) 
     median(runs.iter().map(|r| f(r)).collect())
 }
 
+/// The smallest and largest value of `f` over `runs`: their spread.
+pub(super) fn spread_of(
+    runs: &[&ScenarioRun],
+    f: impl Fn(&ScenarioRun) -> f64,
+) -> Option<(f64, f64)> {
+    runs.iter()
+        .map(|r| f(r))
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((f64::min(lo, v), f64::max(hi, v))),
+        })
+}
+
+/// Whether two spreads overlap: the difference between their medians is within the
+/// run-to-run spread, so not measurable. Single runs (spreads of one point) overlap
+/// only when equal.
+pub(super) fn overlaps(a: (f64, f64), b: (f64, f64)) -> bool {
+    a.0 <= b.1 && b.0 <= a.1
+}
+
 pub(super) fn several_workloads(report: &Report) -> bool {
     let mut workloads = report.runs.iter().map(|r| r.record.workload.as_str());
     let first = workloads.next();

@@ -46,6 +46,8 @@ pub(super) fn answer(report: &Report) -> Finding {
     let mut text = Vec::new();
     let mut problems = Vec::new();
     let mut compared = 0;
+    // Whether another model's footprint differed from the pool's at some load.
+    let mut differed = false;
     for load in distinct_loads(stress.iter().copied()) {
         let pool_runs = runs_at(report, load, &POOL);
         let Some(pool) = footprint(&pool_runs) else {
@@ -87,6 +89,14 @@ pub(super) fn answer(report: &Report) -> Finding {
             continue;
         }
         compared += 1;
+        // Whether another model's footprint differs from the pool's, where both have
+        // the figure.
+        let apart = |a: f64, b: f64, by: f64| a.is_finite() && b.is_finite() && (a - b).abs() > by;
+        differed |= others.iter().any(|(_, o)| {
+            apart(o.rss, pool.rss, pool.rss.max(o.rss) * RSS_TOLERANCE)
+                || apart(o.threads, pool.threads, 0.0)
+                || apart(o.error_rate, pool.error_rate, ERROR_RATE_TOLERANCE)
+        });
         // Peak RSS is compared where both sides have it.
         let max_rss = others
             .iter()
@@ -111,9 +121,25 @@ pub(super) fn answer(report: &Report) -> Finding {
             ));
         }
     }
+    text.push(
+        "What this evidence can show: the simulated calls sleep and hold no resources (no \
+         socket, no file descriptor, no buffer), so peak RSS and threads measure the \
+         scheduler and its bookkeeping, and a limit that holds shows in peak in flight; it \
+         cannot show exhaustion of the resources real calls hold, which only a workload \
+         holding them (real network calls) can."
+            .to_owned(),
+    );
     let verdict = if !problems.is_empty() {
         text.push(format!("Problems: {}.", problems.join("; ")));
         Verdict::NotSupported
+    } else if compared > 0 && !differed {
+        text.push(format!(
+            "The models did not differ in any resource (peak RSS within {} %, the same \
+             threads, error rates within {} points): inconclusive.",
+            format_number(RSS_TOLERANCE * 100.0),
+            format_number(ERROR_RATE_TOLERANCE * 100.0)
+        ));
+        Verdict::Inconclusive
     } else if compared == 0 {
         text.push(
             "No previous or unbounded stress run at the same C to compare the pool with."
