@@ -5,6 +5,8 @@
 //! - [`record`]: the serde types of a run record and of a report (`report.json`,
 //!   schema-versioned);
 //! - [`comparison`]: two reports compared run by run, metric by metric;
+//! - [`repeats`]: repeated runs of one configuration, their median and spread, and
+//!   each scenario's shape (size, time scale, limits, width);
 //! - [`findings`]: what a report's runs say about the benchmarking plan's objectives,
 //!   and the recommended concurrency limit per model;
 //! - [`Scenario`]: the benchmarking plan's scenarios and their default workload
@@ -39,6 +41,7 @@ pub mod findings;
 pub mod format;
 mod name;
 pub mod record;
+pub mod repeats;
 mod scenario;
 mod sleep_timer;
 mod workload;

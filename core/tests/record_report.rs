@@ -56,6 +56,7 @@ fn report(runs: Vec<ScenarioRun>) -> Report {
             git_commit: "abc123".into(),
             timestamp: "2026-01-01T00:00:00Z".into(),
             load_avg_1m: Some(0.5),
+            ..Environment::default()
         },
         Settings {
             seed: 7,
@@ -85,7 +86,7 @@ fn json_round_trip() {
         reason: "best throughput".into(),
     });
     let json = r.to_json_pretty();
-    assert!(json.contains("\"schema_version\": 1"));
+    assert!(json.contains(&format!("\"schema_version\": {SCHEMA_VERSION}")));
     assert!(json.contains("\"not_supported\""));
     assert_eq!(Report::from_json(&json).unwrap(), r);
 }

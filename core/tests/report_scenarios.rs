@@ -21,10 +21,12 @@ fn the_plan_s_scenarios() {
         [
             ("baseline", 100, &[DEFAULT_MAX_CONCURRENCY][..]),
             ("high-load", 1_000, &[10, 20, 50, 100][..]),
-            ("stress", 10_000, &[200, 1_000][..]),
+            ("stress", 50_000, &[200, 1_000][..]),
         ]
     );
     assert_eq!(DEFAULT_MAX_CONCURRENCY, 10);
+    let scales: Vec<f64> = Scenario::ALL.iter().map(|s| s.time_scale()).collect();
+    assert_eq!(scales, [1.0, 1.0, 0.25]);
     let runs: Vec<(Model, usize)> = Scenario::Stress.runs().collect();
     assert_eq!(runs.len(), 2 * Model::ALL.len());
     assert_eq!(runs[0], (Model::Pool, 200));

@@ -35,8 +35,42 @@ pub fn probe_environment() -> Environment {
         rustc: build_value(env!("TRACEPOOL_BENCH_RUSTC")),
         git_commit: build_value(env!("TRACEPOOL_BENCH_GIT_COMMIT")),
         timestamp: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        load_avg_1m: System::load_average().ok().map(|load| load.one),
+        load_avg_1m: load_avg_now(),
+        ..Environment::default()
     }
+}
+
+/// The 1-minute load average now, where the OS has one.
+pub fn load_avg_now() -> Option<f64> {
+    System::load_average().ok().map(|load| load.one)
+}
+
+/// CPU time counters of the whole machine (`/proc/stat` on Linux): steal and total, in
+/// ticks. `None` where the OS does not report steal.
+pub fn cpu_steal_ticks() -> Option<(u64, u64)> {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|text| steal_ticks(&text))
+}
+
+/// The share of CPU time stolen between two [`cpu_steal_ticks`] readings, in percent.
+pub fn steal_percent(before: (u64, u64), after: (u64, u64)) -> Option<f64> {
+    let total = after.1.checked_sub(before.1)?;
+    let steal = after.0.checked_sub(before.0)?;
+    (total > 0).then(|| steal as f64 * 100.0 / total as f64)
+}
+
+fn steal_ticks(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is
+    // counted in user time already.
+    let steal = *fields.get(7)?;
+    Some((steal, fields.iter().take(8).sum()))
 }
 
 fn build_value(value: &str) -> String {
@@ -103,6 +137,15 @@ fn pretty_name(os_release: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steal_is_the_eighth_counter() {
+        let stat = "cpu  100 0 50 800 10 0 0 40 7 0\ncpu0 1 2 3\n";
+        assert_eq!(steal_ticks(stat), Some((40, 1000)));
+        assert_eq!(steal_ticks("cpu  1 2 3\n"), None);
+        assert_eq!(steal_percent((40, 1000), (90, 2000)), Some(5.0));
+        assert_eq!(steal_percent((40, 1000), (40, 1000)), None);
+    }
 
     #[test]
     fn pretty_name_strips_quotes() {

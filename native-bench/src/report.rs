@@ -28,9 +28,10 @@ use tracepool::report::findings;
 use tracepool::report::format::{
     format_count, format_mib, format_number, format_percent, format_seconds,
 };
-use tracepool::report::record::{Finding, Recommendation, Report, ScenarioRun, Verdict};
+use tracepool::report::record::{Finding, Recommendation, Report, Verdict};
 
 mod dir;
+mod shape;
 
 pub use dir::{REPORT_FILES, ReportDir, ReportWriteError, write_report};
 
@@ -60,41 +61,16 @@ const HEADERS: [&str; 15] = [
 /// Whether a column holds text (left-aligned) rather than numbers.
 const TEXT_COLUMNS: usize = 2;
 
-fn row(run: &ScenarioRun) -> [String; 15] {
-    let r = &run.record;
-    [
-        run.scenario.clone(),
-        r.model.to_string(),
-        format_count(r.concurrency),
-        format_count(r.traces),
-        format_number(r.wall_s),
-        format_count(r.jobs),
-        format_number(r.throughput_per_s),
-        format!(
-            "{} / {}",
-            format_count(r.peak_in_flight),
-            format_count(r.concurrency)
-        ),
-        format!("{:.2}", r.efficiency),
-        format_number(r.cpu_percent),
-        or_na(r.peak_rss_bytes, |b| {
-            format_number(b as f64 / (1024.0 * 1024.0))
-        }),
-        or_na(r.peak_os_threads, format_count),
-        format_percent(r.error_rate),
-        format_number(r.latency_p50_ms),
-        format_number(r.latency_p99_ms),
-    ]
-}
-
-/// One row per run, in report order, as a fixed-width text table: scenario, model, C,
+/// One row per configuration (repetitions folded into their median, with the
+/// min-max spread of wall time, throughput and peak RSS), in report order, as a
+/// fixed-width text table: scenario, model, C,
 /// traces, wall time, jobs, throughput, peak in flight against C, efficiency, CPU %,
 /// peak RSS, threads, error rate and the p50/p99 latencies.
 ///
 /// Text columns are left-aligned, numbers right-aligned, columns separated by two
 /// spaces; the output ends with a newline. Meant for the terminal and for notes.
 pub fn summary_table(report: &Report) -> String {
-    let rows: Vec<[String; 15]> = report.runs.iter().map(row).collect();
+    let rows = shape::run_rows(report);
     let mut widths = HEADERS.map(|h| h.chars().count());
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
@@ -178,6 +154,18 @@ fn environment_rows(report: &Report) -> Vec<(&'static str, String)> {
             "Load average (1 min)",
             or_na(e.load_avg_1m, |load| format!("{load:.2}")),
         ),
+        (
+            "Load average at the end (1 min)",
+            e.load_avg_1m_end
+                .map_or_else(|| NOT_AVAILABLE.to_owned(), |l| format!("{l:.2}")),
+        ),
+        (
+            "CPU steal during the runs",
+            e.cpu_steal_percent.map_or_else(
+                || NOT_AVAILABLE.to_owned(),
+                |s| format!("{} %", format_number(s)),
+            ),
+        ),
         ("Tool version", report.tool_version.clone()),
         ("Schema version", report.schema_version.to_string()),
     ]
@@ -202,6 +190,13 @@ fn settings_rows(report: &Report) -> Vec<(&'static str, String)> {
         (
             "Sample interval",
             format!("{} ms", format_number(s.sample_interval_ms)),
+        ),
+        (
+            "Runs per configuration",
+            format!(
+                "{} (median and min-max spread shown)",
+                format_count(u64::from(s.repeat))
+            ),
         ),
     ]
 }
@@ -347,6 +342,9 @@ pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> Str
     let mut out = String::new();
     let _ = writeln!(out, "# tracepool benchmark report\n");
     let _ = writeln!(out, "{}\n", md(&title_line(report)));
+    if let Some(warning) = shape::busy_warning(report) {
+        let _ = writeln!(out, "> **{}**\n", md(&warning));
+    }
 
     let _ = writeln!(out, "## Findings\n");
     for f in shown_findings(report) {
@@ -389,12 +387,23 @@ pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> Str
         out.push('\n');
     }
 
+    let _ = writeln!(out, "## Scenarios\n");
+    md_table(
+        &mut out,
+        shape::SCENARIO_HEADERS,
+        &shape::scenario_rows(report),
+        1,
+    );
+    out.push('\n');
+
     let _ = writeln!(out, "## Runs\n");
     if report.runs.is_empty() {
         let _ = writeln!(out, "The report has no runs.");
     } else {
-        let rows: Vec<[String; 15]> = report.runs.iter().map(row).collect();
-        md_table(&mut out, HEADERS, &rows, TEXT_COLUMNS);
+        if let Some(note) = shape::runs_note(report) {
+            let _ = writeln!(out, "{}\n", md(&note));
+        }
+        md_table(&mut out, HEADERS, &shape::run_rows(report), TEXT_COLUMNS);
     }
 
     if let Some(changes) = changes {
@@ -430,6 +439,7 @@ main{max-width:1100px;margin:0 auto;padding:24px 20px 48px}
 h1{font-size:1.8rem;margin:0 0 4px}
 h2{font-size:1.3rem;margin:32px 0 12px;padding-bottom:4px;border-bottom:1px solid var(--line)}
 .subtitle{color:var(--muted);margin:0 0 8px}
+.warning{border-left:4px solid #b45309;background:#fef3c7;color:#78350f;padding:8px 12px}
 .finding{border:1px solid var(--line);border-radius:6px;padding:10px 14px;margin:0 0 10px}
 .finding h3{font-size:1rem;margin:0 0 4px;display:flex;gap:10px;align-items:center;flex-wrap:wrap}
 .finding p{margin:0}
@@ -534,6 +544,9 @@ pub fn render_html(report: &Report, changes: Option<&[MetricChange]>) -> String 
         "<p class=\"subtitle\">{}</p>",
         html(&title_line(report))
     );
+    if let Some(warning) = shape::busy_warning(report) {
+        let _ = writeln!(out, "<p class=\"warning\">{}</p>", html(&warning));
+    }
 
     out.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
     for f in shown_findings(report) {
@@ -588,12 +601,30 @@ pub fn render_html(report: &Report, changes: Option<&[MetricChange]>) -> String 
     html_kv(&mut out, &settings_rows(report));
     out.push_str("</section>\n");
 
+    out.push_str("<section id=\"scenarios\">\n<h2>Scenarios</h2>\n");
+    html_table(
+        &mut out,
+        shape::SCENARIO_HEADERS,
+        &shape::scenario_rows(report),
+        1,
+        |_, _| None,
+    );
+    out.push_str("</section>\n");
+
     out.push_str("<section id=\"runs\">\n<h2>Runs</h2>\n");
     if report.runs.is_empty() {
         out.push_str("<p>The report has no runs.</p>\n");
     } else {
-        let rows: Vec<[String; 15]> = report.runs.iter().map(row).collect();
-        html_table(&mut out, HEADERS, &rows, TEXT_COLUMNS, |_, _| None);
+        if let Some(note) = shape::runs_note(report) {
+            let _ = writeln!(out, "<p>{}</p>", html(&note));
+        }
+        html_table(
+            &mut out,
+            HEADERS,
+            &shape::run_rows(report),
+            TEXT_COLUMNS,
+            |_, _| None,
+        );
     }
     out.push_str("</section>\n");
 

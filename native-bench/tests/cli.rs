@@ -465,6 +465,8 @@ fn bad_flags() {
             "--workload flat",
         ),
         (&["report", "--scenario", "huge"], "--scenario", ""),
+        (&["report", "--repeat", "0"], "--repeat", "1 to 100"),
+        (&["report", "--repeat", "101"], "--repeat", "1 to 100"),
         (
             &["report", "--time-scale", "-2"],
             "--time-scale",
@@ -634,13 +636,20 @@ fn check_report_dir(dir: &Path, runs: usize) -> Report {
 #[test]
 fn each_scenario_smoke_and_compare() {
     let dir = tempfile::tempdir().unwrap();
-    for (scenario, runs) in [("baseline", 3), ("high-load", 12), ("stress", 6)] {
+    // Baseline repeated twice (interleaved: every model once, then again), the others once.
+    for (scenario, repeat, runs) in [
+        ("baseline", "2", 6),
+        ("high-load", "1", 12),
+        ("stress", "1", 6),
+    ] {
         let out = dir.path().join(scenario);
         let output = bench()
             .args([
                 "report",
                 "--scenario",
                 scenario,
+                "--repeat",
+                repeat,
                 "--latency-ms",
                 "0.2",
                 "--time-scale",
@@ -657,6 +666,13 @@ fn each_scenario_smoke_and_compare() {
         );
         let report = check_report_dir(&out, runs);
         assert!(report.runs.iter().all(|r| r.scenario == scenario));
+        assert_eq!(report.settings.repeat.to_string(), repeat);
+        let models: Vec<&str> = report
+            .runs
+            .iter()
+            .map(|r| r.record.model.as_str())
+            .collect();
+        assert_eq!(models[..3], models[3..6], "rounds interleave the models");
     }
     let again = dir.path().join("again");
     let old = dir.path().join("baseline").join("report.json");

@@ -223,6 +223,8 @@ fn an_interrupt_at_any_moment_leaves_the_old_or_the_new_report() {
                 "report",
                 "--scenario",
                 "baseline",
+                "--repeat",
+                "1",
                 "--latency-ms",
                 "0",
                 "--out",

@@ -106,6 +106,7 @@ fn sample_report() -> Report {
             git_commit: "0123456789abcdef".into(),
             timestamp: "2026-01-01T12:00:00Z".into(),
             load_avg_1m: Some(0.42),
+            ..Environment::default()
         },
         Settings {
             seed: 42,
@@ -114,6 +115,7 @@ fn sample_report() -> Report {
             failure_rate: 0.02,
             timeout_ms: Some(3000.0),
             sample_interval_ms: 50.0,
+            ..Settings::default()
         },
     );
     for (scenario, traces, cs) in [
@@ -215,7 +217,8 @@ fn markdown_has_every_section_in_order() {
     assert!(at("## Findings") < at("## Recommendations"));
     assert!(at("## Recommendations") < at("## Environment"));
     assert!(at("## Environment") < at("## Settings"));
-    assert!(at("## Settings") < at("## Runs"));
+    assert!(at("## Settings") < at("## Scenarios"));
+    assert!(at("## Scenarios") < at("## Runs"));
     for f in &report.findings {
         assert!(md.contains(&f.objective), "{}", f.objective);
     }
@@ -225,8 +228,22 @@ fn markdown_has_every_section_in_order() {
         "markdown must escape html: {md}"
     );
     assert!(!md.contains("## Changes"));
+    assert!(
+        !md.contains("Warning: the machine was busy"),
+        "load 0.42 on 2 cores"
+    );
+    // The scenarios table: each scenario's width (its unbounded peak) beside its C.
+    let scenarios = &md[at("## Scenarios")..at("## Runs")];
+    assert!(
+        scenarios.contains("width (unbounded peak in flight)"),
+        "{scenarios}"
+    );
+    assert!(
+        scenarios.contains("| stress | 10,000 | 0.1 | 200, 1,000 |"),
+        "{scenarios}"
+    );
     // Header, alignment row, one row per run.
-    let table_rows = md
+    let table_rows = md[at("## Runs")..]
         .lines()
         .filter(|l| {
             l.starts_with("| high-load") || l.starts_with("| stress") || l.starts_with("| baseline")
@@ -619,4 +636,27 @@ fn unavailable_os_figures_read_n_a_in_every_rendering() {
     assert!(html.contains(">n/a<"), "{html}");
     // No made-up figure anywhere: no peak RSS of 0 MiB.
     assert!(!markdown.contains("| 0 | 0 |"), "{markdown}");
+}
+
+#[test]
+fn a_busy_machine_is_flagged_at_the_top_and_repeats_fold() {
+    let mut report = sample_report();
+    report.environment.load_avg_1m_end = Some(3.3);
+    report.environment.cpu_steal_percent = Some(4.0);
+    let again = report.runs.clone();
+    for (mut run, factor) in again.into_iter().zip([2.0, 0.5].into_iter().cycle()) {
+        run.record.wall_s *= factor;
+        report.runs.push(run);
+    }
+    let md = render_markdown(&report, None);
+    let warning = md.find("Warning: the machine was busy").expect("a warning");
+    assert!(warning < md.find("## Findings").unwrap(), "at the top");
+    assert!(md.contains("load average reached 3.30 on 2 cores"), "{md}");
+    assert!(md.contains("4.0 % of the CPU time was stolen"), "{md}");
+    let html = render_html(&report, None);
+    assert!(html.contains("<p class=\"warning\">Warning: the machine was busy"));
+    // Two runs per configuration: one row each, the median and the min-max spread.
+    let table = summary_table(&report);
+    assert_eq!(table.lines().count(), 2 + report.runs.len() / 2, "{table}");
+    assert!(table.lines().nth(2).unwrap().contains('('), "{table}");
 }

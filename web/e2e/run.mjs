@@ -296,7 +296,7 @@ async function main() {
       const file = join(out, 'browser-report.json');
       await download.saveAs(file);
       const report = JSON.parse(readFileSync(file, 'utf8'));
-      assert.equal(report.schema_version, 1);
+      assert.equal(report.schema_version, 2);
       assert.equal(report.runs.length, 4);
       assert.match(report.environment.os, /Chrome/);
       assert.ok(report.environment.cores >= 1);

@@ -29,6 +29,7 @@ pub fn environment() -> Environment {
         timestamp: String::from(js_sys::Date::new_0().to_iso_string()),
         // A page has no load average.
         load_avg_1m: None,
+        ..Environment::default()
     }
 }
 

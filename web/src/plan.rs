@@ -89,6 +89,7 @@ impl RunPlan {
             },
             timeout_ms: None,
             sample_interval_ms: f64::from(SAMPLE_INTERVAL_MS),
+            ..Settings::default()
         }
     }
 

@@ -181,8 +181,8 @@ pub fn compare(old: &Report, new: &Report) -> Vec<MetricChange> {
 
 /// Compares two reports run by run.
 ///
-/// Runs are matched by their [`RunKey`]; when a key occurs several times in a report,
-/// occurrences are paired in order. For every matched run, every metric of
+/// Repeated runs of one configuration count as their median
+/// ([`Report::medians`]); the runs are then matched by their [`RunKey`]. For every matched run, every metric of
 /// [`Metric::ALL`] gets one [`MetricChange`], in the order of the new report's runs.
 /// A run present in only one report still gets its rows, with the other side `None`
 /// and status [`ChangeStatus::OnlyInOld`] or [`ChangeStatus::OnlyInNew`]: old-only
@@ -192,6 +192,7 @@ pub fn compare(old: &Report, new: &Report) -> Vec<MetricChange> {
 /// threshold. A metric that one of two matched runs does not have (an OS figure its
 /// system does not tell) gets no row.
 pub fn compare_with_threshold(old: &Report, new: &Report, threshold: f64) -> Vec<MetricChange> {
+    let (old, new) = (&old.medians(), &new.medians());
     let old_keys: Vec<RunKey> = old.runs.iter().map(ScenarioRun::key).collect();
     let mut used = vec![false; old.runs.len()];
     let mut out = Vec::new();

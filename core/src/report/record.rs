@@ -17,7 +17,14 @@ use crate::report::comparison::RunKey;
 use crate::report::{ModelName, SleepTimer, TimerName, WorkloadName};
 
 /// Version of the JSON schema of [`RunRecord`] and reports. Bumped on any breaking change.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// Version 2: a report may hold several runs of one configuration (its repetitions,
+/// [`Settings::repeat`]); readers take their median. Version 1 reports, one run per
+/// configuration, are read as well ([`READ_VERSIONS`]).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The schema versions [`Report::from_json`] reads.
+pub const READ_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SCHEMA_VERSION;
 
 /// One run of one model on one workload: the JSON object `tracepool-bench run --json`
 /// prints, and the unit a report is made of.
@@ -127,6 +134,51 @@ pub struct Environment {
     pub timestamp: String,
     /// 1-minute load average when the run started; `None` where the OS has none.
     pub load_avg_1m: Option<f64>,
+    /// 1-minute load average when the runs ended; `None` when not measured (reports
+    /// of schema version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_avg_1m_end: Option<f64>,
+    /// Share of CPU time stolen by the hypervisor while the runs ran, in percent of all
+    /// CPU time; `None` where the OS does not report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_steal_percent: Option<f64>,
+}
+
+impl Environment {
+    /// Why the machine counts as busy while the report ran: a load average (at the
+    /// start or the end) above the core count, or CPU steal above 1 %; `None` when
+    /// neither was seen. Timings of a busy machine are noisier and slower.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracepool::report::record::Environment;
+    ///
+    /// let quiet = Environment { cores: 2, load_avg_1m: Some(0.5), ..Environment::default() };
+    /// assert_eq!(quiet.busy(), None);
+    /// let busy = Environment { cores: 2, load_avg_1m: Some(3.3), ..Environment::default() };
+    /// assert!(busy.busy().unwrap().contains("3.30"));
+    /// ```
+    pub fn busy(&self) -> Option<String> {
+        let mut why = Vec::new();
+        let load = self
+            .load_avg_1m
+            .into_iter()
+            .chain(self.load_avg_1m_end)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if self.cores > 0 && load > self.cores as f64 {
+            why.push(format!(
+                "the 1-minute load average reached {load:.2} on {} cores",
+                self.cores
+            ));
+        }
+        if let Some(steal) = self.cpu_steal_percent.filter(|&s| s > 1.0) {
+            why.push(format!(
+                "{steal:.1} % of the CPU time was stolen by the hypervisor"
+            ));
+        }
+        (!why.is_empty()).then(|| why.join(" and "))
+    }
 }
 
 /// The settings a report was produced with, so that a reader can reproduce it.
@@ -144,6 +196,30 @@ pub struct Settings {
     pub timeout_ms: Option<f64>,
     /// Interval between two samples of a run's time series, in milliseconds.
     pub sample_interval_ms: f64,
+    /// How many times each configuration ran (1 in reports of schema version 1).
+    #[serde(default = "one")]
+    pub repeat: u32,
+    /// A scenario's own factor on [`time_scale`](Self::time_scale), by scenario name;
+    /// a scenario not listed runs at the report's time scale.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scenario_time_scales: std::collections::BTreeMap<String, f64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Settings {
+    /// The time scale the runs of `scenario` ran at: the report's, times the
+    /// scenario's own factor.
+    pub fn time_scale_of(&self, scenario: &str) -> f64 {
+        self.time_scale
+            * self
+                .scenario_time_scales
+                .get(scenario)
+                .copied()
+                .unwrap_or(1.0)
+    }
 }
 
 impl Default for Settings {
@@ -155,6 +231,8 @@ impl Default for Settings {
             failure_rate: 0.0,
             timeout_ms: None,
             sample_interval_ms: 50.0,
+            repeat: 1,
+            scenario_time_scales: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -275,7 +353,7 @@ impl std::fmt::Display for ReportError {
             Self::MissingSchemaVersion => write!(f, "report has no schema_version field"),
             Self::UnsupportedSchemaVersion { found, supported } => write!(
                 f,
-                "unsupported report schema version {found} (this version reads {supported})"
+                "unsupported report schema version {found} (this version reads 1 to {supported})"
             ),
         }
     }
@@ -322,8 +400,8 @@ impl Report {
     /// # Errors
     ///
     /// [`ReportError::MissingSchemaVersion`] or [`ReportError::UnsupportedSchemaVersion`]
-    /// when the version is absent or not [`SCHEMA_VERSION`]; [`ReportError::Json`] when
-    /// the text is not a well-formed report.
+    /// when the version is absent or not one of [`READ_VERSIONS`]; [`ReportError::Json`]
+    /// when the text is not a well-formed report. The version read is kept.
     pub fn from_json(json: &str) -> Result<Self, ReportError> {
         #[derive(Deserialize)]
         struct Probe {
@@ -334,7 +412,9 @@ impl Report {
             .schema_version
             .ok_or(ReportError::MissingSchemaVersion)?;
         match version.as_u64() {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => Ok(serde_json::from_str(json)?),
+            Some(v) if READ_VERSIONS.contains(&u32::try_from(v).unwrap_or(u32::MAX)) => {
+                Ok(serde_json::from_str(json)?)
+            }
             Some(found) => Err(ReportError::UnsupportedSchemaVersion {
                 found,
                 supported: SCHEMA_VERSION,

@@ -22,7 +22,7 @@ fn scenario(c: &mut Criterion, scenario: Scenario) {
             model,
             concurrency,
             traces: scenario.traces(),
-            time_scale: TIME_SCALE,
+            time_scale: TIME_SCALE * scenario.time_scale(),
             ..RunSpec::default()
         };
         group.bench_with_input(

@@ -218,7 +218,7 @@ fn a_malformed_or_foreign_file_gets_a_message_naming_the_problem() {
         (
             "old.json",
             r#"{"schema_version": 0}"#,
-            "old.json: unsupported report schema version 0 (this version reads 1)",
+            "old.json: unsupported report schema version 0 (this version reads 1 to 2)",
         ),
         (
             "cut.json",

@@ -20,7 +20,11 @@ pub struct NamedChart {
 /// Every chart of a report, in reading order: throughput and peak in-flight against
 /// the concurrency limit, wall time, peak RSS, CPU and error rate per run, then the
 /// in-flight, RSS and CPU time series of each (scenario, limit) that has samples.
+///
+/// Repeated runs of one configuration are drawn as their median
+/// ([`Report::medians`]), with the time series of the median run.
 pub fn report_charts(report: &Report) -> Vec<NamedChart> {
+    let report = &report.medians();
     let mut charts = Vec::new();
     let mut push = |id: String, title: &str, svg: String| {
         charts.push(NamedChart {

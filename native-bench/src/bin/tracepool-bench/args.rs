@@ -96,6 +96,20 @@ pub(crate) struct ReportArgs {
     /// The timer behind the simulated sleeps.
     #[arg(long, value_parser = native_timer(), default_value = "heap")]
     pub(crate) timer: SleepTimer,
+    /// Runs each configuration N times, from 1 to 100, interleaved across models; the
+    /// report keeps every run and shows the median and the min-max spread.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", default_value_t = DEFAULT_REPEAT, value_parser = repeat)]
+    pub(crate) repeat: u32,
+}
+
+/// The default of `report --repeat`.
+pub(crate) const DEFAULT_REPEAT: u32 = 3;
+
+/// The values `report --repeat` accepts.
+const REPEAT: RangeInclusive<u32> = 1..=100;
+
+fn repeat(s: &str) -> Result<u32, String> {
+    whole_in(s, &REPEAT)
 }
 
 impl Default for ReportArgs {
@@ -109,6 +123,7 @@ impl Default for ReportArgs {
             compare: None,
             profile: None,
             timer: SleepTimer::default(),
+            repeat: DEFAULT_REPEAT,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use tracepool::report::comparison::compare;
 use tracepool::report::record::{Report, ScenarioRun, Settings};
-use tracepool_bench::env::probe_environment;
+use tracepool_bench::env;
 use tracepool_bench::report::{ReportWriteError, summary_table};
 use tracepool_bench::runner::{self, RunSpec};
 
@@ -65,9 +65,24 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         failure_rate: base.failure_rate,
         timeout_ms: base.timeout_ms,
         sample_interval_ms: base.sample_interval.as_secs_f64() * 1e3,
+        repeat: args.repeat,
+        scenario_time_scales: scenarios
+            .iter()
+            .filter(|s| s.time_scale() != 1.0)
+            .map(|s| (s.name().to_owned(), s.time_scale()))
+            .collect(),
     };
-    let mut report = Report::new(env!("CARGO_PKG_VERSION"), probe_environment(), settings);
-    let total: u64 = scenarios.iter().map(|s| s.runs().count() as u64).sum();
+    let steal_before = env::cpu_steal_ticks();
+    let mut report = Report::new(
+        env!("CARGO_PKG_VERSION"),
+        env::probe_environment(),
+        settings,
+    );
+    let total: u64 = scenarios
+        .iter()
+        .map(|s| s.runs().count() as u64)
+        .sum::<u64>()
+        * u64::from(args.repeat);
     let bar = if stderr_progress() {
         let bar = ProgressBar::new(total);
         bar.set_style(
@@ -92,15 +107,22 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         })
     };
     let profiler = profile.map(Profiler::start).transpose()?;
-    for scenario in scenarios {
+    // Every configuration once, then again: drift over the minutes hits every model
+    // and every C alike.
+    let rounds = (1..=args.repeat).flat_map(|round| scenarios.iter().map(move |&s| (round, s)));
+    for (round, scenario) in rounds {
         for (model, concurrency) in scenario.runs() {
             let spec = RunSpec {
                 model,
                 concurrency,
                 traces: scenario.traces(),
+                time_scale: base.time_scale * scenario.time_scale(),
                 ..base.clone()
             };
-            bar.set_message(format!("{scenario}: {model} at C = {concurrency}"));
+            bar.set_message(format!(
+                "{scenario}: {model} at C = {concurrency} (run {round} of {})",
+                args.repeat
+            ));
             let output = runner::run(&spec, None, |_| {}, &INTERRUPT)?;
             if output.was_cancelled || INTERRUPT.is_requested() {
                 // Dropping the profiler and its output file leaves nothing behind.
@@ -122,6 +144,10 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         }
     }
     bar.finish_and_clear();
+    report.environment.load_avg_1m_end = env::load_avg_now();
+    report.environment.cpu_steal_percent = steal_before
+        .zip(env::cpu_steal_ticks())
+        .and_then(|(before, after)| env::steal_percent(before, after));
     if let Some(profiler) = profiler {
         profiler.finish()?;
     }
