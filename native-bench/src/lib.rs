@@ -9,6 +9,8 @@
 //! - [`os`] reads process metrics (CPU time, RSS, peak RSS, threads, open file
 //!   descriptors) from the operating system and samples them, with the application's
 //!   own gauges, into the [`Sample`](tracepool::report::record::Sample) time series of a run.
+//! - [`http`] is the http workload: the seeded graph served over HTTP on loopback, and
+//!   the plugins that crawl it with real requests.
 //! - [`env`](mod@env) describes the machine and the build a report was measured on, as an
 //!   [`Environment`](tracepool::report::record::Environment).
 //! - [`report`] renders a [`Report`](tracepool::report::record::Report) as a summary table,
@@ -40,6 +42,7 @@
 //! ```
 
 pub mod env;
+pub mod http;
 pub mod interrupt;
 pub mod os;
 pub mod output;
