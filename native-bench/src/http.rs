@@ -6,13 +6,15 @@
 //! - [`plugin`]: the plugins that make real requests, through [`client`]'s pooling
 //!   client with a per-call deadline, mapping statuses, timeouts and transport failures
 //!   to [`PluginError`](tracepool::PluginError) kinds.
-//! - [`thread`]: a server on a thread of its own, for tests and examples.
+//! - [`process`]: the server as a child process the runner owns, stopped on every way
+//!   out; [`thread`]: a server on a thread of its own, for tests and examples.
 //! - [`wire`]: the paths, the query and the JSON bodies both ends share.
 //!
 //! Only loopback addresses are served: the server refuses to listen anywhere else.
 
 pub mod client;
 pub mod plugin;
+pub mod process;
 mod reply;
 mod reset;
 pub mod server;

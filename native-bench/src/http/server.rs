@@ -40,6 +40,13 @@ use super::reset::{ResetSwitch, ResettableStream};
 use super::stats::ServerStats;
 use super::wire::{ErrorBody, FOLLOW_PATH, FollowRequest, Found, STATS_PATH};
 
+/// The default [`ServerConfig::capacity`].
+pub const DEFAULT_CAPACITY: usize = 100;
+/// The default [`ServerConfig::max_pending`].
+pub const DEFAULT_MAX_PENDING: usize = 400;
+/// The default [`ServerConfig::slow`].
+pub const DEFAULT_SLOW: Duration = Duration::from_secs(30);
+
 /// The values [`ServerConfig::capacity`] accepts.
 pub const CAPACITY: RangeInclusive<usize> = 1..=1_000_000;
 /// The values [`ServerConfig::max_pending`] accepts (at least `capacity` too).
@@ -71,9 +78,9 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             workload: SimConfig::default(),
-            slow: Duration::from_secs(30),
-            capacity: 100,
-            max_pending: 400,
+            slow: DEFAULT_SLOW,
+            capacity: DEFAULT_CAPACITY,
+            max_pending: DEFAULT_MAX_PENDING,
         }
     }
 }

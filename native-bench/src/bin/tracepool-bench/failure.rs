@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use tracepool::report::record::ReportError;
 use tracepool::trace::ParseError;
+use tracepool_bench::http::server::ServerError;
 use tracepool_bench::output::OutputError;
 use tracepool_bench::report::ReportWriteError;
 use tracepool_bench::runner::RunError;
@@ -182,6 +183,13 @@ pub(crate) enum Failure {
     Violations(usize),
     /// Stopped by a signal; says what was left.
     Interrupted(String),
+    /// `serve`: the server could not start as asked.
+    Server(ServerError),
+    /// The OS refused what the work needs (a runtime, a thread).
+    Io {
+        what: &'static str,
+        source: io::Error,
+    },
 }
 
 impl Failure {
@@ -197,7 +205,8 @@ impl Failure {
             Self::Report(_) => EXIT_USAGE,
             #[cfg(unix)]
             Self::Profiler { .. } => EXIT_RUNTIME,
-            Self::Write { .. } | Self::Stdout(_) => EXIT_RUNTIME,
+            Self::Server(_) => EXIT_USAGE,
+            Self::Write { .. } | Self::Stdout(_) | Self::Io { .. } => EXIT_RUNTIME,
         }
     }
 }
@@ -226,6 +235,10 @@ fn flag_of(field: &str) -> Option<&'static str> {
         "panic_rate" | "panic_prob" => "--panic-rate",
         "timeout_ms" | "timeout" | "timer" => "--timeout-ms",
         "cpu_us" | "cpu_per_call" => "--cpu-us",
+        "addr" => "--bind",
+        "capacity" => "--capacity",
+        "max_pending" => "--max-pending",
+        "slow" => "--slow-ms",
         _ => return None,
     })
 }
@@ -279,6 +292,34 @@ fn write_run_error(f: &mut fmt::Formatter<'_>, e: &RunError) -> fmt::Result {
     }
 }
 
+/// A server's error in the words of the command line.
+fn write_server_error(f: &mut fmt::Formatter<'_>, e: &ServerError) -> fmt::Result {
+    match e {
+        ServerError::Config(config) => match flag_of(config.field()) {
+            Some(flag) => write!(
+                f,
+                "{flag} {}: must be {}",
+                config.value(),
+                in_flags(config.accepted())
+            ),
+            None => write!(f, "{e}: {config}"),
+        },
+        ServerError::Workload(sim) => match flag_of(sim.field()) {
+            Some(flag) => write!(f, "{flag}: {sim}"),
+            None => write!(f, "{e}: {sim}"),
+        },
+        ServerError::Bind { addr, source } => {
+            write!(
+                f,
+                "--bind {}, --port {}: {e}: {source}",
+                addr.ip(),
+                addr.port()
+            )
+        }
+        _ => write!(f, "{e}"),
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -291,6 +332,8 @@ impl fmt::Display for Failure {
             Self::Stdout(e) => write!(f, "writing to standard output: {e}"),
             Self::Violations(n) => write!(f, "{n} violation(s) of the pool's guarantees"),
             Self::Interrupted(left) => write!(f, "interrupted: {left}"),
+            Self::Server(e) => write_server_error(f, e),
+            Self::Io { what, source } => write!(f, "{what}: {source}"),
         }
     }
 }
