@@ -375,6 +375,11 @@ fn prepare(
                 stats: Arc::clone(flat.sleep_stats()),
             })
         }
+        Workload::Http => Err(RunError::Spec(SpecError {
+            field: "workload",
+            value: spec.workload.to_string(),
+            accepted: "crawl or flat".to_owned(),
+        })),
     }
 }
 
@@ -519,6 +524,10 @@ where
             sleeps.count,
         ),
         timer: spec.timer.into(),
+        errors_by_kind: crawl.errors_by_kind.clone(),
+        peak_open_fds: sampled.peak_open_fds,
+        server_peak_requests: None,
+        server_peak_connections: None,
     };
     Ok(RunOutput {
         record,
