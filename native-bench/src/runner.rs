@@ -1,5 +1,8 @@
 //! One benchmark run: a workload, a model, a concurrency setting; measured from the
-//! inside (the crawl report) and the outside (the OS sampler).
+//! inside (the crawl report) and the outside (the OS sampler), and for the http
+//! workload from the other end of the wire (the server's counters).
+
+mod http;
 
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -19,6 +22,9 @@ use tracepool::report::{
 use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, SleepStats};
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, HeapTimer, Timer};
 
+pub use self::http::{DEFAULT_HTTP_TIMEOUT, HttpServerSpec};
+use crate::fd_limit::{self, FD_LIMIT, FdLimitError};
+use crate::http::process::ServerProcessError;
 use crate::interrupt::Interrupt;
 use crate::os::{self, AppGauges, Sampler, SamplerError};
 
@@ -29,7 +35,7 @@ pub struct RunSpec {
     pub workload: Workload,
     /// How to schedule it.
     pub model: Model,
-    /// Synthetic graph size (crawl) or job count (flat).
+    /// Synthetic graph size (crawl, http) or job count (flat).
     pub traces: usize,
     /// The concurrency setting C.
     pub concurrency: usize,
@@ -41,7 +47,8 @@ pub struct RunSpec {
     pub failure_rate: f64,
     /// Probability that a call panics (crawl only).
     pub panic_rate: f64,
-    /// Per-call timeout in milliseconds, if any.
+    /// Per-call timeout in milliseconds, if any (for the http workload, the client's
+    /// deadline per call, [`DEFAULT_HTTP_TIMEOUT`] when `None`).
     pub timeout_ms: Option<f64>,
     /// Busy CPU time per call in microseconds (crawl only).
     pub cpu_us: f64,
@@ -51,6 +58,12 @@ pub struct RunSpec {
     pub sample_interval: Duration,
     /// The timer behind the simulated sleeps (and the timeouts).
     pub timer: SleepTimer,
+    /// The soft limit of open file descriptors during the crawl (`RLIMIT_NOFILE`, see
+    /// [`fd_limit`]), if lowered; in [`FD_LIMIT`]. Set once the
+    /// sampler (and the http workload's server) have started.
+    pub fd_limit: Option<u64>,
+    /// The http workload's server.
+    pub server: HttpServerSpec,
 }
 
 impl Default for RunSpec {
@@ -69,14 +82,18 @@ impl Default for RunSpec {
             seed: DEFAULT_SEED,
             sample_interval: Duration::from_millis(20),
             timer: SleepTimer::Heap,
+            fd_limit: None,
+            server: HttpServerSpec::default(),
         }
     }
 }
 
 impl RunSpec {
     /// Checks every field against its range ([`TRACES`], [`CONCURRENCY`],
-    /// [`LATENCY_MS`], [`TIME_SCALE`], [`RATE`], [`TIMEOUT_MS`], [`CPU_US`], and the
-    /// sampler's interval bounds); `failure_rate + panic_rate` is at most 1.
+    /// [`LATENCY_MS`], [`TIME_SCALE`], [`RATE`], [`TIMEOUT_MS`], [`CPU_US`],
+    /// [`FD_LIMIT`], the server's capacity and queue, and the sampler's interval
+    /// bounds); `failure_rate + panic_rate` is at most 1; the http workload takes no
+    /// panics and no CPU time per call (a server cannot cause either in its client).
     ///
     /// # Errors
     ///
@@ -136,6 +153,22 @@ impl RunSpec {
         number("cpu_us", self.cpu_us, &CPU_US)?;
         if !self.timer.is_native() {
             return Err(not_native(self.timer));
+        }
+        if let Some(limit) = self.fd_limit
+            && !FD_LIMIT.contains(&limit)
+        {
+            return Err(SpecError {
+                field: "fd_limit",
+                value: limit.to_string(),
+                accepted: format!(
+                    "a whole number from {} to {}",
+                    FD_LIMIT.start(),
+                    FD_LIMIT.end()
+                ),
+            });
+        }
+        if self.workload == Workload::Http {
+            http::validate(self)?;
         }
         if !(Sampler::MIN_INTERVAL..=Sampler::MAX_INTERVAL).contains(&self.sample_interval) {
             return Err(SpecError {
@@ -256,6 +289,12 @@ pub enum RunError {
     Crawl(CrawlConfigError),
     /// The OS sampler could not start.
     Sampler(SamplerError),
+    /// The http workload's server could not start, or ended before the run did.
+    Server(ServerProcessError),
+    /// The http workload's client runtime could not start.
+    Runtime(std::io::Error),
+    /// The limit of open file descriptors could not be lowered as asked.
+    FdLimit(FdLimitError),
 }
 
 impl fmt::Display for RunError {
@@ -266,6 +305,9 @@ impl fmt::Display for RunError {
             Self::Workload(_) => f.write_str("invalid simulated workload"),
             Self::Crawl(_) => f.write_str("invalid crawl configuration"),
             Self::Sampler(_) => f.write_str("cannot sample the process"),
+            Self::Server(e) => write!(f, "{e}"),
+            Self::Runtime(_) => f.write_str("cannot start the http client's runtime"),
+            Self::FdLimit(_) => f.write_str("cannot lower the limit of open file descriptors"),
         }
     }
 }
@@ -278,6 +320,9 @@ impl std::error::Error for RunError {
             Self::Workload(e) => Some(e),
             Self::Crawl(e) => Some(e),
             Self::Sampler(e) => Some(e),
+            Self::Server(e) => e.source(),
+            Self::Runtime(e) => Some(e),
+            Self::FdLimit(e) => Some(e),
         }
     }
 }
@@ -297,6 +342,10 @@ pub struct RunOutput {
     pub series: Vec<Sample>,
     /// The crawl engine's report (discovery graph, per-plugin counts...).
     pub crawl: CrawlReport,
+    /// The http workload's server ended before the run did, or its counters could not
+    /// be read: the record is whole (every call counted, most of them failed) but has
+    /// no server figures, and the run should be reported as failed.
+    pub server_error: Option<ServerProcessError>,
 }
 
 /// The timer behind the simulated sleeps (and the timeouts) of a run.
@@ -375,11 +424,7 @@ fn prepare(
                 stats: Arc::clone(flat.sleep_stats()),
             })
         }
-        Workload::Http => Err(RunError::Spec(SpecError {
-            field: "workload",
-            value: spec.workload.to_string(),
-            accepted: "crawl or flat".to_owned(),
-        })),
+        Workload::Http => unreachable!("the http workload is prepared by runner::http"),
     }
 }
 
@@ -432,7 +477,8 @@ pub fn flat_ideal(
 }
 
 /// Runs `spec` to its end on the calling thread (under `async_io::block_on`, whose
-/// reactor drives the precise timer), sampling the process meanwhile.
+/// reactor drives the precise timer; the http workload under a tokio runtime, its
+/// server a child process), sampling the process meanwhile.
 ///
 /// `seeds` replaces the workload's own seed traces; `observer` sees every crawl event.
 /// A stop requested through `interrupt` (before or during the run) cancels the crawl:
@@ -443,7 +489,11 @@ pub fn flat_ideal(
 ///
 /// [`RunError::Spec`] when `spec` is not [valid](RunSpec::validate),
 /// [`RunError::Workload`] or [`RunError::Crawl`] when the workload or the crawl cannot be
-/// configured as asked, and [`RunError::Sampler`] when the OS sampler cannot start.
+/// configured as asked, [`RunError::Sampler`] when the OS sampler cannot start,
+/// [`RunError::FdLimit`] when the limit of open file descriptors cannot be lowered, and
+/// for the http workload [`RunError::Server`] when its server cannot start and
+/// [`RunError::Runtime`] when its client's runtime cannot. A server that ends during
+/// the run is no error: the run's output says so ([`RunOutput::server_error`]).
 pub fn run<O>(
     spec: &RunSpec,
     seeds: Option<Vec<Trace>>,
@@ -454,6 +504,9 @@ where
     O: FnMut(&CrawlEvent<'_>),
 {
     spec.validate()?;
+    if spec.workload == Workload::Http {
+        return http::run(spec, seeds, observer, interrupt);
+    }
     let timer = make_timer(spec.timer)?;
     let prepared = prepare(spec, seeds, Arc::clone(&timer))?;
     let config = CrawlConfig {
@@ -478,10 +531,16 @@ where
         }
     })
     .map_err(RunError::Sampler)?;
+    let limit = spec
+        .fd_limit
+        .map(fd_limit::lower)
+        .transpose()
+        .map_err(RunError::FdLimit)?;
     let watch = interrupt.watch(crawler.canceller());
     let started = Instant::now();
     let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
     drop(watch);
+    drop(limit);
     let wall = started.elapsed();
     let sampled = sampler.stop();
     let wall_s = wall.as_secs_f64();
@@ -533,6 +592,7 @@ where
         record,
         series: sampled.samples,
         crawl,
+        server_error: None,
     })
 }
 
@@ -545,8 +605,9 @@ fn mean_ms(total: Duration, count: u64) -> f64 {
     }
 }
 
-/// Whether a run kept the pool's promises: for the pool, at most C calls in flight;
-/// for every model, no accepted call without an outcome. Returns the violations.
+/// Whether a run kept the pool's promises: for the pool, at most C calls in flight (and,
+/// in an http run, at most C requests in progress at the server); for every model, no
+/// accepted call without an outcome. Returns the violations.
 pub fn violations(record: &RunRecord) -> Vec<String> {
     let mut found = Vec::new();
     if record.model == Model::Pool && record.peak_in_flight > record.concurrency {
@@ -554,6 +615,14 @@ pub fn violations(record: &RunRecord) -> Vec<String> {
             "pool exceeded its limit: peak in flight {} with C = {} ({} traces, {})",
             record.peak_in_flight, record.concurrency, record.traces, record.workload
         ));
+    }
+    if let Some(peak) = record.server_peak_requests {
+        if record.model == Model::Pool && peak > record.concurrency {
+            found.push(format!(
+                "pool exceeded its limit at the server: {peak} requests in progress with C = {} ({} traces, {})",
+                record.concurrency, record.traces, record.workload
+            ));
+        }
     }
     if record.lost != 0 {
         found.push(format!(

@@ -33,7 +33,8 @@ tracepool-report/ with report.json, report.md and report.html.\n\nExit codes: 0 
 (also when standard output was closed early, as by `| head`); 1 a run exceeded the pool's \
 limit or lost jobs; 2 bad input (a flag, a file it names, the environment); 3 a failure at \
 run time (an output that cannot be written, standard output failing, the OS refusing a \
-thread or the profiler); 130 stopped by Ctrl-C, SIGINT, SIGTERM or SIGHUP (`run` prints its \
+thread, the profiler or the fd limit, the http server failing to start or ending \
+mid-run); 130 stopped by Ctrl-C, SIGINT, SIGTERM or SIGHUP (`run` prints its \
 partial record, `report` leaves an existing report as it was)."
 )]
 pub(crate) struct Cli {
@@ -139,7 +140,7 @@ pub(crate) struct RunArgs {
     /// The scheduling model.
     #[arg(long, value_parser = named::<Model>(), default_value = "pool")]
     pub(crate) model: Model,
-    /// Synthetic graph size (crawl) or job count (flat), from 1 to 10000000.
+    /// Synthetic graph size (crawl, http) or job count (flat), from 1 to 10000000.
     #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
     pub(crate) traces: usize,
     /// Concurrency C, from 1 to 1000000 [default: $DEEPER_MAX_CONCURRENCY, else 10].
@@ -151,13 +152,15 @@ pub(crate) struct RunArgs {
     /// Factor applied to every latency, from 0 to 1000.
     #[arg(long, allow_hyphen_values = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
     pub(crate) time_scale: f64,
-    /// Probability that a call fails, from 0 to 1 (crawl only).
+    /// Probability that a call fails, from 0 to 1 (crawl and http: the server's seeded
+    /// 403, 429, 500, 503, resets and slow answers).
     #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = DEFAULT_FAILURE_RATE, value_parser = probability)]
     pub(crate) failure_rate: f64,
     /// Probability that a call panics, from 0 to 1 (crawl only).
     #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = 0.0, value_parser = probability)]
     pub(crate) panic_rate: f64,
-    /// Per-call timeout in milliseconds, from 0.001 to 3600000.
+    /// Per-call timeout in milliseconds, from 0.001 to 3600000 [default: none; for http,
+    /// the client's deadline per call, 1000].
     #[arg(long, allow_hyphen_values = true, value_name = "T", value_parser = timeout_ms)]
     pub(crate) timeout_ms: Option<f64>,
     /// Busy CPU time per call in microseconds, from 0 to 1000000 (crawl only).
@@ -179,6 +182,19 @@ pub(crate) struct RunArgs {
     /// The timer behind the simulated sleeps.
     #[arg(long, value_parser = native_timer(), default_value = "heap")]
     pub(crate) timer: SleepTimer,
+    /// Lowers the limit of open file descriptors (RLIMIT_NOFILE) for the crawl, from 16
+    /// to 1048576 and at most the hard limit [default: leave it]. Set once the http
+    /// server and the sampler have started, so that only the crawl's sockets meet it.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = fd_limit)]
+    pub(crate) fd_limit: Option<u64>,
+    /// The http workload's server: calls it serves at once, from 1 to 1000000; more
+    /// wait their turn, so their latency grows (http only).
+    #[arg(long, allow_hyphen_values = true, value_name = "K", default_value_t = server::DEFAULT_CAPACITY, value_parser = capacity)]
+    pub(crate) server_capacity: usize,
+    /// The http workload's server: calls it holds at once (served or waiting), from
+    /// --server-capacity to 10000000; more are answered 503 (http only).
+    #[arg(long, allow_hyphen_values = true, value_name = "N", default_value_t = server::DEFAULT_MAX_PENDING, value_parser = max_pending)]
+    pub(crate) server_max_pending: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -343,6 +359,10 @@ fn capacity(s: &str) -> Result<usize, String> {
 
 fn max_pending(s: &str) -> Result<usize, String> {
     whole_in(s, &server::MAX_PENDING)
+}
+
+fn fd_limit(s: &str) -> Result<u64, String> {
+    whole_in(s, &tracepool_bench::fd_limit::FD_LIMIT)
 }
 
 fn port(s: &str) -> Result<u16, String> {

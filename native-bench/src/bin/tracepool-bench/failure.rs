@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use tracepool::report::record::ReportError;
 use tracepool::trace::ParseError;
+use tracepool_bench::fd_limit::FdLimitError;
 use tracepool_bench::http::server::ServerError;
 use tracepool_bench::output::OutputError;
 use tracepool_bench::report::ReportWriteError;
@@ -199,7 +200,12 @@ impl Failure {
             Self::Violations(_) => EXIT_VIOLATION,
             Self::Interrupted(_) => EXIT_INTERRUPTED,
             Self::Input(_) => EXIT_USAGE,
-            Self::Run(RunError::Sampler(_)) => EXIT_RUNTIME,
+            Self::Run(
+                RunError::Sampler(_)
+                | RunError::Server(_)
+                | RunError::Runtime(_)
+                | RunError::FdLimit(FdLimitError::Os(_)),
+            ) => EXIT_RUNTIME,
             Self::Run(_) => EXIT_USAGE,
             Self::Report(ReportWriteError::Io { .. }) => EXIT_RUNTIME,
             Self::Report(_) => EXIT_USAGE,
@@ -239,6 +245,9 @@ fn flag_of(field: &str) -> Option<&'static str> {
         "capacity" => "--capacity",
         "max_pending" => "--max-pending",
         "slow" => "--slow-ms",
+        "fd_limit" => "--fd-limit",
+        "server_capacity" => "--server-capacity",
+        "server_max_pending" => "--server-max-pending",
         _ => return None,
     })
 }
@@ -285,6 +294,9 @@ fn write_run_error(f: &mut fmt::Formatter<'_>, e: &RunError) -> fmt::Result {
             None => write!(f, "{e}: {crawl}"),
         },
         RunError::SeedsForFlat => f.write_str("--traces-file: the flat workload takes no seeds"),
+        RunError::FdLimit(limit @ FdLimitError::OutOfRange { .. }) => {
+            write!(f, "--fd-limit: {limit}")
+        }
         _ => match std::error::Error::source(e) {
             Some(source) => write!(f, "{e}: {source}"),
             None => write!(f, "{e}"),
@@ -404,10 +416,35 @@ mod tests {
             ),
             (Failure::Stdout(io_error()), 3),
             (Failure::Interrupted("nothing written".to_owned()), 130),
+            (Failure::Run(RunError::Runtime(io_error())), 3),
+            (
+                Failure::Run(RunError::FdLimit(FdLimitError::Os(io_error()))),
+                3,
+            ),
+            (
+                Failure::Run(RunError::FdLimit(FdLimitError::OutOfRange {
+                    limit: 4096,
+                    max: 1024,
+                })),
+                2,
+            ),
         ];
         for (failure, code) in cases {
             assert_eq!(failure.exit_code(), code, "{failure}");
         }
+    }
+
+    #[test]
+    fn an_fd_limit_above_the_hard_limit_names_the_flag() {
+        let message = Failure::Run(RunError::FdLimit(FdLimitError::OutOfRange {
+            limit: 4096,
+            max: 1024,
+        }))
+        .to_string();
+        assert_eq!(
+            message,
+            "--fd-limit: must be a whole number from 16 to 1024 (the hard limit caps it), got 4096"
+        );
     }
 
     #[test]
