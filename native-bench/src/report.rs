@@ -31,6 +31,7 @@ use tracepool::report::format::{
 use tracepool::report::record::{Finding, Recommendation, Report, ScenarioRun, Verdict};
 
 mod dir;
+mod http;
 
 pub use dir::{REPORT_FILES, ReportDir, ReportWriteError, write_report};
 
@@ -337,7 +338,8 @@ fn md_table<const N: usize>(
 }
 
 /// The report as a Markdown document: title, findings (verdict and text),
-/// recommendations, environment, settings, the summary table, and, when `changes` is
+/// recommendations, environment, settings, the summary table, the http section when the
+/// report has runs of the http workload, and, when `changes` is
 /// given (from [`tracepool::report::comparison::compare`]), a regression table.
 ///
 /// The regression table lists only the metrics that moved beyond the comparison's
@@ -396,6 +398,7 @@ pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> Str
         let rows: Vec<[String; 15]> = report.runs.iter().map(row).collect();
         md_table(&mut out, HEADERS, &rows, TEXT_COLUMNS);
     }
+    http::markdown(report, &mut out);
 
     if let Some(changes) = changes {
         let reg = regressions(changes);
@@ -596,6 +599,7 @@ pub fn render_html(report: &Report, changes: Option<&[MetricChange]>) -> String 
         html_table(&mut out, HEADERS, &rows, TEXT_COLUMNS, |_, _| None);
     }
     out.push_str("</section>\n");
+    http::html_section(report, &mut out);
 
     if let Some(changes) = changes {
         let reg = regressions(changes);

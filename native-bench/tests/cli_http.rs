@@ -341,3 +341,47 @@ fn a_server_that_dies_mid_run_is_reported_and_nothing_is_lost() {
     assert!(count(&record, "failed") > 0);
     wait_gone(server, "the dead server");
 }
+
+#[test]
+fn report_workload_http_adds_the_http_section() {
+    let out = std::env::temp_dir().join(format!("tracepool-http-report-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&out);
+    let output = bench()
+        .args([
+            "report",
+            "--workload",
+            "http",
+            "--scenario",
+            "baseline",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    let json: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    fs::remove_dir_all(&out).unwrap();
+    assert!(markdown.contains("## HTTP: the limit seen from the server"));
+    assert!(html.contains("<section id=\"http\">"));
+    // Every model at the baseline's C, each with the server's view and the client's fds.
+    let runs = json["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    for run in runs {
+        let record = &run["record"];
+        assert_eq!(record["workload"], "http");
+        nothing_lost(record);
+        assert!(count(record, "server_peak_requests") > 0);
+        assert!(count(record, "peak_open_fds") > 0);
+        if record["model"] == "pool" {
+            assert_eq!(count(record, "server_peak_requests"), 10);
+            assert!(
+                markdown.contains("| baseline | pool | 10 | 10 | yes |"),
+                "{markdown}"
+            );
+        }
+    }
+}

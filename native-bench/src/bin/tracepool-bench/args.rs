@@ -115,6 +115,15 @@ pub(crate) struct ReportArgs {
     /// The timer behind the simulated sleeps.
     #[arg(long, value_parser = native_timer(), default_value = "heap")]
     pub(crate) timer: SleepTimer,
+    /// The workload every run crawls: `http` makes an http report (the limit seen from
+    /// the server, file descriptors, failures by status), which is not part of the
+    /// default one.
+    #[arg(long, value_parser = named::<Workload>(), default_value = "crawl")]
+    pub(crate) workload: Workload,
+    /// Lowers the limit of open file descriptors for each run's crawl, as `run
+    /// --fd-limit` does, from 16 to 1048576 [default: leave it].
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = fd_limit)]
+    pub(crate) fd_limit: Option<u64>,
 }
 
 impl Default for ReportArgs {
@@ -128,6 +137,8 @@ impl Default for ReportArgs {
             compare: None,
             profile: None,
             timer: SleepTimer::default(),
+            workload: Workload::default(),
+            fd_limit: None,
         }
     }
 }
