@@ -365,6 +365,17 @@ fn the_pool_above_c_at_the_server_or_out_of_descriptors_is_not_supported() {
         "{text}"
     );
 
+    // Calls abandoned at the client's deadline may linger at the server: no problem.
+    let mut r = http_stress();
+    let pool = pool_run(&mut r, "stress", 200);
+    pool.server_peak_requests = Some(203);
+    pool.errors_by_kind.insert("timeout".to_owned(), 3);
+    let (verdict, text) = verdict_of(&r, objectives::STABILITY_UNDER_STRESS);
+    assert_eq!(verdict, Verdict::Supported, "{text}");
+    pool_run(&mut r, "stress", 200).server_peak_requests = Some(204);
+    let (verdict, text) = verdict_of(&r, objectives::STABILITY_UNDER_STRESS);
+    assert_eq!(verdict, Verdict::NotSupported, "{text}");
+
     let mut r = http_stress();
     let pool = pool_run(&mut r, "stress", 1000);
     pool.peak_open_fds = Some(5000);

@@ -606,8 +606,9 @@ fn mean_ms(total: Duration, count: u64) -> f64 {
 }
 
 /// Whether a run kept the pool's promises: for the pool, at most C calls in flight (and,
-/// in an http run, at most C requests in progress at the server); for every model, no
-/// accepted call without an outcome. Returns the violations.
+/// in an http run, at most C requests in progress at the server, plus the calls the
+/// client abandoned at their deadline, which the server still holds until it notices);
+/// for every model, no accepted call without an outcome. Returns the violations.
 pub fn violations(record: &RunRecord) -> Vec<String> {
     let mut found = Vec::new();
     if record.model == Model::Pool && record.peak_in_flight > record.concurrency {
@@ -617,10 +618,15 @@ pub fn violations(record: &RunRecord) -> Vec<String> {
         ));
     }
     if let Some(peak) = record.server_peak_requests {
-        if record.model == Model::Pool && peak > record.concurrency {
+        // Calls abandoned at their deadline linger at the server until it notices.
+        let bound = record.concurrency + record.abandoned();
+        if record.model == Model::Pool && peak > bound {
             found.push(format!(
-                "pool exceeded its limit at the server: {peak} requests in progress with C = {} ({} traces, {})",
-                record.concurrency, record.traces, record.workload
+                "pool exceeded its limit at the server: {peak} requests in progress with C = {} and {} calls abandoned at their deadline ({} traces, {})",
+                record.concurrency,
+                record.abandoned(),
+                record.traces,
+                record.workload
             ));
         }
     }

@@ -99,14 +99,38 @@ pub struct RunRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_open_fds: Option<u64>,
     /// Most plugin calls in progress at the http workload's server at one instant, as
-    /// the server counted them: the limit seen from the other end of the wire. `None`
-    /// for the other workloads.
+    /// the server counted them: the limit seen from the other end of the wire. For the
+    /// pool, at most C plus the calls the client [abandoned](Self::abandoned) at its
+    /// deadline (the server works on those until it notices the closed connection).
+    /// `None` for the other workloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_peak_requests: Option<u64>,
     /// Most connections open at the http workload's server at one instant. `None` for
     /// the other workloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_peak_connections: Option<u64>,
+}
+
+impl RunRecord {
+    /// Calls the client gave up at a deadline: dropped by the engine (`timed_out`) or
+    /// by the plugin's own (`errors_by_kind["timeout"]`). A server keeps working on
+    /// such a call until it notices the closed connection, so it may count up to this
+    /// many requests in progress beyond the client's C.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tracepool::report::record::RunRecord;
+    /// # fn check(record: &RunRecord) {
+    /// let bound = record.concurrency + record.abandoned();
+    /// if let Some(peak) = record.server_peak_requests {
+    ///     println!("server peak {peak}, at most {bound} for the pool");
+    /// }
+    /// # }
+    /// ```
+    pub fn abandoned(&self) -> u64 {
+        self.outcomes.timed_out + self.errors_by_kind.get("timeout").copied().unwrap_or(0)
+    }
 }
 
 fn reactor() -> TimerName {

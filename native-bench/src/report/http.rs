@@ -34,7 +34,8 @@ const TEXT_COLUMNS: usize = 2;
 const INTRO: &str = "Each run crawled the seeded graph over HTTP from a local server, a process \
 of its own: the client's figures are the runner's, the server's are its own counters. The \
 server peak is the most requests in progress at the server at one instant: the pool's must be \
-at most C. The server serves a fixed number of calls at once and queues the rest, then answers \
+at most C, or beyond it by no more than the calls the client abandoned at its deadline \
+(timeouts), which the server works on until it notices the closed connection. The server serves a fixed number of calls at once and queues the rest, then answers \
 503: throughput stops growing with C at its knee. Failures are counted by kind: http_429, \
 http_503, ... by status, timeout past the client's deadline, network for resets and refused \
 connections, exhausted when no file descriptor was left.";
@@ -55,9 +56,12 @@ fn optional(value: Option<u64>) -> String {
 fn row(run: &ScenarioRun) -> [String; 11] {
     let r = &run.record;
     let within = match r.server_peak_requests {
-        Some(peak) if peak <= r.concurrency => "yes",
-        Some(_) => "NO",
-        None => "n/a",
+        Some(peak) if peak <= r.concurrency => "yes".to_owned(),
+        Some(peak) if peak <= r.concurrency + r.abandoned() => {
+            format!("yes, with {} abandoned", format_count(peak - r.concurrency))
+        }
+        Some(_) => "NO".to_owned(),
+        None => "n/a".to_owned(),
     };
     let kinds: Vec<String> = r
         .errors_by_kind
@@ -79,7 +83,7 @@ fn row(run: &ScenarioRun) -> [String; 11] {
         r.model.to_string(),
         format_count(r.concurrency),
         optional(r.server_peak_requests),
-        within.to_owned(),
+        within,
         optional(r.server_peak_connections),
         optional(r.peak_open_fds),
         format_number(r.throughput_per_s),
@@ -204,6 +208,29 @@ mod tests {
     }
 
     #[test]
+    fn calls_abandoned_at_the_deadline_may_linger_at_the_server() {
+        let mut pool = record("pool", 10, 100.0, 12);
+        pool.errors_by_kind.insert("timeout".to_owned(), 2);
+        assert_eq!(
+            row(&ScenarioRun {
+                scenario: "stress".to_owned(),
+                record: pool.clone(),
+                series: Vec::new()
+            })[4],
+            "yes, with 2 abandoned"
+        );
+        pool.server_peak_requests = Some(13);
+        assert_eq!(
+            row(&ScenarioRun {
+                scenario: "stress".to_owned(),
+                record: pool,
+                series: Vec::new()
+            })[4],
+            "NO"
+        );
+    }
+
+    #[test]
     fn a_report_without_http_runs_has_no_section() {
         let mut crawl = record("pool", 10, 100.0, 10);
         crawl.workload = Workload::Crawl.into();
@@ -234,6 +261,7 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("| unbounded | 10 | 950 | NO |"), "{out}");
+        assert!(out.contains("| pool | 1,000 | 1,000 | yes |"), "{out}");
         assert!(
             out.contains("high-load, pool: calls/s 100 at C = 10, 480 at C = 100, 500 at C = 1,000; the knee (the smallest C within 95 % of the best) is C = 100."),
             "{out}"

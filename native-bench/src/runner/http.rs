@@ -243,3 +243,81 @@ where
         server_error,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use tracepool::crawl::Model;
+
+    use super::*;
+    use crate::runner::violations;
+
+    fn pool_record(c: u64, server_peak: u64, timeouts: u64) -> RunRecord {
+        let json = format!(
+            r#"{{"model":"pool","workload":"http","traces":100,"concurrency":{c},"wall_s":1.0,"jobs":200,"completed":200,"failed":0,"timed_out":0,"panicked":0,"cancelled":0,"lost":0,"discovered":100,"throughput_per_s":200.0,"error_rate":0.0,"peak_in_flight":{c},"ideal_s":1.0,"efficiency":1.0,"cpu_percent":1.0,"peak_rss_bytes":1,"peak_os_threads":3,"latency_p50_ms":1.0,"latency_p99_ms":2.0,"timer_overshoot_us":0.0,"server_peak_requests":{server_peak}}}"#
+        );
+        let mut record: RunRecord = serde_json::from_str(&json).unwrap();
+        if timeouts > 0 {
+            record.outcomes.failed = timeouts;
+            record.outcomes.completed -= timeouts;
+            record.errors_by_kind.insert("timeout".to_owned(), timeouts);
+        }
+        record
+    }
+
+    #[test]
+    fn the_pool_above_c_at_the_server_is_a_violation_beyond_the_abandoned_calls() {
+        assert!(violations(&pool_record(10, 10, 0)).is_empty());
+        let found = violations(&pool_record(10, 11, 0));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("at the server: 11 requests"), "{found:?}");
+        // Two calls abandoned at the deadline may still be at the server.
+        assert!(violations(&pool_record(10, 12, 2)).is_empty());
+        assert_eq!(violations(&pool_record(10, 13, 2)).len(), 1);
+        // The other models have no limit to keep.
+        let mut unbounded = pool_record(10, 500, 0);
+        unbounded.model = Model::Unbounded.into();
+        assert!(violations(&unbounded).is_empty());
+    }
+
+    #[test]
+    fn the_http_workload_takes_no_panics_no_cpu_and_a_sound_server() {
+        let http = RunSpec {
+            workload: tracepool::report::Workload::Http,
+            ..RunSpec::default()
+        };
+        assert_eq!(http.validate(), Ok(()));
+        let field = |spec: RunSpec| spec.validate().unwrap_err().field();
+        assert_eq!(
+            field(RunSpec {
+                panic_rate: 0.1,
+                ..http.clone()
+            }),
+            "panic_rate"
+        );
+        assert_eq!(
+            field(RunSpec {
+                cpu_us: 5.0,
+                ..http.clone()
+            }),
+            "cpu_us"
+        );
+        assert_eq!(
+            field(RunSpec {
+                fd_limit: Some(8),
+                ..http.clone()
+            }),
+            "fd_limit"
+        );
+        let server = |capacity, max_pending| RunSpec {
+            server: HttpServerSpec {
+                capacity,
+                max_pending,
+                program: None,
+            },
+            ..http.clone()
+        };
+        assert_eq!(field(server(0, 10)), "server_capacity");
+        assert_eq!(field(server(10, 5)), "server_max_pending");
+        assert_eq!(server(10, 10).validate(), Ok(()));
+    }
+}
