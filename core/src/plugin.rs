@@ -85,6 +85,7 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::{BoxFuture, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
@@ -247,7 +248,7 @@ impl SharedPlugin for Rc<dyn LocalPlugin + '_> {
 /// The class of a plugin failure, used to count errors by kind.
 ///
 /// Its serde form is a lowercase string (`network`, `http_429`, `rate_limited`,
-/// `timeout`, `invalid`, `other`), so it can key a JSON map.
+/// `timeout`, `exhausted`, `invalid`, `other`), so it can key a JSON map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum PluginErrorKind {
@@ -259,6 +260,11 @@ pub enum PluginErrorKind {
     RateLimited,
     /// The call took too long.
     Timeout,
+    /// The caller ran out of a local resource before the call could be made: file
+    /// descriptors (`EMFILE`, `ENFILE`), ephemeral ports, memory. Counted apart from
+    /// [`Network`](PluginErrorKind::Network) failures, which the remote end or the
+    /// path to it caused.
+    Exhausted,
     /// The trace was not something this plugin can follow.
     Invalid,
     /// Anything else.
@@ -273,6 +279,7 @@ impl PluginErrorKind {
             PluginErrorKind::Http(status) => format!("http_{status}"),
             PluginErrorKind::RateLimited => "rate_limited".into(),
             PluginErrorKind::Timeout => "timeout".into(),
+            PluginErrorKind::Exhausted => "exhausted".into(),
             PluginErrorKind::Invalid => "invalid".into(),
             PluginErrorKind::Other => "other".into(),
         }
@@ -286,6 +293,7 @@ impl fmt::Display for PluginErrorKind {
             PluginErrorKind::Http(status) => write!(f, "http status {status}"),
             PluginErrorKind::RateLimited => f.write_str("rate limited"),
             PluginErrorKind::Timeout => f.write_str("timed out"),
+            PluginErrorKind::Exhausted => f.write_str("local resources exhausted"),
             PluginErrorKind::Invalid => f.write_str("invalid trace"),
             PluginErrorKind::Other => f.write_str("plugin error"),
         }
@@ -306,6 +314,7 @@ impl TryFrom<String> for PluginErrorKind {
             "network" => PluginErrorKind::Network,
             "rate_limited" => PluginErrorKind::RateLimited,
             "timeout" => PluginErrorKind::Timeout,
+            "exhausted" => PluginErrorKind::Exhausted,
             "invalid" => PluginErrorKind::Invalid,
             "other" => PluginErrorKind::Other,
             _ => match key.strip_prefix("http_").map(str::parse) {
@@ -316,11 +325,29 @@ impl TryFrom<String> for PluginErrorKind {
     }
 }
 
-/// A failed plugin call: a [`PluginErrorKind`] and a message.
+/// A failed plugin call: a [`PluginErrorKind`], a message and, when the remote service
+/// said when to come back (an HTTP `Retry-After`), that delay.
+///
+/// # Examples
+///
+/// A plugin answered `429 Too Many Requests` with `Retry-After: 3`:
+///
+/// ```
+/// use std::time::Duration;
+/// use tracepool::plugin::{PluginError, PluginErrorKind};
+///
+/// let error = PluginError::new(PluginErrorKind::Http(429), "too many requests")
+///     .with_retry_after(Duration::from_secs(3));
+/// assert_eq!(error.kind().key(), "http_429");
+/// assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
+/// assert_eq!(error.to_string(), "http status 429: too many requests (retry after 3s)");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginError {
     kind: PluginErrorKind,
     message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after: Option<Duration>,
 }
 
 impl PluginError {
@@ -329,7 +356,16 @@ impl PluginError {
         PluginError {
             kind,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, saying the remote service asked to wait `delay` before trying
+    /// again (an HTTP `Retry-After`).
+    #[must_use]
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
     }
 
     /// The class of the failure.
@@ -341,14 +377,23 @@ impl PluginError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// How long the remote service asked to wait before trying again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
 }
 
 impl fmt::Display for PluginError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.message.is_empty() {
-            write!(f, "{}", self.kind)
+            write!(f, "{}", self.kind)?;
         } else {
-            write!(f, "{}: {}", self.kind, self.message)
+            write!(f, "{}: {}", self.kind, self.message)?;
+        }
+        match self.retry_after {
+            Some(delay) => write!(f, " (retry after {delay:?})"),
+            None => Ok(()),
         }
     }
 }
@@ -559,5 +604,44 @@ impl LocalPlugin for Shared {
 
     fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>> {
         Plugin::follow(&*self.0, trace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_keys_a_map_and_reads_back() {
+        let kinds = [
+            PluginErrorKind::Network,
+            PluginErrorKind::Http(429),
+            PluginErrorKind::RateLimited,
+            PluginErrorKind::Timeout,
+            PluginErrorKind::Exhausted,
+            PluginErrorKind::Invalid,
+            PluginErrorKind::Other,
+        ];
+        for kind in kinds {
+            assert_eq!(PluginErrorKind::try_from(kind.key()), Ok(kind), "{kind}");
+        }
+        assert_eq!(PluginErrorKind::Exhausted.key(), "exhausted");
+        assert!(PluginErrorKind::try_from("http_x".to_owned()).is_err());
+    }
+
+    #[test]
+    fn retry_after_is_kept_through_serde_and_absent_by_default() {
+        let plain = PluginError::new(PluginErrorKind::Http(500), "boom");
+        assert_eq!(plain.retry_after(), None);
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("retry_after"), "{json}");
+        assert_eq!(serde_json::from_str::<PluginError>(&json).unwrap(), plain);
+
+        let limited = PluginError::new(PluginErrorKind::Http(429), "slow down")
+            .with_retry_after(Duration::from_secs(2));
+        let json = serde_json::to_string(&limited).unwrap();
+        let back: PluginError = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.retry_after(), Some(Duration::from_secs(2)));
+        assert_eq!(back, limited);
     }
 }

@@ -349,6 +349,90 @@ fn pool_using_more_memory_under_stress_is_not_supported() {
     );
 }
 
+/// `sample()` with its stress runs made http runs: the pool at C at the server with
+/// few descriptors, the other models with more and, unbounded, out of them.
+fn http_stress() -> Report {
+    let mut r = sample();
+    for run in r.runs.iter_mut().filter(|r| r.scenario == "stress") {
+        let rec = &mut run.record;
+        rec.workload = "http".into();
+        let c = rec.concurrency;
+        let (server, fds, exhausted) = match rec.model.as_str() {
+            "pool" => (c, c + 20, 0),
+            "previous" => (c, c + 20, 0),
+            _ => (256, 256, rec.jobs / 4),
+        };
+        rec.server_peak_requests = Some(server);
+        rec.server_peak_connections = Some(server);
+        rec.peak_open_fds = Some(fds);
+        if exhausted > 0 {
+            rec.errors_by_kind.insert("exhausted".to_owned(), exhausted);
+        }
+    }
+    r
+}
+
+#[test]
+fn stress_over_http_draws_on_descriptors_and_the_server() {
+    let (verdict, text) = verdict_of(&http_stress(), objectives::STABILITY_UNDER_STRESS);
+    assert_eq!(verdict, Verdict::Supported, "{text}");
+    assert!(
+        text.contains(
+            "stress http at C = 200 (10,000 traces): pool peak RSS 12 MiB, 3 threads, 220 fds, server peak 200 requests, 0 % exhausted"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("256 fds, server peak 256 requests, 25 % exhausted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kept the server at or below C requests"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_pool_above_c_at_the_server_or_out_of_descriptors_is_not_supported() {
+    let mut r = http_stress();
+    pool_run(&mut r, "stress", 200).server_peak_requests = Some(201);
+    let (verdict, text) = verdict_of(&r, objectives::STABILITY_UNDER_STRESS);
+    assert_eq!(verdict, Verdict::NotSupported, "{text}");
+    assert!(
+        text.contains(
+            "stress http at C = 200 (10,000 traces) the server saw 201 pool requests at once"
+        ),
+        "{text}"
+    );
+
+    // Calls abandoned at the client's deadline may linger at the server: no problem.
+    let mut r = http_stress();
+    let pool = pool_run(&mut r, "stress", 200);
+    pool.server_peak_requests = Some(203);
+    pool.errors_by_kind.insert("timeout".to_owned(), 3);
+    let (verdict, text) = verdict_of(&r, objectives::STABILITY_UNDER_STRESS);
+    assert_eq!(verdict, Verdict::Supported, "{text}");
+    pool_run(&mut r, "stress", 200).server_peak_requests = Some(204);
+    let (verdict, text) = verdict_of(&r, objectives::STABILITY_UNDER_STRESS);
+    assert_eq!(verdict, Verdict::NotSupported, "{text}");
+
+    let mut r = http_stress();
+    let pool = pool_run(&mut r, "stress", 1000);
+    pool.peak_open_fds = Some(5000);
+    pool.errors_by_kind
+        .insert("exhausted".to_owned(), pool.jobs / 2);
+    let (verdict, text) = verdict_of(&r, objectives::STABILITY_UNDER_STRESS);
+    assert_eq!(verdict, Verdict::NotSupported, "{text}");
+    assert!(
+        text.contains("the pool held more file descriptors (5,000)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the pool ran out of descriptors more often (50 %)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn stress_without_comparison_is_inconclusive() {
     let mut r = sample();

@@ -41,10 +41,10 @@ fn known_names_read_as_enums_and_write_back_byte_for_byte() {
 
 #[test]
 fn unknown_names_are_kept_as_written() {
-    let json = with_names("work_stealing", "http", "wheel");
+    let json = with_names("work_stealing", "grpc", "wheel");
     let record: RunRecord = serde_json::from_str(&json).expect("an unknown name is no error");
     assert_eq!(record.model, Named::Other("work_stealing".to_owned()));
-    assert_eq!(record.workload, Named::Other("http".to_owned()));
+    assert_eq!(record.workload, Named::Other("grpc".to_owned()));
     assert_eq!(record.timer, Named::Other("wheel".to_owned()));
     assert_eq!(record.model.known(), None);
     assert_eq!(record.timer.to_string(), "wheel");
@@ -55,7 +55,7 @@ fn unknown_names_are_kept_as_written() {
 fn a_report_naming_unknown_models_opens_and_is_judged() {
     let known: RunRecord = serde_json::from_str(&with_names("pool", "crawl", "finishing")).unwrap();
     let unknown: RunRecord =
-        serde_json::from_str(&with_names("work_stealing", "http", "wheel")).unwrap();
+        serde_json::from_str(&with_names("work_stealing", "grpc", "wheel")).unwrap();
     let mut report = Report::new("0.1.0", Environment::default(), Settings::default());
     for record in [known, unknown] {
         report.runs.push(ScenarioRun {
@@ -114,12 +114,12 @@ fn every_name_parses_back_and_an_unknown_one_is_named_with_the_choices() {
     round_trip::<Model>();
     round_trip::<Workload>();
     round_trip::<SleepTimer>();
-    let e = Workload::parse_name("http").unwrap_err();
+    let e = Workload::parse_name("grpc").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "unknown workload `http` (expected crawl or flat)"
+        "unknown workload `grpc` (expected crawl, flat or http)"
     );
-    assert_eq!((e.kind(), e.name()), ("workload", "http"));
+    assert_eq!((e.kind(), e.name()), ("workload", "grpc"));
     assert_eq!(
         <Model as KnownName>::parse_name("x")
             .unwrap_err()
@@ -145,4 +145,32 @@ fn the_browser_timer_is_a_known_name_and_no_native_one() {
     assert!(!SleepTimer::SetTimeout.is_native());
     assert!(SleepTimer::NATIVE.iter().all(|t| t.is_native()));
     assert!(!SleepTimer::NATIVE.contains(&SleepTimer::SetTimeout));
+}
+
+#[test]
+fn the_http_fields_are_additive() {
+    // A record without them reads with none, and writes back without them.
+    let old: RunRecord = serde_json::from_str(KNOWN).unwrap();
+    assert!(old.errors_by_kind.is_empty());
+    assert_eq!(
+        (
+            old.peak_open_fds,
+            old.server_peak_requests,
+            old.server_peak_connections
+        ),
+        (None, None, None)
+    );
+    // A record with them keeps them.
+    let json = with_names("pool", "http", "finishing").replace(
+        r#""timer":"finishing"}"#,
+        r#""timer":"finishing","errors_by_kind":{"exhausted":3,"http_429":2},"peak_open_fds":71,"server_peak_requests":10,"server_peak_connections":12}"#,
+    );
+    let record: RunRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(record.workload, Workload::Http);
+    assert_eq!(record.errors_by_kind["http_429"], 2);
+    assert_eq!(record.errors_by_kind["exhausted"], 3);
+    assert_eq!(record.peak_open_fds, Some(71));
+    assert_eq!(record.server_peak_requests, Some(10));
+    assert_eq!(record.server_peak_connections, Some(12));
+    assert_eq!(serde_json::to_string(&record).unwrap(), json);
 }

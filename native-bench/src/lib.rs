@@ -9,6 +9,10 @@
 //! - [`os`] reads process metrics (CPU time, RSS, peak RSS, threads, open file
 //!   descriptors) from the operating system and samples them, with the application's
 //!   own gauges, into the [`Sample`](tracepool::report::record::Sample) time series of a run.
+//! - [`http`] is the http workload: the seeded graph served over HTTP on loopback, and
+//!   the plugins that crawl it with real requests.
+//! - [`fd_limit`] lowers the limit of open file descriptors for a run, and puts it
+//!   back.
 //! - [`env`](mod@env) describes the machine and the build a report was measured on, as an
 //!   [`Environment`](tracepool::report::record::Environment).
 //! - [`report`] renders a [`Report`](tracepool::report::record::Report) as a summary table,
@@ -40,6 +44,8 @@
 //! ```
 
 pub mod env;
+pub mod fd_limit;
+pub mod http;
 pub mod interrupt;
 pub mod os;
 pub mod output;

@@ -180,14 +180,23 @@ pub struct SamplerReport {
     /// Most OS threads seen in a sample, the sampler's own thread included; `None` off
     /// Linux.
     pub peak_os_threads: Option<u64>,
+    /// Most open file descriptors seen in a sample, the sampler's own included; `None`
+    /// where the OS does not say.
+    pub peak_open_fds: Option<u64>,
 }
 
 /// Samples the process's metrics and the application's gauges on a thread of its own.
 ///
 /// Every `interval` it pushes a [`Sample`]: seconds since [`start`](Self::start), CPU
 /// use since the previous sample, RSS, OS threads, and the [`AppGauges`] returned by the
-/// closure. Samples are taken on a fixed grid from the start, so they do not drift; a
-/// tick missed because the machine was busy is skipped rather than taken late twice.
+/// closure; it counts the open file descriptors too, for their peak. Samples are taken
+/// on a fixed grid from the start, so they do not drift; a tick missed because the
+/// machine was busy is skipped rather than taken late twice.
+///
+/// On Linux the files it reads (`/proc/self/stat`, `/proc/self/status` and the
+/// `/proc/self/fd` directory) are opened once, at [`start`](Self::start), and read
+/// again at each sample: a run that uses up every file descriptor it may open (see
+/// [`fd_limit`](crate::fd_limit)) is still measured.
 ///
 /// The sampler's own thread is one of the process's threads: it is counted in
 /// `os_threads` and in [`SamplerReport::peak_os_threads`], and the little CPU time it
@@ -219,7 +228,7 @@ pub struct SamplerReport {
 #[must_use = "dropping a Sampler stops it at once and discards its samples"]
 pub struct Sampler {
     stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<Vec<Sample>>>,
+    thread: Option<JoinHandle<Recorded>>,
     started: Instant,
     cpu_at_start: Duration,
     peak_rss_at_start: Option<u64>,
@@ -283,10 +292,13 @@ impl Sampler {
     ///
     /// Resumes the panic of the `gauges` closure if it panicked.
     pub fn stop(mut self) -> SamplerReport {
-        let samples = match self.halt() {
-            Some(Ok(samples)) => samples,
+        let Recorded {
+            samples,
+            peak_open_fds,
+        } = match self.halt() {
+            Some(Ok(recorded)) => recorded,
             Some(Err(payload)) => panic::resume_unwind(payload),
-            None => Vec::new(),
+            None => Recorded::default(),
         };
         let wall = self.started.elapsed();
         let mut probe = platform::Probe::new();
@@ -299,12 +311,13 @@ impl Sampler {
                 platform::PEAK_RSS_RESETS,
             ),
             peak_os_threads: samples.iter().filter_map(|s| s.os_threads).max(),
+            peak_open_fds,
             samples,
         }
     }
 
     /// Signals the thread to stop and joins it; `None` if that was done already.
-    fn halt(&mut self) -> Option<thread::Result<Vec<Sample>>> {
+    fn halt(&mut self) -> Option<thread::Result<Recorded>> {
         // Dropping the sender wakes the thread with `Disconnected`.
         drop(self.stop.take());
         self.thread.take().map(JoinHandle::join)
@@ -326,6 +339,14 @@ fn run_peak(at_start: Option<u64>, at_stop: Option<u64>, resettable: bool) -> Op
     (resettable || at_start.is_some_and(|start| at_stop > start)).then_some(at_stop)
 }
 
+/// What the sampler thread hands back: its samples, and the peak of what it counts
+/// apart from them.
+#[derive(Debug, Default)]
+struct Recorded {
+    samples: Vec<Sample>,
+    peak_open_fds: Option<u64>,
+}
+
 /// The sampler thread's body: one sample per tick until the channel says stop.
 fn sample_until_stopped(
     mut probe: platform::Probe,
@@ -334,12 +355,13 @@ fn sample_until_stopped(
     gauges: &dyn Fn() -> AppGauges,
     started: Instant,
     cpu_at_start: Duration,
-) -> Vec<Sample> {
+) -> Recorded {
     let expected = Sampler::MAX_INTERVAL.as_millis() / interval.as_millis().max(1);
     let mut samples = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     let mut prev_t = Duration::ZERO;
     let mut prev_cpu = cpu_at_start;
     let mut next_tick = started + interval;
+    let mut peak_open_fds = None;
     loop {
         let wait = next_tick.saturating_duration_since(Instant::now());
         let stopping = match stopped.recv_timeout(wait) {
@@ -350,6 +372,7 @@ fn sample_until_stopped(
         let t = now.saturating_duration_since(started);
         let cpu = probe.cpu_time();
         let (rss_bytes, os_threads) = probe.rss_and_threads();
+        peak_open_fds = peak_open_fds.max(probe.open_fds());
         let app = gauges();
         samples.push(Sample {
             t_s: t.as_secs_f64(),
@@ -361,7 +384,10 @@ fn sample_until_stopped(
             completed: app.completed,
         });
         if stopping {
-            return samples;
+            return Recorded {
+                samples,
+                peak_open_fds,
+            };
         }
         prev_t = t;
         prev_cpu = cpu;
@@ -382,20 +408,62 @@ fn cpu_percent(cpu: Duration, wall: Duration) -> f64 {
 
 #[cfg(target_os = "linux")]
 mod platform {
-    use std::io;
+    use std::fs::File;
+    use std::io::{self, Seek, SeekFrom};
     use std::time::Duration;
 
-    use procfs::process::Process;
+    use nix::dir::Dir;
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::Mode;
+    use procfs::FromRead;
+    use procfs::process::{Process, Stat, Status};
 
     /// `VmHWM` is reset by [`reset_peak_rss`].
     pub(super) const PEAK_RSS_RESETS: bool = true;
 
     /// Reads the process's metrics: from `/proc/self`, and CPU time from `getrusage(2)`.
-    pub(super) struct Probe;
+    ///
+    /// The files it reads are opened once, when it is made, and read again from their
+    /// start each time (`/proc` files are made anew then): it needs no new descriptor
+    /// to read them. A file that could not be opened is read the usual way instead.
+    pub(super) struct Probe {
+        stat: Option<File>,
+        status: Option<File>,
+        fds: Option<Dir>,
+    }
 
     impl Probe {
         pub(super) fn new() -> Self {
-            Probe
+            Probe {
+                stat: File::open("/proc/self/stat").ok(),
+                status: File::open("/proc/self/status").ok(),
+                fds: Dir::open(
+                    "/proc/self/fd",
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+                .ok(),
+            }
+        }
+
+        fn stat(&mut self) -> procfs::ProcResult<Stat> {
+            match &mut self.stat {
+                Some(file) => {
+                    file.seek(SeekFrom::Start(0))?;
+                    Stat::from_read(&*file)
+                }
+                None => Process::myself()?.stat(),
+            }
+        }
+
+        fn status(&mut self) -> procfs::ProcResult<Status> {
+            match &mut self.status {
+                Some(file) => {
+                    file.seek(SeekFrom::Start(0))?;
+                    Status::from_read(&*file)
+                }
+                None => Process::myself()?.status(),
+            }
         }
 
         pub(super) fn cpu_time(&mut self) -> Duration {
@@ -404,8 +472,7 @@ mod platform {
 
         /// RSS and threads from one read of `/proc/self/stat`.
         pub(super) fn rss_and_threads(&mut self) -> (u64, Option<u64>) {
-            Process::myself()
-                .and_then(|p| p.stat())
+            self.stat()
                 .map(|stat| {
                     (
                         stat.rss.saturating_mul(procfs::page_size()),
@@ -416,10 +483,7 @@ mod platform {
         }
 
         pub(super) fn peak_rss_bytes(&mut self) -> Option<u64> {
-            let vmhwm = Process::myself()
-                .and_then(|p| p.status())
-                .ok()
-                .and_then(|status| status.vmhwm);
+            let vmhwm = self.status().ok().and_then(|status| status.vmhwm);
             // `ru_maxrss` is in KiB on Linux.
             Some(
                 vmhwm
@@ -429,10 +493,20 @@ mod platform {
         }
 
         pub(super) fn open_fds(&mut self) -> Option<u64> {
-            Process::myself()
-                .and_then(|p| p.fd_count())
-                .ok()
-                .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
+            let Some(dir) = &mut self.fds else {
+                return Process::myself()
+                    .and_then(|p| p.fd_count())
+                    .ok()
+                    .map(|n| u64::try_from(n).unwrap_or(u64::MAX));
+            };
+            // Each iteration reads the directory from its start (nix rewinds it), the
+            // directory's own descriptor included, as `fd_count` counts it too.
+            let count = dir
+                .iter()
+                .filter_map(Result::ok)
+                .filter(|entry| ![&b"."[..], b".."].contains(&entry.file_name().to_bytes()))
+                .count();
+            u64::try_from(count).ok()
         }
     }
 

@@ -31,6 +31,7 @@ use tracepool::report::format::{
 use tracepool::report::record::{Finding, Recommendation, Report, Verdict};
 
 mod dir;
+mod http;
 mod shape;
 
 pub use dir::{REPORT_FILES, ReportDir, ReportWriteError, write_report};
@@ -332,7 +333,8 @@ fn md_table<const N: usize>(
 }
 
 /// The report as a Markdown document: title, findings (verdict and text),
-/// recommendations, environment, settings, the summary table, and, when `changes` is
+/// recommendations, environment, settings, the summary table, the http section when the
+/// report has runs of the http workload, and, when `changes` is
 /// given (from [`tracepool::report::comparison::compare`]), a regression table.
 ///
 /// The regression table lists only the metrics that moved beyond the comparison's
@@ -405,6 +407,7 @@ pub fn render_markdown(report: &Report, changes: Option<&[MetricChange]>) -> Str
         }
         md_table(&mut out, HEADERS, &shape::run_rows(report), TEXT_COLUMNS);
     }
+    http::markdown(report, &mut out);
 
     if let Some(changes) = changes {
         let reg = regressions(changes);
@@ -627,6 +630,7 @@ pub fn render_html(report: &Report, changes: Option<&[MetricChange]>) -> String 
         );
     }
     out.push_str("</section>\n");
+    http::html_section(report, &mut out);
 
     if let Some(changes) = changes {
         let reg = regressions(changes);

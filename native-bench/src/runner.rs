@@ -1,6 +1,10 @@
 //! One benchmark run: a workload, a model, a concurrency setting; measured from the
-//! inside (the crawl report) and the outside (the OS sampler).
+//! inside (the crawl report) and the outside (the OS sampler), and for the http
+//! workload from the other end of the wire (the server's counters).
 
+mod http;
+
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -19,6 +23,9 @@ use tracepool::sim::{FlatWorkload, SimConfig, SimConfigError, SimWorkload, Sleep
 use tracepool::timer::{AsyncIoTimer, FinishingTimer, HeapTimer, Timer};
 use tracepool::{Outcomes, Trace};
 
+pub use self::http::{DEFAULT_HTTP_TIMEOUT, HttpServerSpec};
+use crate::fd_limit::{self, FD_LIMIT, FdLimitError};
+use crate::http::process::ServerProcessError;
 use crate::interrupt::Interrupt;
 use crate::os::{self, AppGauges, Sampler, SamplerError, SamplerReport};
 
@@ -33,7 +40,7 @@ pub struct RunSpec {
     pub workload: Workload,
     /// How to schedule it.
     pub model: Model,
-    /// Synthetic graph size (crawl) or job count (flat).
+    /// Synthetic graph size (crawl, http) or job count (flat).
     pub traces: usize,
     /// The concurrency setting C.
     pub concurrency: usize,
@@ -45,7 +52,8 @@ pub struct RunSpec {
     pub failure_rate: f64,
     /// Probability that a call panics (crawl only).
     pub panic_rate: f64,
-    /// Per-call timeout in milliseconds, if any.
+    /// Per-call timeout in milliseconds, if any (for the http workload, the client's
+    /// deadline per call, [`DEFAULT_HTTP_TIMEOUT`] when `None`).
     pub timeout_ms: Option<f64>,
     /// Busy CPU time per call in microseconds (crawl only).
     pub cpu_us: f64,
@@ -55,6 +63,12 @@ pub struct RunSpec {
     pub sample_interval: Duration,
     /// The timer behind the simulated sleeps (and the timeouts).
     pub timer: SleepTimer,
+    /// The soft limit of open file descriptors during the crawl (`RLIMIT_NOFILE`, see
+    /// [`fd_limit`]), if lowered; in [`FD_LIMIT`]. Set once the
+    /// sampler (and the http workload's server) have started.
+    pub fd_limit: Option<u64>,
+    /// The http workload's server.
+    pub server: HttpServerSpec,
 }
 
 impl Default for RunSpec {
@@ -73,14 +87,18 @@ impl Default for RunSpec {
             seed: DEFAULT_SEED,
             sample_interval: Duration::from_millis(20),
             timer: SleepTimer::Heap,
+            fd_limit: None,
+            server: HttpServerSpec::default(),
         }
     }
 }
 
 impl RunSpec {
     /// Checks every field against its range ([`TRACES`], [`CONCURRENCY`],
-    /// [`LATENCY_MS`], [`TIME_SCALE`], [`RATE`], [`TIMEOUT_MS`], [`CPU_US`], and the
-    /// sampler's interval bounds); `failure_rate + panic_rate` is at most 1.
+    /// [`LATENCY_MS`], [`TIME_SCALE`], [`RATE`], [`TIMEOUT_MS`], [`CPU_US`],
+    /// [`FD_LIMIT`], the server's capacity and queue, and the sampler's interval
+    /// bounds); `failure_rate + panic_rate` is at most 1; the http workload takes no
+    /// panics and no CPU time per call (a server cannot cause either in its client).
     ///
     /// # Errors
     ///
@@ -140,6 +158,22 @@ impl RunSpec {
         number("cpu_us", self.cpu_us, &CPU_US)?;
         if !self.timer.is_native() {
             return Err(not_native(self.timer));
+        }
+        if let Some(limit) = self.fd_limit
+            && !FD_LIMIT.contains(&limit)
+        {
+            return Err(SpecError {
+                field: "fd_limit",
+                value: limit.to_string(),
+                accepted: format!(
+                    "a whole number from {} to {}",
+                    FD_LIMIT.start(),
+                    FD_LIMIT.end()
+                ),
+            });
+        }
+        if self.workload == Workload::Http {
+            http::validate(self)?;
         }
         if !(Sampler::MIN_INTERVAL..=Sampler::MAX_INTERVAL).contains(&self.sample_interval) {
             return Err(SpecError {
@@ -260,6 +294,12 @@ pub enum RunError {
     Crawl(CrawlConfigError),
     /// The OS sampler could not start.
     Sampler(SamplerError),
+    /// The http workload's server could not start, or ended before the run did.
+    Server(ServerProcessError),
+    /// The http workload's client runtime could not start.
+    Runtime(std::io::Error),
+    /// The limit of open file descriptors could not be lowered as asked.
+    FdLimit(FdLimitError),
 }
 
 impl fmt::Display for RunError {
@@ -270,6 +310,9 @@ impl fmt::Display for RunError {
             Self::Workload(_) => f.write_str("invalid simulated workload"),
             Self::Crawl(_) => f.write_str("invalid crawl configuration"),
             Self::Sampler(_) => f.write_str("cannot sample the process"),
+            Self::Server(e) => write!(f, "{e}"),
+            Self::Runtime(_) => f.write_str("cannot start the http client's runtime"),
+            Self::FdLimit(_) => f.write_str("cannot lower the limit of open file descriptors"),
         }
     }
 }
@@ -282,6 +325,9 @@ impl std::error::Error for RunError {
             Self::Workload(e) => Some(e),
             Self::Crawl(e) => Some(e),
             Self::Sampler(e) => Some(e),
+            Self::Server(e) => e.source(),
+            Self::Runtime(e) => Some(e),
+            Self::FdLimit(e) => Some(e),
         }
     }
 }
@@ -304,6 +350,10 @@ pub struct RunOutput {
     pub crawl: Option<CrawlReport>,
     /// Whether a stop request cut the run short: the record is partial.
     pub was_cancelled: bool,
+    /// The http workload's server ended before the run did, or its counters could not
+    /// be read: the record is whole (every call counted, most of them failed) but has
+    /// no server figures, and the run should be reported as failed.
+    pub server_error: Option<ServerProcessError>,
 }
 
 /// The timer behind the simulated sleeps (and the timeouts) of a run.
@@ -341,6 +391,21 @@ struct Measured {
     p50: Duration,
     p99: Duration,
     was_cancelled: bool,
+    /// Failed calls per error kind, as [`CrawlReport::errors_by_kind`] counts them.
+    errors_by_kind: BTreeMap<String, u64>,
+}
+
+/// The failures by kind of jobs that are not plugin calls (the flat workload's), keyed
+/// as the crawl engine keys its own: `timed_out` and `panicked`, where there are some.
+fn job_error_kinds(outcomes: &Outcomes) -> BTreeMap<String, u64> {
+    [
+        ("timed_out", outcomes.timed_out),
+        ("panicked", outcomes.panicked),
+    ]
+    .into_iter()
+    .filter(|&(_, count)| count > 0)
+    .map(|(kind, count)| (kind.to_owned(), count))
+    .collect()
 }
 
 impl Measured {
@@ -355,6 +420,7 @@ impl Measured {
             p50: crawl.latency.p50,
             p99: crawl.latency.p99,
             was_cancelled: crawl.was_cancelled,
+            errors_by_kind: crawl.errors_by_kind.clone(),
         }
     }
 }
@@ -441,7 +507,8 @@ pub fn flat_ideal(
 }
 
 /// Runs `spec` to its end on the calling thread (under `async_io::block_on`, whose
-/// reactor drives the precise timer), sampling the process meanwhile.
+/// reactor drives the precise timer; the http workload under a tokio runtime, its
+/// server a child process), sampling the process meanwhile.
 ///
 /// The crawl workload runs through the crawl engine; the flat workload runs its jobs
 /// on the models directly (see [`Workload::Flat`]), without crawl events.
@@ -455,7 +522,11 @@ pub fn flat_ideal(
 /// [`RunError::Spec`] when `spec` is not [valid](RunSpec::validate),
 /// [`RunError::SeedsForFlat`] for seeds given to the flat workload,
 /// [`RunError::Workload`] or [`RunError::Crawl`] when the workload or the crawl cannot be
-/// configured as asked, and [`RunError::Sampler`] when the OS sampler cannot start.
+/// configured as asked, [`RunError::Sampler`] when the OS sampler cannot start,
+/// [`RunError::FdLimit`] when the limit of open file descriptors cannot be lowered, and
+/// for the http workload [`RunError::Server`] when its server cannot start and
+/// [`RunError::Runtime`] when its client's runtime cannot. A server that ends during
+/// the run is no error: the run's output says so ([`RunOutput::server_error`]).
 pub fn run<O>(
     spec: &RunSpec,
     seeds: Option<Vec<Trace>>,
@@ -466,10 +537,11 @@ where
     O: FnMut(&CrawlEvent<'_>),
 {
     spec.validate()?;
-    let timer = make_timer(spec.timer)?;
     match spec.workload {
-        Workload::Crawl => run_crawl(spec, seeds, observer, interrupt, timer),
+        Workload::Http => http::run(spec, seeds, observer, interrupt),
+        Workload::Crawl => run_crawl(spec, seeds, observer, interrupt, make_timer(spec.timer)?),
         Workload::Flat => {
+            let timer = make_timer(spec.timer)?;
             if seeds.is_some() {
                 return Err(RunError::SeedsForFlat);
             }
@@ -486,7 +558,14 @@ where
             // Each run reports its own peak: forget the previous runs' high-water mark.
             // Where the OS cannot reset it, the peak is the process's so far.
             let _ = os::reset_peak_rss();
-            let (measured, sampled) = flat::run(spec, timer, Arc::clone(&stats), interrupt)?;
+            let limit = spec
+                .fd_limit
+                .map(fd_limit::lower)
+                .transpose()
+                .map_err(RunError::FdLimit)?;
+            let run = flat::run(spec, timer, Arc::clone(&stats), interrupt);
+            drop(limit);
+            let (measured, sampled) = run?;
             Ok(output(spec, &measured, sampled, ideal, &stats, None))
         }
     }
@@ -525,10 +604,16 @@ where
         }
     })
     .map_err(RunError::Sampler)?;
+    let limit = spec
+        .fd_limit
+        .map(fd_limit::lower)
+        .transpose()
+        .map_err(RunError::FdLimit)?;
     let watch = interrupt.watch(crawler.canceller());
     let started = Instant::now();
     let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
     drop(watch);
+    drop(limit);
     let measured = Measured::of_crawl(&crawl, started.elapsed());
     let sampled = sampler.stop();
     Ok(output(
@@ -594,12 +679,17 @@ fn output(
             sleeps.count,
         ),
         timer: spec.timer.into(),
+        errors_by_kind: m.errors_by_kind.clone(),
+        peak_open_fds: sampled.peak_open_fds,
+        server_peak_requests: None,
+        server_peak_connections: None,
     };
     RunOutput {
         record,
         series: sampled.samples,
         crawl,
         was_cancelled: m.was_cancelled,
+        server_error: None,
     }
 }
 
@@ -612,7 +702,9 @@ fn mean_ms(total: Duration, count: u64) -> f64 {
     }
 }
 
-/// Whether a run kept the pool's promises: for the pool, at most C calls in flight;
+/// Whether a run kept the pool's promises: for the pool, at most C calls in flight (and,
+/// in an http run, at most C requests in progress at the server, plus the calls the
+/// client abandoned at their deadline, which the server still holds until it notices);
 /// for every model, no accepted call without an outcome. Returns the violations.
 pub fn violations(record: &RunRecord) -> Vec<String> {
     let mut found = Vec::new();
@@ -621,6 +713,19 @@ pub fn violations(record: &RunRecord) -> Vec<String> {
             "pool exceeded its limit: peak in flight {} with C = {} ({} traces, {})",
             record.peak_in_flight, record.concurrency, record.traces, record.workload
         ));
+    }
+    if let Some(peak) = record.server_peak_requests {
+        // Calls abandoned at their deadline linger at the server until it notices.
+        let bound = record.concurrency + record.abandoned();
+        if record.model == Model::Pool && peak > bound {
+            found.push(format!(
+                "pool exceeded its limit at the server: {peak} requests in progress with C = {} and {} calls abandoned at their deadline ({} traces, {})",
+                record.concurrency,
+                record.abandoned(),
+                record.traces,
+                record.workload
+            ));
+        }
     }
     if record.lost != 0 {
         found.push(format!(

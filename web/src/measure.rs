@@ -69,6 +69,7 @@ pub fn run_record(
         timer_sleeps: sleeps.count,
         timer_requested_ms: mean_ms(sleeps.requested),
         timer_actual_ms: mean_ms(sleeps.requested + sleeps.overshoot),
+        errors_by_kind: crawl.errors_by_kind.clone(),
         ..empty_record(plan, model, concurrency)
     }
 }
@@ -101,6 +102,10 @@ pub fn empty_record(plan: &RunPlan, model: Model, concurrency: usize) -> RunReco
         timer_requested_ms: 0.0,
         timer_actual_ms: 0.0,
         timer: BROWSER_TIMER.into(),
+        errors_by_kind: Default::default(),
+        peak_open_fds: None,
+        server_peak_requests: None,
+        server_peak_connections: None,
     }
 }
 

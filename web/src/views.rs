@@ -243,6 +243,10 @@ mod tests {
             timer_requested_ms: 20.0,
             timer_actual_ms: 21.0,
             timer: tracepool::report::SleepTimer::SetTimeout.into(),
+            errors_by_kind: Default::default(),
+            peak_open_fds: None,
+            server_peak_requests: None,
+            server_peak_connections: None,
         }
     }
 

@@ -10,6 +10,8 @@
 //! fields are `Option`s, `null` in JSON where the system does not tell, and shown as
 //! `n/a`; never a made-up 0.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Outcomes;
@@ -33,7 +35,7 @@ pub struct RunRecord {
     /// Scheduling model: `pool`, `previous` or `unbounded` (another name is kept as
     /// written).
     pub model: ModelName,
-    /// Workload: `crawl` or `flat` (another name is kept as written).
+    /// Workload: `crawl`, `flat` or `http` (another name is kept as written).
     pub workload: WorkloadName,
     /// Synthetic graph size (crawl) or job count (flat).
     pub traces: u64,
@@ -92,6 +94,50 @@ pub struct RunRecord {
     /// written. Records written before this field existed used `reactor`.
     #[serde(default = "reactor")]
     pub timer: TimerName,
+    /// Failed calls by kind: a plugin error's kind (`network`, `timeout`, `exhausted`,
+    /// `http_429`, `http_503`, ...), `timed_out` for calls dropped at the deadline and
+    /// `panicked`. Its counts add up to `failed + timed_out + panicked`. Empty in records
+    /// written before this field existed, and left out of the JSON when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Most open file descriptors of the process seen during the run (the client's, in
+    /// an http run: the server is another process). `None` where not measured (older
+    /// records, the browser).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_open_fds: Option<u64>,
+    /// Most plugin calls in progress at the http workload's server at one instant, as
+    /// the server counted them: the limit seen from the other end of the wire. For the
+    /// pool, at most C plus the calls the client [abandoned](Self::abandoned) at its
+    /// deadline (the server works on those until it notices the closed connection).
+    /// `None` for the other workloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_peak_requests: Option<u64>,
+    /// Most connections open at the http workload's server at one instant. `None` for
+    /// the other workloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_peak_connections: Option<u64>,
+}
+
+impl RunRecord {
+    /// Calls the client gave up at a deadline: dropped by the engine (`timed_out`) or
+    /// by the plugin's own (`errors_by_kind["timeout"]`). A server keeps working on
+    /// such a call until it notices the closed connection, so it may count up to this
+    /// many requests in progress beyond the client's C.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use tracepool::report::record::RunRecord;
+    /// # fn check(record: &RunRecord) {
+    /// let bound = record.concurrency + record.abandoned();
+    /// if let Some(peak) = record.server_peak_requests {
+    ///     println!("server peak {peak}, at most {bound} for the pool");
+    /// }
+    /// # }
+    /// ```
+    pub fn abandoned(&self) -> u64 {
+        self.outcomes.timed_out + self.errors_by_kind.get("timeout").copied().unwrap_or(0)
+    }
 }
 
 fn reactor() -> TimerName {

@@ -1,11 +1,11 @@
-//! What a run crawls: the simulated crawl or the flat workload.
+//! What a run crawls: the simulated crawl, the flat workload, or the crawl over HTTP.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::report::{KnownName, UnknownNameError};
 
-/// What a run crawls, as run records name it (`crawl`, `flat`).
+/// What a run crawls, as run records name it (`crawl`, `flat`, `http`).
 ///
 /// # Examples
 ///
@@ -25,17 +25,22 @@ pub enum Workload {
     /// N independent jobs, one call each, latency uniform in [0.5 L, 1.5 L)
     /// ([`FlatWorkload`](crate::sim::FlatWorkload)).
     Flat,
+    /// The seeded synthetic trace graph served over HTTP on loopback by a local server,
+    /// crawled with real requests: sockets, file descriptors and a server with a
+    /// capacity of its own. Run by the native runner only.
+    Http,
 }
 
 impl Workload {
-    /// Both workloads, in a stable order.
-    pub const ALL: [Workload; 2] = [Workload::Crawl, Workload::Flat];
+    /// Every workload, in a stable order.
+    pub const ALL: [Workload; 3] = [Workload::Crawl, Workload::Flat, Workload::Http];
 
-    /// The name records and the command line use: `crawl` or `flat`.
+    /// The name records and the command line use: `crawl`, `flat` or `http`.
     pub fn name(self) -> &'static str {
         match self {
             Workload::Crawl => "crawl",
             Workload::Flat => "flat",
+            Workload::Http => "http",
         }
     }
 }
@@ -52,6 +57,7 @@ impl KnownName for Workload {
         match self {
             Workload::Crawl => "The seeded synthetic trace graph",
             Workload::Flat => "N independent jobs, one call each",
+            Workload::Http => "The seeded graph crawled over HTTP from a local server",
         }
     }
 }

@@ -84,6 +84,10 @@ impl Measured<'_> {
             timer_requested_ms: 0.0,
             timer_actual_ms: 0.0,
             timer: "reactor".into(),
+            errors_by_kind: Default::default(),
+            peak_open_fds: None,
+            server_peak_requests: None,
+            server_peak_connections: None,
         }
     }
 }

@@ -165,6 +165,7 @@ fn run_pool(
             p50: m.latency.p50,
             p99: m.latency.p99,
             was_cancelled: interrupt.is_requested() || seen.cancelled > 0,
+            errors_by_kind: super::job_error_kinds(&seen),
         },
         sampled,
     ))
@@ -306,23 +307,25 @@ fn run_baseline(
     );
     let latencies = latencies.into_inner();
     let at = |q: f64| Duration::from_micros(latencies.value_at_quantile(q));
+    let outcomes = Outcomes {
+        completed,
+        timed_out,
+        // The jobs dropped by the stop: started, never finished.
+        cancelled: jobs - completed - timed_out,
+        ..Outcomes::default()
+    };
     Ok((
         Measured {
             wall,
             jobs,
-            outcomes: Outcomes {
-                completed,
-                timed_out,
-                // The jobs dropped by the stop: started, never finished.
-                cancelled: jobs - completed - timed_out,
-                ..Outcomes::default()
-            },
+            outcomes,
             lost: 0,
             discovered: spec.traces as u64,
             peak_in_flight: counters.peak.load(Ordering::Relaxed),
             p50: at(0.5),
             p99: at(0.99),
             was_cancelled,
+            errors_by_kind: super::job_error_kinds(&outcomes),
         },
         sampled,
     ))

@@ -1,6 +1,7 @@
 //! The command line: commands, flags, their ranges and defaults.
 
 use std::fmt::Display;
+use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -12,10 +13,13 @@ use tracepool::report::{
     DEFAULT_FAILURE_RATE, DEFAULT_LATENCY_MS, DEFAULT_SEED, DEFAULT_TIME_SCALE, KnownName,
     Scenario, SleepTimer, Workload,
 };
+use tracepool_bench::http::server;
 use tracepool_bench::runner;
 
 /// The environment variable of the original tool that sets the concurrency.
 pub(crate) const CONCURRENCY_VAR: &str = "DEEPER_MAX_CONCURRENCY";
+
+pub(crate) const DEFAULT_SLOW_MS: f64 = server::DEFAULT_SLOW.as_millis() as f64;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,7 +33,8 @@ tracepool-report/ with report.json, report.md and report.html.\n\nExit codes: 0 
 (also when standard output was closed early, as by `| head`); 1 a run exceeded the pool's \
 limit or lost jobs; 2 bad input (a flag, a file it names, the environment); 3 a failure at \
 run time (an output that cannot be written, standard output failing, the OS refusing a \
-thread or the profiler); 130 stopped by Ctrl-C, SIGINT, SIGTERM or SIGHUP (`run` prints its \
+thread, the profiler or the fd limit, the http server failing to start or ending \
+mid-run); 130 stopped by Ctrl-C, SIGINT, SIGTERM or SIGHUP (`run` prints its \
 partial record, `report` leaves an existing report as it was)."
 )]
 pub(crate) struct Cli {
@@ -45,6 +50,20 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Writes the synthetic workload's traces as a `kind:value` file.
     Gen(GenArgs),
+    /// Serves the synthetic workload's graph over HTTP on loopback (the http workload's
+    /// server): prints its URL, then serves until Ctrl-C.
+    #[command(
+        long_about = "Serves the synthetic workload's graph over HTTP on loopback: the server the \
+    http workload crawls (`run --workload http` starts one of its own).\n\nPrints its URL \
+    (http://127.0.0.1:PORT) as the first line on standard output once it listens, then serves \
+    until Ctrl-C. `GET /follow?plugin=NAME&kind=KIND&value=VALUE` answers what that plugin finds \
+    for that trace (JSON), after the seeded latency, or fails as seeded: 403, 429 with \
+    Retry-After, 500, 503, a reset connection, or an answer slower than --slow-ms. Past \
+    --capacity calls at once, calls wait their turn; past --max-pending, they are answered 503. \
+    `GET /stats` gives its counters: calls and connections, now and at their peak, answers by \
+    status."
+    )]
+    Serve(ServeArgs),
 }
 
 /// The scenarios `report` runs: one of them, or all (`--scenario all`).
@@ -100,6 +119,15 @@ pub(crate) struct ReportArgs {
     /// report keeps every run and shows the median and the min-max spread.
     #[arg(long, allow_hyphen_values = true, value_name = "N", default_value_t = DEFAULT_REPEAT, value_parser = repeat)]
     pub(crate) repeat: u32,
+    /// The workload every run crawls: `http` makes an http report (the limit seen from
+    /// the server, file descriptors, failures by status), which is not part of the
+    /// default one.
+    #[arg(long, value_parser = named::<Workload>(), default_value = "crawl")]
+    pub(crate) workload: Workload,
+    /// Lowers the limit of open file descriptors for each run's crawl, as `run
+    /// --fd-limit` does, from 16 to 1048576 [default: leave it].
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = fd_limit)]
+    pub(crate) fd_limit: Option<u64>,
 }
 
 /// The default of `report --repeat`.
@@ -124,6 +152,8 @@ impl Default for ReportArgs {
             profile: None,
             timer: SleepTimer::default(),
             repeat: DEFAULT_REPEAT,
+            workload: Workload::default(),
+            fd_limit: None,
         }
     }
 }
@@ -136,7 +166,7 @@ pub(crate) struct RunArgs {
     /// The scheduling model.
     #[arg(long, value_parser = named::<Model>(), default_value = "pool")]
     pub(crate) model: Model,
-    /// Synthetic graph size (crawl) or job count (flat), from 1 to 10000000; required
+    /// Synthetic graph size (crawl, http) or job count (flat), from 1 to 10000000; required
     /// unless --traces-file is given [with --traces-file, default: 1000].
     #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces, required_unless_present = "traces_file")]
     pub(crate) traces: Option<usize>,
@@ -149,13 +179,15 @@ pub(crate) struct RunArgs {
     /// Factor applied to every latency, from 0 to 1000.
     #[arg(long, allow_hyphen_values = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
     pub(crate) time_scale: f64,
-    /// Probability that a call fails, from 0 to 1 (crawl only).
+    /// Probability that a call fails, from 0 to 1 (crawl and http: the server's seeded
+    /// 403, 429, 500, 503, resets and slow answers).
     #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = DEFAULT_FAILURE_RATE, value_parser = probability)]
     pub(crate) failure_rate: f64,
     /// Probability that a call panics, from 0 to 1 (crawl only).
     #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = 0.0, value_parser = probability)]
     pub(crate) panic_rate: f64,
-    /// Per-call timeout in milliseconds, from 0.001 to 3600000.
+    /// Per-call timeout in milliseconds, from 0.001 to 3600000 [default: none; for http,
+    /// the client's deadline per call, 1000].
     #[arg(long, allow_hyphen_values = true, value_name = "T", value_parser = timeout_ms)]
     pub(crate) timeout_ms: Option<f64>,
     /// Busy CPU time per call in microseconds, from 0 to 1000000 (crawl only).
@@ -177,6 +209,19 @@ pub(crate) struct RunArgs {
     /// The timer behind the simulated sleeps.
     #[arg(long, value_parser = native_timer(), default_value = "heap")]
     pub(crate) timer: SleepTimer,
+    /// Lowers the limit of open file descriptors (RLIMIT_NOFILE) for the crawl, from 16
+    /// to 1048576 and at most the hard limit [default: leave it]. Set once the http
+    /// server and the sampler have started, so that only the crawl's sockets meet it.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = fd_limit)]
+    pub(crate) fd_limit: Option<u64>,
+    /// The http workload's server: calls it serves at once, from 1 to 1000000; more
+    /// wait their turn, so their latency grows (http only).
+    #[arg(long, allow_hyphen_values = true, value_name = "K", default_value_t = server::DEFAULT_CAPACITY, value_parser = capacity)]
+    pub(crate) server_capacity: usize,
+    /// The http workload's server: calls it holds at once (served or waiting), from
+    /// --server-capacity to 10000000; more are answered 503 (http only).
+    #[arg(long, allow_hyphen_values = true, value_name = "N", default_value_t = server::DEFAULT_MAX_PENDING, value_parser = max_pending)]
+    pub(crate) server_max_pending: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -226,6 +271,44 @@ fn scenario_selection() -> impl TypedValueParser<Value = ScenarioSelection> {
             Scenario::parse_name(&name).map(ScenarioSelection::One)
         }
     })
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServeArgs {
+    /// Synthetic graph size, from 1 to 10000000.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", value_parser = traces)]
+    pub(crate) traces: usize,
+    /// Seed of the graph, its latencies and failures.
+    #[arg(long, allow_hyphen_values = true, value_name = "S", default_value_t = DEFAULT_SEED, value_parser = seed)]
+    pub(crate) seed: u64,
+    /// Mean call latency in milliseconds, from 0 to 60000; fractions allowed.
+    #[arg(long, allow_hyphen_values = true, value_name = "MEAN", default_value_t = DEFAULT_LATENCY_MS, value_parser = latency_ms)]
+    pub(crate) latency_ms: f64,
+    /// Factor applied to every latency, from 0 to 1000.
+    #[arg(long, allow_hyphen_values = true, value_name = "F", default_value_t = DEFAULT_TIME_SCALE, value_parser = time_scale)]
+    pub(crate) time_scale: f64,
+    /// Probability that a call fails, from 0 to 1.
+    #[arg(long, allow_hyphen_values = true, value_name = "R", default_value_t = DEFAULT_FAILURE_RATE, value_parser = probability)]
+    pub(crate) failure_rate: f64,
+    /// How long a slow answer takes, in milliseconds, from 1 to 3600000.
+    #[arg(long, allow_hyphen_values = true, value_name = "T", default_value_t = DEFAULT_SLOW_MS, value_parser = slow_ms)]
+    pub(crate) slow_ms: f64,
+    /// Calls served at once, from 1 to 1000000; more wait their turn.
+    #[arg(long, allow_hyphen_values = true, value_name = "K", default_value_t = server::DEFAULT_CAPACITY, value_parser = capacity)]
+    pub(crate) capacity: usize,
+    /// Calls held at once (served or waiting), from --capacity to 10000000; more are answered 503.
+    #[arg(long, allow_hyphen_values = true, value_name = "N", default_value_t = server::DEFAULT_MAX_PENDING, value_parser = max_pending)]
+    pub(crate) max_pending: usize,
+    /// Address to listen on: a loopback address only (127.0.0.0/8 or ::1).
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1", value_parser = loopback)]
+    pub(crate) bind: IpAddr,
+    /// Port to listen on, from 0 to 65535 (0: a free port).
+    #[arg(long, allow_hyphen_values = true, value_name = "PORT", default_value_t = 0, value_parser = port)]
+    pub(crate) port: u16,
+    /// Exits when standard input reaches its end: for a parent process that owns the
+    /// server (closing the pipe, or dying, stops it).
+    #[arg(long)]
+    pub(crate) exit_on_eof: bool,
 }
 
 // Values are taken as written: surrounding whitespace is rejected by every flag (and
@@ -286,4 +369,36 @@ fn cpu_us(s: &str) -> Result<f64, String> {
 
 fn timeout_ms(s: &str) -> Result<f64, String> {
     number_in(s, &runner::TIMEOUT_MS, "a number of milliseconds")
+}
+
+fn slow_ms(s: &str) -> Result<f64, String> {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    number_in(
+        s,
+        &(ms(*server::SLOW.start())..=ms(*server::SLOW.end())),
+        "a number of milliseconds",
+    )
+}
+
+fn capacity(s: &str) -> Result<usize, String> {
+    whole_in(s, &server::CAPACITY)
+}
+
+fn max_pending(s: &str) -> Result<usize, String> {
+    whole_in(s, &server::MAX_PENDING)
+}
+
+fn fd_limit(s: &str) -> Result<u64, String> {
+    whole_in(s, &tracepool_bench::fd_limit::FD_LIMIT)
+}
+
+fn port(s: &str) -> Result<u16, String> {
+    whole_in(s, &(0..=u16::MAX))
+}
+
+fn loopback(s: &str) -> Result<IpAddr, String> {
+    match s.parse::<IpAddr>() {
+        Ok(ip) if ip.is_loopback() => Ok(ip),
+        _ => Err("must be a loopback address (127.0.0.0/8 or ::1)".to_owned()),
+    }
 }

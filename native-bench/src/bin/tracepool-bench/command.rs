@@ -1,4 +1,4 @@
-//! The three commands, and what they share: progress on stderr, the concurrency from
+//! The commands, and what they share: progress on stderr, the concurrency from
 //! the environment, the check of the pool's promises.
 
 use std::io::IsTerminal;
@@ -16,10 +16,12 @@ use crate::failure::{Failure, InputError};
 mod generate;
 mod report;
 mod run;
+mod serve;
 
 pub(crate) use generate::gen_traces;
 pub(crate) use report::report;
 pub(crate) use run::run;
+pub(crate) use serve::serve;
 
 pub(crate) fn concurrency_from_env() -> Result<usize, InputError> {
     let error = |value, accepted| InputError::Env {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use tracepool::report::record::ReportError;
 use tracepool::trace::ParseError;
+use tracepool_bench::fd_limit::FdLimitError;
+use tracepool_bench::http::server::ServerError;
 use tracepool_bench::output::OutputError;
 use tracepool_bench::report::ReportWriteError;
 use tracepool_bench::runner::RunError;
@@ -182,6 +184,13 @@ pub(crate) enum Failure {
     Violations(usize),
     /// Stopped by a signal; says what was left.
     Interrupted(String),
+    /// `serve`: the server could not start as asked.
+    Server(ServerError),
+    /// The OS refused what the work needs (a runtime, a thread).
+    Io {
+        what: &'static str,
+        source: io::Error,
+    },
 }
 
 impl Failure {
@@ -191,13 +200,19 @@ impl Failure {
             Self::Violations(_) => EXIT_VIOLATION,
             Self::Interrupted(_) => EXIT_INTERRUPTED,
             Self::Input(_) => EXIT_USAGE,
-            Self::Run(RunError::Sampler(_)) => EXIT_RUNTIME,
+            Self::Run(
+                RunError::Sampler(_)
+                | RunError::Server(_)
+                | RunError::Runtime(_)
+                | RunError::FdLimit(FdLimitError::Os(_)),
+            ) => EXIT_RUNTIME,
             Self::Run(_) => EXIT_USAGE,
             Self::Report(ReportWriteError::Io { .. }) => EXIT_RUNTIME,
             Self::Report(_) => EXIT_USAGE,
             #[cfg(unix)]
             Self::Profiler { .. } => EXIT_RUNTIME,
-            Self::Write { .. } | Self::Stdout(_) => EXIT_RUNTIME,
+            Self::Server(_) => EXIT_USAGE,
+            Self::Write { .. } | Self::Stdout(_) | Self::Io { .. } => EXIT_RUNTIME,
         }
     }
 }
@@ -226,6 +241,13 @@ fn flag_of(field: &str) -> Option<&'static str> {
         "panic_rate" | "panic_prob" => "--panic-rate",
         "timeout_ms" | "timeout" | "timer" => "--timeout-ms",
         "cpu_us" | "cpu_per_call" => "--cpu-us",
+        "addr" => "--bind",
+        "capacity" => "--capacity",
+        "max_pending" => "--max-pending",
+        "slow" => "--slow-ms",
+        "fd_limit" => "--fd-limit",
+        "server_capacity" => "--server-capacity",
+        "server_max_pending" => "--server-max-pending",
         _ => return None,
     })
 }
@@ -272,10 +294,41 @@ fn write_run_error(f: &mut fmt::Formatter<'_>, e: &RunError) -> fmt::Result {
             None => write!(f, "{e}: {crawl}"),
         },
         RunError::SeedsForFlat => f.write_str("--traces-file: the flat workload takes no seeds"),
+        RunError::FdLimit(limit @ FdLimitError::OutOfRange { .. }) => {
+            write!(f, "--fd-limit: {limit}")
+        }
         _ => match std::error::Error::source(e) {
             Some(source) => write!(f, "{e}: {source}"),
             None => write!(f, "{e}"),
         },
+    }
+}
+
+/// A server's error in the words of the command line.
+fn write_server_error(f: &mut fmt::Formatter<'_>, e: &ServerError) -> fmt::Result {
+    match e {
+        ServerError::Config(config) => match flag_of(config.field()) {
+            Some(flag) => write!(
+                f,
+                "{flag} {}: must be {}",
+                config.value(),
+                in_flags(config.accepted())
+            ),
+            None => write!(f, "{e}: {config}"),
+        },
+        ServerError::Workload(sim) => match flag_of(sim.field()) {
+            Some(flag) => write!(f, "{flag}: {sim}"),
+            None => write!(f, "{e}: {sim}"),
+        },
+        ServerError::Bind { addr, source } => {
+            write!(
+                f,
+                "--bind {}, --port {}: {e}: {source}",
+                addr.ip(),
+                addr.port()
+            )
+        }
+        _ => write!(f, "{e}"),
     }
 }
 
@@ -291,6 +344,8 @@ impl fmt::Display for Failure {
             Self::Stdout(e) => write!(f, "writing to standard output: {e}"),
             Self::Violations(n) => write!(f, "{n} violation(s) of the pool's guarantees"),
             Self::Interrupted(left) => write!(f, "interrupted: {left}"),
+            Self::Server(e) => write_server_error(f, e),
+            Self::Io { what, source } => write!(f, "{what}: {source}"),
         }
     }
 }
@@ -361,10 +416,35 @@ mod tests {
             ),
             (Failure::Stdout(io_error()), 3),
             (Failure::Interrupted("nothing written".to_owned()), 130),
+            (Failure::Run(RunError::Runtime(io_error())), 3),
+            (
+                Failure::Run(RunError::FdLimit(FdLimitError::Os(io_error()))),
+                3,
+            ),
+            (
+                Failure::Run(RunError::FdLimit(FdLimitError::OutOfRange {
+                    limit: 4096,
+                    max: 1024,
+                })),
+                2,
+            ),
         ];
         for (failure, code) in cases {
             assert_eq!(failure.exit_code(), code, "{failure}");
         }
+    }
+
+    #[test]
+    fn an_fd_limit_above_the_hard_limit_names_the_flag() {
+        let message = Failure::Run(RunError::FdLimit(FdLimitError::OutOfRange {
+            limit: 4096,
+            max: 1024,
+        }))
+        .to_string();
+        assert_eq!(
+            message,
+            "--fd-limit: must be a whole number from 16 to 1024 (the hard limit caps it), got 4096"
+        );
     }
 
     #[test]

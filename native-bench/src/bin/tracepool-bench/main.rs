@@ -58,6 +58,7 @@ fn main() -> ExitCode {
         Command::Report(args) => command::report(&args),
         Command::Run(args) => command::run(&args),
         Command::Gen(args) => command::gen_traces(&args),
+        Command::Serve(args) => command::serve(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

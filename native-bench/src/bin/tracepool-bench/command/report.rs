@@ -4,11 +4,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use tracepool::report::Workload;
 use tracepool::report::comparison::compare;
 use tracepool::report::record::{Report, ScenarioRun, Settings};
 use tracepool_bench::env;
 use tracepool_bench::report::{ReportWriteError, summary_table};
-use tracepool_bench::runner::{self, RunSpec};
+use tracepool_bench::runner::{self, RunError, RunSpec};
 
 use super::{check_violations, stderr_progress};
 use crate::INTERRUPT;
@@ -56,7 +57,18 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         time_scale: args.time_scale,
         seed: args.seed,
         timer: args.timer,
+        workload: args.workload,
+        fd_limit: args.fd_limit,
         ..RunSpec::default()
+    };
+    // The flat workload's calls never fail.
+    let base = if base.workload == Workload::Flat {
+        RunSpec {
+            failure_rate: 0.0,
+            ..base
+        }
+    } else {
+        base
     };
     let settings = Settings {
         seed: args.seed,
@@ -128,6 +140,10 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
                 // Dropping the profiler and its output file leaves nothing behind.
                 bar.finish_and_clear();
                 return Err(interrupted());
+            }
+            if let Some(e) = output.server_error {
+                bar.finish_and_clear();
+                return Err(RunError::Server(e).into());
             }
             if bar.is_hidden() {
                 console::err(format_args!(

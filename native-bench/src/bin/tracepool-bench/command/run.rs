@@ -9,7 +9,7 @@ use tracepool::report::record::RunRecord;
 use tracepool::report::{DEFAULT_FAILURE_RATE, Workload};
 use tracepool::sim::SimConfig;
 use tracepool_bench::report::NOT_AVAILABLE;
-use tracepool_bench::runner::{self, RunError, RunSpec};
+use tracepool_bench::runner::{self, HttpServerSpec, RunError, RunSpec};
 
 use super::{check_violations, concurrency_from_env, progress_observer, spinner, stderr_progress};
 use crate::INTERRUPT;
@@ -84,6 +84,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         cpu_us: args.cpu_us,
         seed: args.seed,
         timer: args.timer,
+        fd_limit: args.fd_limit,
+        server: HttpServerSpec {
+            capacity: args.server_capacity,
+            max_pending: args.server_max_pending,
+            ..HttpServerSpec::default()
+        },
         ..RunSpec::default()
     };
     // Everything that can be wrong is found before the run.
@@ -153,6 +159,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         ))?;
     }
     check_violations(std::slice::from_ref(record))?;
+    if let Some(e) = output.server_error {
+        return Err(RunError::Server(e).into());
+    }
     if interrupted {
         return Err(Failure::Interrupted(
             "the record above is partial".to_owned(),
