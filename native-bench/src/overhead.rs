@@ -1,5 +1,5 @@
 //! The workloads of the `overhead` benchmark group, shared with the `noop` example:
-//! no-op jobs at most `c` in flight, on one thread.
+//! no-op jobs at most `concurrency` in flight, on one thread.
 //!
 //! [`run_flat`] is the path `tracepool-bench run --workload flat --latency-ms 0` takes
 //! (the runner, its sampler and its record), and [`run_flat_buffer_unordered`] its peer
@@ -18,13 +18,13 @@ use crate::interrupt::Interrupt;
 use crate::runner::{self, RunSpec};
 
 /// The spec of `tracepool-bench run --workload flat --latency-ms 0 --traces <jobs>
-/// --concurrency <c>`.
-pub fn flat_spec(jobs: u64, c: usize) -> RunSpec {
+/// --concurrency <C>`.
+pub fn flat_spec(jobs: u64, concurrency: usize) -> RunSpec {
     RunSpec {
         workload: Workload::Flat,
         model: Model::Pool,
         traces: usize::try_from(jobs).unwrap_or(usize::MAX),
-        concurrency: c,
+        concurrency,
         latency_ms: 0.0,
         failure_rate: 0.0,
         ..RunSpec::default()
@@ -37,11 +37,16 @@ pub fn flat_spec(jobs: u64, c: usize) -> RunSpec {
 ///
 /// # Panics
 ///
-/// If the spec is out of range (`c` of 0, `jobs` above the runner's limit) or the
+/// If the spec is out of range (a `concurrency` of 0, `jobs` above the runner's limit) or the
 /// sampler cannot start.
-pub fn run_flat(jobs: u64, c: usize) -> u64 {
-    let output = runner::run(&flat_spec(jobs, c), None, |_| {}, &Interrupt::new())
-        .expect("a valid flat run");
+pub fn run_flat(jobs: u64, concurrency: usize) -> u64 {
+    let output = runner::run(
+        &flat_spec(jobs, concurrency),
+        None,
+        |_| {},
+        &Interrupt::new(),
+    )
+    .expect("a valid flat run");
     output.record.outcomes.completed
 }
 
@@ -52,15 +57,18 @@ pub fn run_flat(jobs: u64, c: usize) -> u64 {
 ///
 /// # Panics
 ///
-/// If `c` is 0.
-pub fn run_flat_buffer_unordered(jobs: u64, c: usize) -> u64 {
-    assert!(c > 0, "buffer_unordered needs a limit of at least 1");
+/// If `concurrency` is 0.
+pub fn run_flat_buffer_unordered(jobs: u64, concurrency: usize) -> u64 {
+    assert!(
+        concurrency > 0,
+        "buffer_unordered needs a limit of at least 1"
+    );
     let jobs = runner::flat_jobs(
-        &flat_spec(jobs, c),
+        &flat_spec(jobs, concurrency),
         Arc::new(AsyncIoTimer),
         Arc::new(SleepStats::new()),
     );
-    async_io::block_on(jobs.buffer_unordered(c).count()) as u64
+    async_io::block_on(jobs.buffer_unordered(concurrency).count()) as u64
 }
 
 /// `jobs` no-op jobs through the pool: a producer task submits them, the driver's
@@ -68,10 +76,10 @@ pub fn run_flat_buffer_unordered(jobs: u64, c: usize) -> u64 {
 ///
 /// # Panics
 ///
-/// If `c` is 0.
-pub fn pool(jobs: u64, c: usize) -> u64 {
+/// If `concurrency` is 0.
+pub fn pool(jobs: u64, concurrency: usize) -> u64 {
     let (pool, driver) = Pool::builder()
-        .max_concurrency(c)
+        .max_concurrency(concurrency)
         .queue_capacity(1024)
         .build()
         .expect("max_concurrency must be at least 1");
@@ -94,11 +102,11 @@ pub fn pool(jobs: u64, c: usize) -> u64 {
 ///
 /// # Panics
 ///
-/// If `c` is 0.
-pub fn pool_stream(jobs: u64, c: usize) -> u64 {
+/// If `concurrency` is 0.
+pub fn pool_stream(jobs: u64, concurrency: usize) -> u64 {
     let jobs = futures::stream::iter(0..jobs).map(|i| async move { Ok::<u64, ()>(i) });
     let (_pool, driver) = Pool::builder()
-        .max_concurrency(c)
+        .max_concurrency(concurrency)
         .build_stream(jobs)
         .expect("max_concurrency must be at least 1");
     futures::executor::block_on(driver.count()) as u64
@@ -109,12 +117,12 @@ pub fn pool_stream(jobs: u64, c: usize) -> u64 {
 ///
 /// # Panics
 ///
-/// If `c` is 0.
-pub fn buffer_unordered(jobs: u64, c: usize) -> u64 {
+/// If `concurrency` is 0.
+pub fn buffer_unordered(jobs: u64, concurrency: usize) -> u64 {
     futures::executor::block_on(
         futures::stream::iter(0..jobs)
             .map(|i| async move { Ok::<u64, ()>(i) })
-            .buffer_unordered(c)
+            .buffer_unordered(concurrency)
             .count(),
     ) as u64
 }

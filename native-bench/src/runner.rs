@@ -459,14 +459,14 @@ fn prepare_crawl(
     })
 }
 /// The makespan of independent jobs of known `durations`, in submission order, under a
-/// perfect implementation of `model` at concurrency `c`: the model's own schedule.
+/// perfect implementation of `model` at `concurrency`: the model's own schedule.
 ///
-/// - [`Model::Pool`]: list-scheduled on `c` slots ([`tracepool::sim::ideal_makespan`]).
-/// - [`Model::Previous`]: batches of `c` jobs with a barrier after each: the sum of each
+/// - [`Model::Pool`]: list-scheduled on `concurrency` slots ([`tracepool::sim::ideal_makespan`]).
+/// - [`Model::Previous`]: batches of `concurrency` jobs with a barrier after each: the sum of each
 ///   batch's longest job.
 /// - [`Model::Unbounded`]: every job at once: the longest job.
 ///
-/// A `c` of 0 is treated as 1.
+/// A `concurrency` of 0 is treated as 1.
 ///
 /// # Examples
 ///
@@ -485,18 +485,18 @@ fn prepare_crawl(
 pub fn flat_ideal(
     model: Model,
     durations: impl IntoIterator<Item = Duration>,
-    c: usize,
+    concurrency: usize,
 ) -> Duration {
-    let c = c.max(1);
+    let concurrency = concurrency.max(1);
     match model {
-        Model::Pool => tracepool::sim::ideal_makespan(durations, c),
+        Model::Pool => tracepool::sim::ideal_makespan(durations, concurrency),
         Model::Unbounded => durations.into_iter().max().unwrap_or_default(),
         Model::Previous => {
             let mut total = Duration::ZERO;
             let mut batch = (0, Duration::ZERO);
             for d in durations {
                 batch = (batch.0 + 1, batch.1.max(d));
-                if batch.0 == c {
+                if batch.0 == concurrency {
                     total = total.saturating_add(batch.1);
                     batch = (0, Duration::ZERO);
                 }
