@@ -152,9 +152,11 @@ impl Form {
         if self.models.contains(&model) {
             self.models.retain(|&m| m != model);
         } else {
-            self.models.push(model);
-            self.models
-                .sort_by_key(|m| Model::ALL.iter().position(|a| a == m));
+            // Rebuilt from `Model::ALL` rather than sorted: no sort code in the bundle.
+            self.models = Model::ALL
+                .into_iter()
+                .filter(|&m| m == model || self.models.contains(&m))
+                .collect();
         }
     }
 
