@@ -91,7 +91,8 @@ fn sweep_chart(
         if points.is_empty() {
             continue;
         }
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // By C, ties by value: the same order every time, without a stable sort's code.
+        points.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
         for &(x, _) in &points {
             lo = lo.min(x);
             hi = hi.max(x);

@@ -80,7 +80,8 @@ pub(super) fn median(mut values: Vec<f64>) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
+    // Unstable is exact here (equal under total_cmp means the same bits), and smaller.
+    values.sort_unstable_by(f64::total_cmp);
     let mid = values.len() / 2;
     Some(if values.len() % 2 == 1 {
         values[mid]
