@@ -288,16 +288,17 @@ fn concurrencies(text: &str) -> Result<Vec<usize>, String> {
     if items.is_empty() {
         return Err(format!("required; {}", range()));
     }
+    // Sorted as u64, like core's report layer: the bundle keeps one sort of them.
     let mut values = Vec::with_capacity(items.len());
     for item in items {
-        values.push(whole(item, 1, MAX_CONCURRENCY, Field::Concurrency)? as usize);
+        values.push(whole(item, 1, MAX_CONCURRENCY, Field::Concurrency)?);
     }
     values.sort_unstable();
     values.dedup();
     if values.len() > MAX_SWEEP {
         return Err(format!("{} values; {}", values.len(), range()));
     }
-    Ok(values)
+    Ok(values.into_iter().map(|c| c as usize).collect())
 }
 
 #[cfg(test)]
