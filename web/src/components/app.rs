@@ -36,7 +36,9 @@ pub fn App() -> Html {
         Callback::from(move |()| {
             let mut report = (*state.browser).clone();
             report.environment.timestamp = browser::environment().timestamp;
-            let json = report.to_json_pretty();
+            // Compact, as stored: one JSON serialiser in the bundle rather than two. Same
+            // schema as the runner's indented report.json; readers see no difference.
+            let json = serde_json::to_string(&report).unwrap_or_default();
             if let Err(e) = browser::download("report.json", &json) {
                 state.dispatch(Action::Notify(Notice {
                     level: Level::Error,
