@@ -52,7 +52,8 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
+    // Unstable is exact here (equal under total_cmp means the same bits), and smaller.
+    values.sort_unstable_by(f64::total_cmp);
     let mid = values.len() / 2;
     Some(if values.len() % 2 == 1 {
         values[mid]
