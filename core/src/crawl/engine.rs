@@ -1,32 +1,34 @@
 //! The crawl state shared by the three models, and the models' schedulers.
 
-use std::any::Any;
 use std::collections::BTreeMap;
-use std::future::{Future, poll_fn};
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::Pin;
+use std::future::poll_fn;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::FutureExt;
-use futures::stream::{self, FuturesUnordered, Stream, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 use hashbrown::HashMap;
-use hdrhistogram::Histogram;
 use web_time::Instant;
 
 use super::discovered::Discovered;
-use super::store::{FifoFrontier, Frontier, Insert, SeenSet, TraceId};
-use super::{
-    CancelState, CrawlConfig, CrawlEvent, CrawlReport, InFlightGuard, Model, PluginStats, Probe,
-};
+use super::store::{FifoFrontier, Frontier, Insert, SeenSet};
+use super::{CancelState, CrawlConfig, CrawlEvent, CrawlReport, Model, PluginStats, Probe};
 use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
 use crate::outcome::{Outcome, OutcomeKind, Outcomes};
 use crate::plugin::{ByKind, PluginError, PluginErrorKind, SharedPlugin};
-use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError, drop_quietly};
+use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
 use crate::timer::SharedTimer;
 use crate::trace::{Trace, TraceKind};
+
+mod bookkeeping;
+mod call;
+
+use bookkeeping::{
+    Active, ByKindIds, Coop, PluginRef, Slab, Teardown, poll_next_call, within_clock_range,
+};
+use call::{Call, Held, Job, JobStart, Tagged};
 
 type CallResult = Result<Vec<Trace>, PluginError>;
 type CallOutcome = Outcome<Vec<Trace>, PluginError>;
@@ -37,54 +39,6 @@ type CallOutcome = Outcome<Vec<Trace>, PluginError>;
 /// nothing else on the executor (a page's rendering, in the browser) would get a turn.
 pub(crate) const COOP_BUDGET: u32 = 128;
 
-/// One call, as the schedulers run it: the plugin's future, counted in flight from its
-/// first poll to its drop, which it reports to the engine.
-///
-/// Every model runs it under the pool's guard (the pool's own, or [`GuardedCall`]):
-/// panics in its polls and in its drop become the call's outcome there, the one
-/// mechanism for every model.
-pub(crate) struct Job<C> {
-    call: Call<C>,
-    /// What the first poll needs; taken by it.
-    start: Option<JobStart>,
-    in_flight: Option<InFlightGuard>,
-}
-
-enum Call<C> {
-    /// The plugin's future.
-    Running(C),
-    /// The plugin's `follow` panicked before returning a future: the panic is raised
-    /// again at the call's first poll, inside its guard, so that it ends as that call's
-    /// `Panicked` outcome in every model (the panic hook has reported it already).
-    Panicked(Option<Box<dyn Any + Send>>),
-}
-
-struct JobStart {
-    probe: Arc<Probe>,
-    slot: u32,
-    plugin: u32,
-}
-
-impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
-    type Output = CallResult;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
-        let this = self.get_mut();
-        if let Some(start) = this.start.take() {
-            start.probe.started(start.slot, start.plugin);
-            // The start's reference to the probe moves into the guard.
-            this.in_flight = Some(Probe::enter(start.probe));
-        }
-        match &mut this.call {
-            Call::Running(call) => Pin::new(call).poll(cx),
-            Call::Panicked(payload) => match payload.take() {
-                Some(payload) => resume_unwind(payload),
-                None => panic!("a call polled after its end"),
-            },
-        }
-    }
-}
-
 /// What the engine keeps of a [`Crawler`](super::Crawler) or a
 /// [`LocalCrawler`](super::LocalCrawler) while it runs (their plugins are read once, at
 /// the start).
@@ -92,113 +46,6 @@ pub(super) struct Parts<'c, T> {
     pub(super) config: CrawlConfig<T>,
     pub(super) cancel: &'c Arc<CancelState>,
     pub(super) probe: &'c Arc<Probe>,
-}
-
-/// A plugin of the crawl: its index is its id in the report.
-struct PluginRef<P> {
-    plugin: P,
-    stats: PluginStats,
-    latency: Histogram<u64>,
-}
-
-/// The plugin ids of each kind, known kinds by their index.
-struct ByKindIds {
-    known: Vec<Vec<u32>>,
-    other: HashMap<String, Vec<u32>, foldhash::fast::RandomState>,
-}
-
-impl ByKindIds {
-    fn of(&self, kind: &TraceKind) -> &[u32] {
-        match kind.known_index() {
-            Some(i) => &self.known[i],
-            None => self.other.get(kind.as_str()).map_or(&[], Vec::as_slice),
-        }
-    }
-}
-
-/// A trace being followed: its calls are being scheduled or in flight. Its value is
-/// materialised once for all of them (the seen set keeps it in its arena).
-struct Active {
-    node: TraceId,
-    depth: u32,
-    trace: Trace,
-    /// The calls not ended yet, plus one while the scheduler may still add calls.
-    holders: u32,
-}
-
-/// The traces being followed, by slot.
-#[derive(Default)]
-struct Slab {
-    entries: Vec<Option<Active>>,
-    free: Vec<u32>,
-}
-
-impl Slab {
-    fn insert(&mut self, active: Active) -> u32 {
-        match self.free.pop() {
-            Some(slot) => {
-                self.entries[slot as usize] = Some(active);
-                slot
-            }
-            None => {
-                self.entries.push(Some(active));
-                (self.entries.len() - 1) as u32
-            }
-        }
-    }
-
-    #[inline]
-    fn get(&self, slot: u32) -> &Active {
-        self.entries[slot as usize]
-            .as_ref()
-            .expect("a slot in use is filled")
-    }
-
-    #[inline]
-    fn hold(&mut self, slot: u32) {
-        if let Some(active) = &mut self.entries[slot as usize] {
-            active.holders += 1;
-        }
-    }
-
-    #[inline]
-    fn release(&mut self, slot: u32) {
-        let entry = &mut self.entries[slot as usize];
-        if let Some(active) = entry {
-            active.holders -= 1;
-            if active.holders == 0 {
-                *entry = None;
-                self.free.push(slot);
-            }
-        }
-    }
-}
-
-/// Spends a budget of [`COOP_BUDGET`] handled calls per poll: see there.
-struct Coop(u32);
-
-impl Coop {
-    fn new() -> Self {
-        Coop(COOP_BUDGET)
-    }
-
-    /// `Pending` (the task woken) once the budget is spent; it is then refilled.
-    #[inline]
-    fn poll_proceed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 == 0 {
-            self.0 = COOP_BUDGET;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        self.0 -= 1;
-        Poll::Ready(())
-    }
-
-    /// The task is about to return `Pending` anyway: the next poll gets a full budget.
-    #[inline]
-    fn refill(&mut self) {
-        self.0 = COOP_BUDGET;
-    }
 }
 
 struct Engine<'c, P, T, O, S = Discovered, F = FifoFrontier> {
@@ -255,96 +102,6 @@ where
         Model::Unbounded => engine.run_unbounded().await,
     }
     engine.into_report(started.elapsed())
-}
-
-/// Leaves the crawler as an ended crawl leaves it, whether the run returns its report
-/// or its future is dropped mid-crawl (its calls are dropped with it).
-struct Teardown<'c> {
-    probe: &'c Probe,
-    cancel: &'c CancelState,
-}
-
-impl Drop for Teardown<'_> {
-    fn drop(&mut self) {
-        let probe = self.probe;
-        // Calls dropped with the crawl's future ended there: none is queued any more.
-        probe.finished.store(probe.submitted.load(Relaxed), Relaxed);
-        // The task that ran the crawl is not to be woken, nor kept alive, by a cancel.
-        drop(self.cancel.waker.take());
-    }
-}
-
-/// A job the pool had no room for yet. Dropped with the crawl's future, the plugin's
-/// future is dropped quietly: a panic in its `Drop` does not escape.
-struct Held<J>(Option<(J, u32, u32)>);
-
-impl<J> Drop for Held<J> {
-    fn drop(&mut self) {
-        if let Some(held) = self.0.take() {
-            drop_quietly(held);
-        }
-    }
-}
-
-/// Whether every call of a crawl starting now can have a deadline `limit` after its
-/// start. A timeout past the clock's range is no timeout: no timer is asked for such a
-/// sleep (a timer computing `now + limit` would overflow). The doubled limit covers
-/// the calls starting later: a crawl does not run for half the clock's range.
-fn within_clock_range(limit: Duration) -> bool {
-    Instant::now()
-        .checked_add(limit.saturating_mul(2))
-        .is_some()
-}
-
-/// A call tagged with its trace's slot and its plugin, for the models that poll calls
-/// directly.
-struct Tagged<G> {
-    slot: u32,
-    plugin: u32,
-    call: Pin<Box<G>>,
-}
-
-impl<G: Future<Output = (CallOutcome, Duration)>> Future for Tagged<G> {
-    type Output = (u32, u32, CallOutcome, Duration);
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (slot, plugin) = (self.slot, self.plugin);
-        self.call
-            .as_mut()
-            .poll(cx)
-            .map(|(outcome, latency)| (slot, plugin, outcome, latency))
-    }
-}
-
-/// The next finished call of `calls`, within the budget of `coop`: `None` once the
-/// crawl is cancelled, `Some(None)` once `calls` has ended. A cancel counts before a
-/// finished call; the task registers for cancels only when it is about to sleep.
-fn poll_next_call<S: Stream + Unpin>(
-    calls: &mut S,
-    coop: &mut Coop,
-    cancel: &CancelState,
-    cx: &mut Context<'_>,
-) -> Poll<Option<Option<S::Item>>> {
-    std::task::ready!(coop.poll_proceed(cx));
-    if cancel.cancelled.load(Relaxed) {
-        return Poll::Ready(None);
-    }
-    let next = calls.poll_next_unpin(cx);
-    if next.is_pending() {
-        coop.refill();
-        if poll_cancelled(cancel, cx) {
-            return Poll::Ready(None);
-        }
-    }
-    next.map(Some)
-}
-
-fn poll_cancelled(state: &CancelState, cx: &mut Context<'_>) -> bool {
-    if state.cancelled.load(Relaxed) {
-        return true;
-    }
-    state.waker.register(cx.waker());
-    state.cancelled.load(Relaxed)
 }
 
 impl<'c, P, T, O, S, F> Engine<'c, P, T, O, S, F>

@@ -1,0 +1,94 @@
+//! A call as the schedulers run it: the plugin's future counted in flight from its
+//! first poll, tagged with its trace and plugin, or held while the pool is full.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::resume_unwind;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::{CallOutcome, CallResult};
+use crate::crawl::{InFlightGuard, Probe};
+use crate::pool::drop_quietly;
+
+/// One call, as the schedulers run it: the plugin's future, counted in flight from its
+/// first poll to its drop, which it reports to the engine.
+///
+/// Every model runs it under the pool's guard (the pool's own, or
+/// [`GuardedCall`](crate::pool::GuardedCall)): panics in its polls and in its drop
+/// become the call's outcome there, the one mechanism for every model.
+pub(crate) struct Job<C> {
+    pub(super) call: Call<C>,
+    /// What the first poll needs; taken by it.
+    pub(super) start: Option<JobStart>,
+    pub(super) in_flight: Option<InFlightGuard>,
+}
+
+pub(super) enum Call<C> {
+    /// The plugin's future.
+    Running(C),
+    /// The plugin's `follow` panicked before returning a future: the panic is raised
+    /// again at the call's first poll, inside its guard, so that it ends as that call's
+    /// `Panicked` outcome in every model (the panic hook has reported it already).
+    Panicked(Option<Box<dyn Any + Send>>),
+}
+
+pub(super) struct JobStart {
+    pub(super) probe: Arc<Probe>,
+    pub(super) slot: u32,
+    pub(super) plugin: u32,
+}
+
+impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
+    type Output = CallResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
+        let this = self.get_mut();
+        if let Some(start) = this.start.take() {
+            start.probe.started(start.slot, start.plugin);
+            // The start's reference to the probe moves into the guard.
+            this.in_flight = Some(Probe::enter(start.probe));
+        }
+        match &mut this.call {
+            Call::Running(call) => Pin::new(call).poll(cx),
+            Call::Panicked(payload) => match payload.take() {
+                Some(payload) => resume_unwind(payload),
+                None => panic!("a call polled after its end"),
+            },
+        }
+    }
+}
+
+/// A job the pool had no room for yet. Dropped with the crawl's future, the plugin's
+/// future is dropped quietly: a panic in its `Drop` does not escape.
+pub(super) struct Held<J>(pub(super) Option<(J, u32, u32)>);
+
+impl<J> Drop for Held<J> {
+    fn drop(&mut self) {
+        if let Some(held) = self.0.take() {
+            drop_quietly(held);
+        }
+    }
+}
+
+/// A call tagged with its trace's slot and its plugin, for the models that poll calls
+/// directly.
+pub(super) struct Tagged<G> {
+    pub(super) slot: u32,
+    pub(super) plugin: u32,
+    pub(super) call: Pin<Box<G>>,
+}
+
+impl<G: Future<Output = (CallOutcome, Duration)>> Future for Tagged<G> {
+    type Output = (u32, u32, CallOutcome, Duration);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (slot, plugin) = (self.slot, self.plugin);
+        self.call
+            .as_mut()
+            .poll(cx)
+            .map(|(outcome, latency)| (slot, plugin, outcome, latency))
+    }
+}
