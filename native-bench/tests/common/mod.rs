@@ -17,3 +17,23 @@ pub(crate) fn bench_std() -> std::process::Command {
     cmd.env_remove("DEEPER_MAX_CONCURRENCY");
     cmd
 }
+
+/// Asserts a usage error: exit code 2, nothing on stdout, one line on stderr that names
+/// `names`, and no panic.
+#[allow(dead_code)]
+pub(crate) fn assert_usage_error(output: &std::process::Output, names: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit code 2 for {names}: {stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout for {names}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "one line for {names}: {stderr}"
+    );
+    assert!(stderr.contains(names), "error names {names}: {stderr}");
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+}
