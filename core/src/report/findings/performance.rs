@@ -55,7 +55,7 @@ pub(super) fn answer(report: &Report) -> Finding {
         .filter(|(_, p, q, same)| !same && p > q)
         .count();
     let same = n - faster - slower;
-    let ratio = median(comparisons.iter().map(|(_, p, q, _)| q / p).collect()).unwrap_or(1.0);
+    let ratio = median(comparisons.iter().map(|(_, p, q, _)| q / p)).unwrap_or(1.0);
     let mut text = vec![format!(
         "The pool was faster than the previous model in {faster} of {n} comparisons of median wall time \
          (median speed-up {}){}.",

@@ -75,23 +75,10 @@ pub(super) fn first_max<T>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> f
     best.map(|(_, item)| item)
 }
 
-pub(super) fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.retain(|v| v.is_finite());
-    if values.is_empty() {
-        return None;
-    }
-    // Unstable is exact here (equal under total_cmp means the same bits), and smaller.
-    values.sort_unstable_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    })
-}
+pub(super) use crate::report::repeats::median;
 
 pub(super) fn median_of(runs: &[&ScenarioRun], f: impl Fn(&ScenarioRun) -> f64) -> Option<f64> {
-    median(runs.iter().map(|r| f(r)).collect())
+    median(runs.iter().map(|r| f(r)))
 }
 
 /// The smallest and largest value of `f` over `runs`: their spread.
