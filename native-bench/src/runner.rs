@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use tracepool::crawl::ideal::{IdealLimits, simulate};
 use tracepool::crawl::{
-    CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, DEFAULT_MAX_CONCURRENCY, Model,
+    CrawlConfig, CrawlConfigError, CrawlEvent, CrawlReport, Crawler, DEFAULT_MAX_CONCURRENCY,
+    GaugeReader, Model,
 };
 use tracepool::report::record::{RunRecord, Sample};
 use tracepool::report::{
@@ -24,7 +25,7 @@ use tracepool::timer::{AsyncIoTimer, FinishingTimer, HeapTimer, Timer};
 use tracepool::{Outcomes, Trace};
 
 pub use self::http::{DEFAULT_HTTP_TIMEOUT, HttpServerSpec};
-use crate::fd_limit::{self, FD_LIMIT, FdLimitError};
+use crate::fd_limit::{self, FD_LIMIT, FdLimitError, FdLimitGuard};
 use crate::http::process::ServerProcessError;
 use crate::interrupt::Interrupt;
 use crate::os::{self, AppGauges, Sampler, SamplerError, SamplerReport};
@@ -558,11 +559,7 @@ where
             // Each run reports its own peak: forget the previous runs' high-water mark.
             // Where the OS cannot reset it, the peak is the process's so far.
             let _ = os::reset_peak_rss();
-            let limit = spec
-                .fd_limit
-                .map(fd_limit::lower)
-                .transpose()
-                .map_err(RunError::FdLimit)?;
+            let limit = lower_fd_limit(spec)?;
             let run = flat::run(spec, timer, Arc::clone(&stats), interrupt);
             drop(limit);
             let (measured, sampled) = run?;
@@ -595,20 +592,8 @@ where
     // the OS cannot reset it, the peak is the process's so far.
     let _ = os::reset_peak_rss();
     prepared.stats.reset();
-    let sampler = Sampler::start(spec.sample_interval, move || {
-        let g = gauge.read();
-        AppGauges {
-            in_flight: g.in_flight,
-            queued: g.queued,
-            completed: g.finished,
-        }
-    })
-    .map_err(RunError::Sampler)?;
-    let limit = spec
-        .fd_limit
-        .map(fd_limit::lower)
-        .transpose()
-        .map_err(RunError::FdLimit)?;
+    let sampler = sample_crawl(spec, gauge)?;
+    let limit = lower_fd_limit(spec)?;
     let watch = interrupt.watch(crawler.canceller());
     let started = Instant::now();
     let crawl = async_io::block_on(crawler.run(prepared.seeds, observer));
@@ -624,6 +609,28 @@ where
         &prepared.stats,
         Some(crawl),
     ))
+}
+
+/// Starts sampling the process, with a crawl's live counters as the application's
+/// gauges.
+fn sample_crawl(spec: &RunSpec, gauge: GaugeReader) -> Result<Sampler, RunError> {
+    Sampler::start(spec.sample_interval, move || {
+        let g = gauge.read();
+        AppGauges {
+            in_flight: g.in_flight,
+            queued: g.queued,
+            completed: g.finished,
+        }
+    })
+    .map_err(RunError::Sampler)
+}
+
+/// Lowers the limit of open file descriptors as `spec` asks, until the guard drops.
+fn lower_fd_limit(spec: &RunSpec) -> Result<Option<FdLimitGuard>, RunError> {
+    spec.fd_limit
+        .map(fd_limit::lower)
+        .transpose()
+        .map_err(RunError::FdLimit)
 }
 
 /// The run's record, from what it measured inside and outside.

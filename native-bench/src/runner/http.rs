@@ -11,12 +11,11 @@ use tracepool::report::record::RunRecord;
 use tracepool::sim::SimWorkload;
 
 use super::{RunError, RunOutput, RunSpec, SpecError};
-use crate::fd_limit;
 use crate::http::plugin;
 use crate::http::process::{ServeOptions, ServerProcess, ServerProcessError};
 use crate::http::server::{CAPACITY, DEFAULT_CAPACITY, DEFAULT_MAX_PENDING, MAX_PENDING};
 use crate::interrupt::Interrupt;
-use crate::os::{self, AppGauges, Sampler};
+use crate::os;
 
 /// The per-call deadline of the http workload's client when the run sets none.
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(1);
@@ -163,22 +162,10 @@ where
     .map_err(RunError::Crawl)?;
     let gauge = crawler.gauge();
     let _ = os::reset_peak_rss();
-    let sampler = Sampler::start(spec.sample_interval, move || {
-        let g = gauge.read();
-        AppGauges {
-            in_flight: g.in_flight,
-            queued: g.queued,
-            completed: g.finished,
-        }
-    })
-    .map_err(RunError::Sampler)?;
+    let sampler = super::sample_crawl(spec, gauge)?;
     // Lowered once the server, the runtime and the sampler have what they need: the
     // crawl's sockets meet it, nothing else.
-    let limit = spec
-        .fd_limit
-        .map(fd_limit::lower)
-        .transpose()
-        .map_err(RunError::FdLimit)?;
+    let limit = super::lower_fd_limit(spec)?;
     let watch = interrupt.watch(crawler.canceller());
     let started = Instant::now();
     let crawl = runtime.block_on(crawler.run(seeds, observer));
