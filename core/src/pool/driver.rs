@@ -56,6 +56,11 @@ impl<F: TryFuture, D: Future<Output = ()> + Unpin> Exec<F, D> {
     pub(super) fn collect(&mut self, cx: &mut Context<'_>, sink: &mut Sink<'_, F>) -> (bool, bool) {
         match self {
             Exec::Inline(slots) => {
+                if slots.running() == 0 {
+                    // Nothing to wake: a waker left by an ended job is listed again
+                    // for the next job in its slot, which is polled when it starts.
+                    return (false, true);
+                }
                 let polled = slots.poll_woken(cx, ROUND_BATCH, sink);
                 (polled.is_ready(), slots.running() == 0)
             }
@@ -649,16 +654,18 @@ impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> Stream for Driver<F, S, 
 }
 
 impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> Driver<F, S, T> {
-    /// Runs rounds until an outcome is ready, the stream ends, nothing can progress
-    /// or the budget is spent.
+    /// Runs rounds until an outcome is ready (and no waiting job can start at the
+    /// last round's clock reading, see [`start_more_first`](Self::start_more_first)),
+    /// the stream ends, nothing can progress or the budget is spent.
     fn poll_rounds(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion<F::Ok, F::Error>>> {
         let this = self;
         for _ in 0..POLL_BUDGET {
             debug_assert!(this.out.starts.is_empty(), "a round was left open");
-            if let Some(c) = this.out.ready.pop_front() {
+            if !this.out.ready.is_empty() && !this.start_more_first() {
+                let c = this.out.ready.pop_front();
                 // Readers of the metrics see this job counted once it is yielded.
                 this.out.local.publish(&this.shared.recorder);
-                return Poll::Ready(Some(c));
+                return Poll::Ready(c);
             }
             if !this.abort_handled && this.shared.aborted.load(Ordering::Acquire) {
                 this.cancel_all();
@@ -706,6 +713,24 @@ impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> Driver<F, S, T> {
         this.out.local.flush(&this.shared.recorder);
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+impl<F: TryFuture, S, T: SharedTimer> Driver<F, S, T> {
+    /// Whether to run another round before yielding the outcomes ready: while the
+    /// last round's closing reading is fresh, queued jobs (accepted already) start at
+    /// it, with no clock read of their own; once the driver yields, the reading is
+    /// stale and the next start reads the clock again. At C = 1 the driver would
+    /// otherwise yield, and read the clock twice, at every job. Bounded by
+    /// [`ADMIT_BATCH`] outcomes waiting and by the rounds' budget. Jobs of the
+    /// source stream are not pulled ahead of the outcomes: as with
+    /// `buffer_unordered`, the jobs pulled and not yielded stay at most C.
+    #[inline]
+    fn start_more_first(&self) -> bool {
+        self.out.now.is_some()
+            && self.out.ready.len() < ADMIT_BATCH
+            && !self.taken.is_empty()
+            && self.exec.running() < self.shared.max_concurrency
     }
 }
 

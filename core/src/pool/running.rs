@@ -49,7 +49,7 @@ pub(super) fn latency(started: Instant, ended: Instant) -> Duration {
     if ended == started {
         Duration::ZERO
     } else {
-        ended.saturating_duration_since(started)
+        ended.checked_duration_since(started).unwrap_or_default()
     }
 }
 
