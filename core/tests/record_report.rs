@@ -117,8 +117,16 @@ fn rejects_other_schema_versions() {
     let err = Report::from_json(&value.to_string()).unwrap_err();
     assert!(matches!(err, ReportError::MissingSchemaVersion));
 
-    let err = Report::from_json(r#"{"schema_version": "one"}"#).unwrap_err();
-    assert!(matches!(err, ReportError::Json(_)));
+    for version in [r#""one""#, "-1", "1.5", "[1]", "{}"] {
+        let err = Report::from_json(&format!(r#"{{"schema_version": {version}}}"#)).unwrap_err();
+        assert!(matches!(err, ReportError::Json(_)), "{version}: {err}");
+        assert!(
+            err.to_string().contains("non-negative integer"),
+            "{version}: {err}"
+        );
+    }
+    let err = Report::from_json(r#"{"schema_version": null}"#).unwrap_err();
+    assert!(matches!(err, ReportError::MissingSchemaVersion));
     assert!(matches!(
         Report::from_json("not json"),
         Err(ReportError::Json(_))

@@ -375,6 +375,27 @@ pub struct Report {
     pub recommendations: Vec<Recommendation>,
 }
 
+/// A document's `schema_version`: any non-negative integer, read before the version is
+/// checked. (Read without `serde_json::Value`, which the browser app would otherwise
+/// carry for this one field.)
+struct Version(u64);
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Version;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a non-negative integer as schema_version")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Version, E> {
+                Ok(Version(v))
+            }
+        }
+        deserializer.deserialize_u64(Visitor)
+    }
+}
+
 /// Why a `report.json` could not be read.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -451,23 +472,19 @@ impl Report {
     pub fn from_json(json: &str) -> Result<Self, ReportError> {
         #[derive(Deserialize)]
         struct Probe {
-            schema_version: Option<serde_json::Value>,
+            schema_version: Option<Version>,
         }
         let probe: Probe = serde_json::from_str(json)?;
-        let version = probe
+        let Version(version) = probe
             .schema_version
             .ok_or(ReportError::MissingSchemaVersion)?;
-        match version.as_u64() {
-            Some(v) if READ_VERSIONS.contains(&u32::try_from(v).unwrap_or(u32::MAX)) => {
-                Ok(serde_json::from_str(json)?)
-            }
-            Some(found) => Err(ReportError::UnsupportedSchemaVersion {
-                found,
+        if READ_VERSIONS.contains(&u32::try_from(version).unwrap_or(u32::MAX)) {
+            Ok(serde_json::from_str(json)?)
+        } else {
+            Err(ReportError::UnsupportedSchemaVersion {
+                found: version,
                 supported: SCHEMA_VERSION,
-            }),
-            None => Err(ReportError::Json(serde::de::Error::custom(format!(
-                "schema_version must be a non-negative integer, got {version}"
-            )))),
+            })
         }
     }
 
