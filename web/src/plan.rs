@@ -1,11 +1,12 @@
 //! A validated run plan: what the Run button starts.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use tracepool::crawl::Model;
-use tracepool::report::P99_OVER_MEAN;
 use tracepool::report::record::Settings;
+use tracepool::report::{P99_OVER_MEAN, Scenario};
 use tracepool::sim::SimConfig;
 
 /// What a run crawls.
@@ -79,6 +80,15 @@ impl RunPlan {
 
     /// The settings recorded in a report of these runs.
     pub fn settings(&self) -> Settings {
+        // Every scenario's own factor, as the native runner's report lists them: the same
+        // for every plan, so that a preset does not count as other settings. (Inserted
+        // one by one: collecting would add a sort to the bundle.)
+        let mut scenario_time_scales = BTreeMap::new();
+        for scenario in Scenario::ALL {
+            if scenario.time_scale() != 1.0 {
+                scenario_time_scales.insert(scenario.name().to_owned(), scenario.time_scale());
+            }
+        }
         Settings {
             seed: self.seed,
             time_scale: 1.0,
@@ -89,13 +99,29 @@ impl RunPlan {
             },
             timeout_ms: None,
             sample_interval_ms: f64::from(SAMPLE_INTERVAL_MS),
+            scenario_time_scales,
             ..Settings::default()
         }
     }
 
-    /// The mean latency of one call.
+    /// The factor on the simulated latencies: the plan's scenario's own
+    /// ([`Scenario::time_scale`], as the native runner applies it), 1 for custom runs.
+    pub fn time_scale(&self) -> f64 {
+        Scenario::ALL
+            .into_iter()
+            .find(|s| s.name() == self.scenario)
+            .map_or(1.0, Scenario::time_scale)
+    }
+
+    /// The mean latency of one call, before [`time_scale`](Self::time_scale).
     pub fn latency(&self) -> Duration {
         Duration::from_secs_f64(self.latency_ms / 1e3)
+    }
+
+    /// The mean latency of one call, [`time_scale`](Self::time_scale) applied: the
+    /// flat workload's.
+    pub fn scaled_latency(&self) -> Duration {
+        Duration::from_secs_f64(self.latency_ms * self.time_scale() / 1e3)
     }
 
     /// The simulated workload's configuration for a crawl.
@@ -108,6 +134,7 @@ impl RunPlan {
             latency_p99: mean.mul_f64(P99_OVER_MEAN),
             failure_prob: self.failure_rate,
             panic_prob: 0.0,
+            time_scale: self.time_scale(),
             ..SimConfig::default()
         }
     }
@@ -150,6 +177,35 @@ mod tests {
         assert_eq!((config.seed, config.traces), (7, 100));
         assert_eq!(config.latency_p99, Duration::from_millis(200));
         assert_eq!(config.panic_prob, 0.0);
+    }
+
+    #[test]
+    fn the_stress_preset_scales_latencies_like_the_native_runner() {
+        let stress = RunPlan {
+            scenario: Scenario::Stress.name().into(),
+            ..plan()
+        };
+        assert_eq!(stress.time_scale(), 0.25);
+        let config = stress.sim_config();
+        config.validate().unwrap();
+        assert_eq!(config.time_scale, 0.25);
+        // The mean is recorded before scaling, as the native runner records it.
+        assert_eq!(config.latency_mean, Duration::from_millis(20));
+        assert_eq!(stress.scaled_latency(), Duration::from_millis(5));
+        assert_eq!(stress.settings().time_scale_of("stress"), 0.25);
+
+        for scenario in ["custom", "baseline", "high-load"] {
+            let other = RunPlan {
+                scenario: scenario.into(),
+                ..plan()
+            };
+            assert_eq!(other.time_scale(), 1.0, "{scenario}");
+            assert_eq!(other.sim_config().time_scale, 1.0, "{scenario}");
+            assert_eq!(other.scaled_latency(), other.latency(), "{scenario}");
+            assert_eq!(other.settings().time_scale_of(scenario), 1.0, "{scenario}");
+            // Switching to the stress preset does not count as other settings.
+            assert_eq!(other.settings(), stress.settings(), "{scenario}");
+        }
     }
 
     #[test]

@@ -90,9 +90,9 @@ impl Source {
             Workload::Crawl => {
                 Generator::Graph(SimWorkload::new(plan.sim_config()).map_err(|e| e.to_string())?)
             }
-            Workload::Flat => {
-                Generator::Flat(FlatWorkload::new(plan.traces, plan.latency()).with_seed(plan.seed))
-            }
+            Workload::Flat => Generator::Flat(
+                FlatWorkload::new(plan.traces, plan.scaled_latency()).with_seed(plan.seed),
+            ),
         };
         Ok(Source {
             generator,
