@@ -209,6 +209,24 @@ async function main() {
       await setForm(page, { traces: 'abc', concurrency: '-3' });
       assert.match(await page.textContent('#traces-error'), /not a whole number/);
       assert.match(await page.textContent('#concurrency-error'), /-3 is negative/);
+      // Decimals are read by the page's Number: the same numbers as Rust's parser.
+      const [latency, failure] = [await page.inputValue('#latency'), await page.inputValue('#failure-rate')];
+      await setForm(page, { latency: 'abc' });
+      await page.fill('#failure-rate', '1.5');
+      assert.match(await page.textContent('#latency-error'), /“abc” is not a number/);
+      assert.match(await page.textContent('#failure-rate-error'), /1\.5 is too large/);
+      for (const text of ['0x10', 'Infinity', '1e400', '1,5']) {
+        await setForm(page, { latency: text });
+        assert.match(await page.textContent('#latency-error'), /is not a number/, text);
+      }
+      await setForm(page, { latency: '-.5' });
+      assert.match(await page.textContent('#latency-error'), /-\.5 is negative/);
+      await setForm(page, { latency: '2.5e2' });
+      await page.fill('#failure-rate', '.05');
+      assert.equal(await page.$('#latency-error'), null);
+      assert.equal(await page.$('#failure-rate-error'), null);
+      await setForm(page, { latency });
+      await page.fill('#failure-rate', failure);
       await setForm(page, { traces: '100', concurrency: '10' });
       assert.equal(await page.isDisabled('#run'), false);
       assert.equal(await page.$('#traces-error'), null);

@@ -263,18 +263,43 @@ fn decimal(text: &str, min: f64, max: f64, field: Field) -> Result<f64, String> 
     if text.is_empty() {
         return Err(format!("required; {}", range()));
     }
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v < min => Err(format!(
+    match number(text) {
+        Some(v) if v.is_finite() && v < min => Err(format!(
             "{text} is {}; {}",
             if v < 0.0 { "negative" } else { "too small" },
             range()
         )),
-        Ok(v) if v.is_finite() && v > max => Err(format!("{text} is too large; {}", range())),
-        Ok(v) if v.is_finite() => Ok(v + 0.0),
+        Some(v) if v.is_finite() && v > max => Err(format!("{text} is too large; {}", range())),
+        Some(v) if v.is_finite() => Ok(v + 0.0),
         _ => Err(format!(
             "\u{201c}{text}\u{201d} is not a number; {}",
             range()
         )),
+    }
+}
+
+/// The number `text` spells in decimal notation (`20`, `-.5`, `1e3`), as
+/// `f64::from_str` reads it; `None` for anything else (`inf`, `0x10`, `1,5`).
+///
+/// In the browser the page's own `Number` reads it: over these characters its grammar
+/// is Rust's, and both round correctly, while Rust's float parser would add about 18 KB
+/// to the bundle.
+fn number(text: &str) -> Option<f64> {
+    let decimal_notation = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if text.is_empty() || !decimal_notation {
+        return None;
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        // `new Number(text)`, JavaScript's own reading of a number.
+        let value = text.parse::<js_sys::Number>().ok()?.value_of();
+        (!value.is_nan()).then_some(value)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        text.parse().ok()
     }
 }
 
@@ -478,6 +503,26 @@ mod tests {
         assert_eq!(plan.traces, 100_000);
         assert_eq!(plan.seed, u64::MAX);
         assert_eq!((plan.latency_ms, plan.failure_rate), (0.0, 1.0));
+    }
+
+    #[test]
+    fn numbers_in_decimal_notation_are_read_as_rust_reads_them() {
+        for text in [
+            "0", "20", "+20", "-3", "007", "0.05", ".5", "-.5", "5.", "1e3", "1E-3", "2.5e+2",
+        ] {
+            assert_eq!(number(text), Some(text.parse::<f64>().unwrap()), "{text}");
+        }
+        // Not decimal notation: rejected, as Rust rejects it or reads no finite number.
+        for text in [
+            "", "+", "-", ".", "e5", "1e", "1e+", "--1", "1-", "1.2.3", "1,5", " 1", "0x10", "inf",
+            "NaN", "Infinity", "1_000", "\u{661}",
+        ] {
+            assert_eq!(number(text), None, "{text:?}");
+            assert!(
+                text.parse::<f64>().map_or(true, |v| !v.is_finite()),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
