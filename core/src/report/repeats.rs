@@ -48,7 +48,12 @@ pub fn run_groups(report: &Report) -> Vec<RunGroup<'_>> {
 /// The median of `values` (the mean of the middle two for an even count); `None`
 /// when there is no finite value.
 pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    let mut values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    median_of(values.into_iter().collect())
+}
+
+/// [`median`] of a vector: one copy of the code for every caller's iterator.
+fn median_of(mut values: Vec<f64>) -> Option<f64> {
+    values.retain(|v| v.is_finite());
     if values.is_empty() {
         return None;
     }
