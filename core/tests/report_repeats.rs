@@ -111,3 +111,33 @@ fn versions_one_and_two_are_read() {
     assert_eq!(read.environment.load_avg_1m_end, None);
     assert_eq!(read.runs, v2.runs);
 }
+
+#[test]
+fn the_median_run_keeps_the_series_of_the_earlier_middle_run_by_wall_time() {
+    // Wall times 3, 1, 2, 1: by wall time, ties in run order, the runs read 1 (second),
+    // 1 (fourth), 2, 3; the earlier of the middle two is the fourth run.
+    let mut report = report_with(&[
+        ("baseline", "pool", 10, 3.0, 10),
+        ("baseline", "pool", 10, 1.0, 10),
+        ("baseline", "pool", 10, 2.0, 10),
+        ("baseline", "pool", 10, 1.0, 10),
+    ]);
+    for (i, run) in report.runs.iter_mut().enumerate() {
+        run.series = vec![tracepool::report::record::Sample {
+            t_s: i as f64,
+            cpu_percent: 0.0,
+            rss_bytes: 0,
+            os_threads: None,
+            in_flight: 0,
+            queued: 0,
+            completed: 0,
+        }];
+    }
+    let medians = report.medians();
+    assert_eq!(medians.runs.len(), 1);
+    assert_eq!(medians.runs[0].series[0].t_s, 3.0);
+    assert_eq!(medians.runs[0].record.wall_s, 1.5);
+    // An odd count: the middle one, 2 (the third run).
+    report.runs.pop();
+    assert_eq!(report.medians().runs[0].series[0].t_s, 2.0);
+}

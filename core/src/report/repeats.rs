@@ -109,9 +109,19 @@ impl RunGroup<'_> {
         if self.runs.len() == 1 {
             return self.first().clone();
         }
-        let mut by_wall = self.runs.clone();
-        by_wall.sort_by(|a, b| a.record.wall_s.total_cmp(&b.record.wall_s));
-        let middle = by_wall[(by_wall.len() - 1) / 2];
+        // The run of rank (n - 1) / 2 by wall time, ties in run order: counted rather
+        // than sorted, for a handful of runs (a sort of them would add its own code).
+        let rank = |i: usize| {
+            let wall = self.runs[i].record.wall_s;
+            self.runs
+                .iter()
+                .enumerate()
+                .filter(|&(j, r)| r.record.wall_s.total_cmp(&wall).then(j.cmp(&i)).is_lt())
+                .count()
+        };
+        let middle = (0..self.runs.len())
+            .find(|&i| rank(i) == (self.runs.len() - 1) / 2)
+            .map_or_else(|| self.first(), |i| self.runs[i]);
         let mut run = middle.clone();
         let f = |g: fn(&RunRecord) -> f64| self.median(g);
         let n = |g: fn(&RunRecord) -> u64| self.median(|r| g(r) as f64) as u64;
