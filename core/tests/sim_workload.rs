@@ -157,6 +157,50 @@ fn same_seed_same_calls_different_seed_different_calls() {
     assert_ne!(calls(1), calls(2));
 }
 
+/// The graphs of two seeds, pinned: every edge (from, plugin, to, in order), every
+/// value's length and what a crawl reaches. The figures were taken from the workload
+/// as first released; a change to how the graph is drawn or its values written (a
+/// faster formatter, a reordered draw) must leave them as they are, or the figures of
+/// every earlier run stop being comparable.
+#[test]
+fn the_graph_of_a_seed_is_the_same_in_every_version() {
+    for (traces, seed, duplicate_edges, edges, fingerprint, reachable, value_bytes) in [
+        (5_000, 7, 0.5, 6_935, 0xaec5_9489_987a_5df1_u64, 91, 103_083),
+        (
+            20_000,
+            42,
+            3.0,
+            63_791,
+            0x89b7_254e_6603_1176,
+            19_643,
+            424_316,
+        ),
+    ] {
+        let sim = SimWorkload::new(SimConfig {
+            traces,
+            seed,
+            duplicate_edges,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        // FNV-1a over the edges' numbers.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut count = 0;
+        for edge in sim.edges() {
+            for word in [edge.from.index(), edge.plugin, edge.to.index()] {
+                hash = (hash ^ word as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+            count += 1;
+        }
+        let bytes: usize = sim.traces().map(|t| t.value().len()).sum();
+        assert_eq!(
+            (count, hash, sim.reachable_count(), bytes),
+            (edges, fingerprint, reachable, value_bytes),
+            "{traces} traces, seed {seed}"
+        );
+    }
+}
+
 #[test]
 fn failures_prune_deterministically() {
     let with_failures = |seed| {
