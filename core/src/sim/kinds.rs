@@ -30,10 +30,7 @@ pub(crate) fn kind_of_code(code: u8) -> TraceKind {
 
 /// The code of a known kind.
 pub(crate) fn code_of_kind(kind: &TraceKind) -> Option<u8> {
-    TraceKind::KNOWN
-        .iter()
-        .position(|k| k == kind)
-        .and_then(|p| u8::try_from(p).ok())
+    kind.known_index().and_then(|p| u8::try_from(p).ok())
 }
 
 /// One synthetic plugin.

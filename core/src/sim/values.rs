@@ -45,50 +45,76 @@ fn pick<'a>(list: &[&'a str], i: u32) -> &'a str {
 
 /// The value of node `i`, whose kind code is `kind`.
 pub(crate) fn format_value(kind: u8, i: u32) -> String {
-    // Room for the longest formats, so that writing never grows the string.
-    let mut s = String::with_capacity(48);
-    write_value(&mut s, kind, i);
-    s
+    let mut buf = Buf::default();
+    // Every format fits in the buffer: writing cannot fail.
+    let _ = try_write_value(&mut buf, kind, i);
+    // ASCII, so valid UTF-8; the string is allocated once, at its size.
+    String::from(std::str::from_utf8(buf.written()).unwrap_or_default())
 }
 
 /// Whether `value` is exactly what [`format_value`] writes for node `i` of `kind`,
-/// compared as it is written, without allocating.
+/// compared without allocating.
 fn is_value(kind: u8, i: u32, value: &str) -> bool {
-    let mut expect = Expect(value);
-    try_write_value(&mut expect, kind, i).is_ok() && expect.0.is_empty()
+    let mut buf = Buf::default();
+    try_write_value(&mut buf, kind, i).is_ok() && buf.written() == value.as_bytes()
 }
 
-/// Writes the value of node `i` of kind code `kind` into `s`.
-fn write_value(s: &mut String, kind: u8, i: u32) {
-    // Writing to a String cannot fail.
-    let _ = try_write_value(s, kind, i);
+/// Where a value is written, piece by piece, without `core::fmt` and without
+/// allocating: values are formatted (or checked) once per simulated call and per
+/// trace found. Room for the longest format (44 bytes) and then some.
+struct Buf {
+    bytes: [u8; 64],
+    len: usize,
 }
 
-/// Where a value is written: a string, or a check against an expected text. The
-/// formats are written piece by piece, without `core::fmt`: values are formatted
-/// (and checked) once per simulated call and per trace found.
-trait Out {
-    /// Writes `piece`; `Err` once the output differs from what is expected.
-    fn put(&mut self, piece: &str) -> Result<(), Mismatch>;
+impl Default for Buf {
+    fn default() -> Self {
+        Buf {
+            bytes: [0; 64],
+            len: 0,
+        }
+    }
+}
 
-    fn num(&mut self, n: u64) -> Result<(), Mismatch> {
-        self.padded(n, 1)
+/// A value longer than the buffer: no format writes one.
+#[derive(Debug)]
+struct Overflow;
+
+impl Buf {
+    fn written(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn put(&mut self, piece: &str) -> Result<(), Overflow> {
+        self.put_bytes(piece.as_bytes())
+    }
+
+    fn put_bytes(&mut self, piece: &[u8]) -> Result<(), Overflow> {
+        let end = self.len + piece.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(Overflow)?
+            .copy_from_slice(piece);
+        self.len = end;
+        Ok(())
+    }
+
+    fn num(&mut self, n: u64) -> Result<(), Overflow> {
+        self.put(itoa::Buffer::new().format(n))
     }
 
     /// `n` in decimal, zero-padded to `width` digits.
-    fn padded(&mut self, mut n: u64, width: usize) -> Result<(), Mismatch> {
-        let mut buf = [b'0'; 20];
-        let mut at = buf.len();
-        while n > 0 || buf.len() - at < width {
-            at -= 1;
-            buf[at] = b'0' + (n % 10) as u8;
-            n /= 10;
+    fn padded(&mut self, n: u64, width: usize) -> Result<(), Overflow> {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(n);
+        for _ in digits.len()..width {
+            self.put("0")?;
         }
-        self.put(ascii(&buf[at..]))
+        self.put(digits)
     }
 
     /// `n` in hexadecimal, zero-padded to `width` digits.
-    fn hex(&mut self, mut n: u64, width: usize, digits: &[u8; 16]) -> Result<(), Mismatch> {
+    fn hex(&mut self, mut n: u64, width: usize, digits: &[u8; 16]) -> Result<(), Overflow> {
         let mut buf = [b'0'; 16];
         let mut at = buf.len();
         while n > 0 || buf.len() - at < width {
@@ -96,40 +122,14 @@ trait Out {
             buf[at] = digits[(n % 16) as usize];
             n /= 16;
         }
-        self.put(ascii(&buf[at..]))
+        self.put_bytes(&buf[at..])
     }
-}
-
-/// The output differs from the expected text.
-#[derive(Debug)]
-struct Mismatch;
-
-/// Digits and ASCII letters, as text.
-fn ascii(digits: &[u8]) -> &str {
-    std::str::from_utf8(digits).unwrap_or_default()
 }
 
 const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-impl Out for String {
-    fn put(&mut self, piece: &str) -> Result<(), Mismatch> {
-        self.push_str(piece);
-        Ok(())
-    }
-}
-
-/// Consumes the expected text as the format writes it; fails at the first difference.
-struct Expect<'a>(&'a str);
-
-impl Out for Expect<'_> {
-    fn put(&mut self, piece: &str) -> Result<(), Mismatch> {
-        self.0 = self.0.strip_prefix(piece).ok_or(Mismatch)?;
-        Ok(())
-    }
-}
-
-fn try_write_value(s: &mut impl Out, kind: u8, i: u32) -> Result<(), Mismatch> {
+fn try_write_value(s: &mut Buf, kind: u8, i: u32) -> Result<(), Overflow> {
     let first = pick(FIRST, i);
     let tld = pick(TLDS, i / 3);
     let n = u64::from(i);
@@ -183,7 +183,7 @@ fn try_write_value(s: &mut impl Out, kind: u8, i: u32) -> Result<(), Mismatch> {
         NAME => {
             // The first names are ASCII and lower case: upper-case the first letter.
             let initial = [first.as_bytes()[0].to_ascii_uppercase()];
-            s.put(ascii(&initial))?;
+            s.put_bytes(&initial)?;
             s.put(&first[1..])?;
             s.put(" ")?;
             s.put(pick(LAST, i / 11))?;
@@ -276,12 +276,14 @@ pub(crate) fn parse_index(kind: u8, value: &str) -> Option<u32> {
         }
         PHONE => value.strip_prefix("+1 555 ")?.parse().ok()?,
         _ => {
-            let start = value.find(|c: char| c.is_ascii_digit())?;
-            let digits = &value[start..];
-            let end = digits
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(digits.len());
-            digits[..end].parse().ok()?
+            // The first run of ASCII digits, read byte by byte.
+            let bytes = value.as_bytes();
+            let start = bytes.iter().position(u8::is_ascii_digit)?;
+            let mut n: u32 = 0;
+            for &b in bytes[start..].iter().take_while(|b| b.is_ascii_digit()) {
+                n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+            }
+            n
         }
     };
     is_value(kind, i, value).then_some(i)
