@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::config::SimConfig;
 use super::kinds::{self, Spec};
-use super::rng::{Draws, Salt};
+use super::rng::{Draws, Geometric, Salt};
 use crate::plugin::{PluginError, PluginErrorKind};
 
 /// Largest number of new traces one call may create, and of extra edges per call.
@@ -48,6 +48,8 @@ pub(crate) enum Class {
 pub(crate) struct Graph {
     pub(crate) config: SimConfig,
     lognormal: Option<(f64, f64)>,
+    /// The number of extra edges per call.
+    extra: Geometric,
     first_child: Vec<u32>,
     tags: Vec<u8>,
 }
@@ -119,6 +121,7 @@ impl Graph {
         debug_assert_eq!(tags.len(), n as usize);
         let lognormal = config.lognormal();
         Graph {
+            extra: Geometric::new(config.duplicate_edges),
             config,
             lognormal,
             first_child,
@@ -221,16 +224,24 @@ impl Graph {
         let spec = &kinds::specs(kind)[p];
         let key = plugin_key(kind, p);
         let extra = Draws::new(self.config.seed, u64::from(node), key, Salt::Extra)
-            .geometric(self.config.duplicate_edges, MAX_EXTRA_PER_CALL);
+            .draw(self.extra, MAX_EXTRA_PER_CALL);
         let mut targets = Draws::new(self.config.seed, u64::from(node), key, Salt::ExtraTarget);
         for _ in 0..extra {
-            for _ in 0..EXTRA_ATTEMPTS {
-                let target = targets.below(u64::from(self.len())) as u32;
-                let target_kind = self.kind_code(target);
-                if target != node && spec.emits.iter().any(|&(k, _)| k == target_kind) {
-                    found(target);
-                    break;
+            // Every attempt's target is drawn first and their kinds read together: the
+            // reads (of random nodes, rarely in cache) overlap instead of waiting on
+            // one another. The draws used are those of one attempt after the other.
+            let mut ahead = targets.clone();
+            let candidates: [u32; EXTRA_ATTEMPTS] =
+                std::array::from_fn(|_| ahead.below(u64::from(self.len())) as u32);
+            let kinds = candidates.map(|target| self.kind_code(target));
+            let hit = (0..EXTRA_ATTEMPTS)
+                .find(|&a| candidates[a] != node && spec.emits.iter().any(|&(k, _)| k == kinds[a]));
+            match hit {
+                Some(a) => {
+                    found(candidates[a]);
+                    targets.skip(a as u64 + 1);
                 }
+                None => targets.skip(EXTRA_ATTEMPTS as u64),
             }
         }
     }

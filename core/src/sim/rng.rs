@@ -51,6 +51,11 @@ impl Draws {
         mix(self.key ^ mix(self.counter))
     }
 
+    /// Skips `n` draws: the next draw is the one after them.
+    pub(crate) fn skip(&mut self, n: u64) {
+        self.counter += n;
+    }
+
     /// Uniform in [0, 1).
     pub(crate) fn unit(&mut self) -> f64 {
         unit(self.next_u64())
@@ -74,15 +79,36 @@ impl Draws {
 
     /// A geometric count on {0, 1, 2, ...} with the given mean, capped at `cap`.
     pub(crate) fn geometric(&mut self, mean: f64, cap: u64) -> u64 {
-        if mean <= 0.0 {
+        self.draw(Geometric::new(mean), cap)
+    }
+
+    /// A count of the geometric distribution `of`, capped at `cap`: what
+    /// [`geometric`](Self::geometric) draws for its mean.
+    pub(crate) fn draw(&mut self, of: Geometric, cap: u64) -> u64 {
+        let Some(ln_q) = of.ln_q else {
             return 0;
-        }
-        let q = mean / (1.0 + mean);
-        let k = (self.unit_open().ln() / q.ln()).floor();
+        };
+        let k = (self.unit_open().ln() / ln_q).floor();
         if k.is_finite() && k >= 0.0 {
             (k as u64).min(cap)
         } else {
             cap
+        }
+    }
+}
+
+/// A geometric distribution on {0, 1, 2, ...} of a given mean, with the logarithm
+/// every draw divides by computed once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Geometric {
+    /// `ln(q)` with `q = mean / (1 + mean)`; `None` for a mean of zero (or less).
+    ln_q: Option<f64>,
+}
+
+impl Geometric {
+    pub(crate) fn new(mean: f64) -> Self {
+        Geometric {
+            ln_q: (mean > 0.0).then(|| (mean / (1.0 + mean)).ln()),
         }
     }
 }
@@ -103,6 +129,29 @@ mod tests {
         let total: u64 = (0..n).map(|_| d.geometric(2.5, u64::MAX)).sum();
         let mean = total as f64 / n as f64;
         assert!((mean - 2.5).abs() < 0.1, "mean {mean}");
+    }
+
+    #[test]
+    fn skipped_draws_are_the_ones_drawn_in_between() {
+        let mut drawn = Draws::new(3, 1, 4, Salt::ExtraTarget);
+        let mut skipped = drawn.clone();
+        for _ in 0..5 {
+            drawn.below(1_000);
+        }
+        skipped.skip(5);
+        assert_eq!(skipped.below(1_000_000), drawn.below(1_000_000));
+    }
+
+    #[test]
+    fn a_distribution_made_once_draws_what_its_mean_draws() {
+        for mean in [0.0, 0.5, 3.0, 100.0] {
+            let mut by_mean = Draws::new(9, 2, 6, Salt::Extra);
+            let mut by_distribution = by_mean.clone();
+            let of = Geometric::new(mean);
+            for _ in 0..100 {
+                assert_eq!(by_mean.geometric(mean, 64), by_distribution.draw(of, 64));
+            }
+        }
     }
 
     #[test]
