@@ -330,9 +330,25 @@ impl SimWorkload {
 
     /// The traces a successful call of plugin `p` on `node` returns.
     fn found(&self, node: u32, p: usize) -> Vec<Trace> {
-        let mut found = Vec::new();
+        // The nodes first, so that the list is allocated once, at its size.
+        let mut nodes = [0; 16];
+        let mut len = 0;
+        let mut more = Vec::new();
         self.graph
-            .each_child(node, p, |child| found.push(self.trace_of(NodeId(child))));
+            .each_child(node, p, |child| match nodes.get_mut(len) {
+                Some(slot) => {
+                    *slot = child;
+                    len += 1;
+                }
+                None => more.push(child),
+            });
+        let mut found = Vec::with_capacity(len + more.len());
+        found.extend(
+            nodes[..len]
+                .iter()
+                .chain(&more)
+                .map(|&child| self.trace_of(NodeId(child))),
+        );
         found
     }
 
