@@ -10,6 +10,7 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
+use hashbrown::hash_table::Entry;
 use hashbrown::{HashMap, HashTable};
 
 use super::store::{Insert, SeenSet, TraceId};
@@ -201,21 +202,20 @@ impl Discovered {
         }
     }
 
+    /// The values and their kinds, borrowed apart from the rest.
     #[inline]
-    fn start(&self, index: usize) -> usize {
-        let wraps = self.wraps.partition_point(|&w| w as usize <= index) as u64;
-        ((wraps << 32) | u64::from(self.starts[index])) as usize
+    fn arena(&self) -> Arena<'_> {
+        Arena {
+            values: &self.values,
+            starts: &self.starts,
+            wraps: &self.wraps,
+            kind_ids: &self.kind_ids,
+        }
     }
 
     #[inline]
     fn value(&self, index: usize) -> &str {
-        let start = self.start(index);
-        let end = if index + 1 < self.len() {
-            self.start(index + 1)
-        } else {
-            self.values.len()
-        };
-        &self.values[start..end]
+        self.arena().value(index)
     }
 
     #[inline]
@@ -251,12 +251,67 @@ impl Discovered {
 
     #[inline]
     fn find(&self, hash: u64, kind: u32, value: &str) -> Option<u32> {
+        let arena = self.arena();
         self.index
             .find(hash, |&i| {
                 let i = i as usize;
-                self.kind_ids.get(i) == kind && self.value(i) == value
+                arena.kind_ids.get(i) == kind && arena.value(i) == value
             })
             .copied()
+    }
+
+    /// Replaces the full hash table by one twice its size, filled in discovery order.
+    ///
+    /// The table is built anew from the arena, read from start to end, rather than
+    /// grown in place: growing in place rehashes the entries in the table's own
+    /// (random) order, each a read of a trace's kind, start and value far from the
+    /// last. The old table goes first, so the two are never held at once.
+    #[cold]
+    fn regrow(&mut self) {
+        let wanted = self.index.capacity() + 1;
+        self.index = HashTable::new();
+        let mut table = HashTable::with_capacity(wanted);
+        let arena = self.arena();
+        for i in 0..self.len() {
+            let hash = arena.hash(&self.hasher, i);
+            // `with_capacity` made room for every trace: the hasher is not called.
+            table.insert_unique(hash, i as u32, |&i| arena.hash(&self.hasher, i as usize));
+        }
+        self.index = table;
+    }
+}
+
+/// The values of a [`Discovered`] and their kinds, borrowed apart from its table.
+#[derive(Clone, Copy)]
+struct Arena<'a> {
+    values: &'a str,
+    starts: &'a [u32],
+    wraps: &'a [u32],
+    kind_ids: &'a Bytes,
+}
+
+impl<'a> Arena<'a> {
+    #[inline]
+    fn start(self, index: usize) -> usize {
+        let wraps = self.wraps.partition_point(|&w| w as usize <= index) as u64;
+        ((wraps << 32) | u64::from(self.starts[index])) as usize
+    }
+
+    #[inline]
+    fn value(self, index: usize) -> &'a str {
+        let start = self.start(index);
+        let end = if index + 1 < self.starts.len() {
+            self.start(index + 1)
+        } else {
+            self.values.len()
+        };
+        &self.values[start..end]
+    }
+
+    /// The hash of the trace at `index`.
+    #[inline]
+    fn hash(self, state: &FastState, index: usize) -> u64 {
+        hash_with(state, self.kind_ids.get(index), self.value(index))
     }
 }
 
@@ -273,14 +328,44 @@ impl SeenSet for Discovered {
         let kind = self.intern_kind(trace.kind());
         let value = trace.value();
         let hash = self.hash(kind, value);
-        if self.find(hash, kind, value).is_some() {
-            return Insert::Present;
-        }
         let index = self.len();
         // Ids are `u32`, one of them reserved: the set holds `u32::MAX` traces.
-        let Some(id) = u32::try_from(index).ok().filter(|&id| id != NONE) else {
+        let id = u32::try_from(index).ok().filter(|&id| id != NONE);
+        if id.is_some() && self.index.len() == self.index.capacity() {
+            self.regrow();
+        }
+        let Discovered {
+            index: table,
+            hasher,
+            values,
+            starts,
+            wraps,
+            kind_ids,
+            ..
+        } = self;
+        let arena = Arena {
+            values,
+            starts,
+            wraps,
+            kind_ids,
+        };
+        // One probe finds the trace or the slot for it. The table has room (see
+        // `regrow`): the hasher, for a table that would grow, is never called.
+        let slot = match table.entry(
+            hash,
+            |&i| {
+                let i = i as usize;
+                arena.kind_ids.get(i) == kind && arena.value(i) == value
+            },
+            |&i| arena.hash(hasher, i as usize),
+        ) {
+            Entry::Occupied(_) => return Insert::Present,
+            Entry::Vacant(slot) => slot,
+        };
+        let Some(id) = id else {
             return Insert::Full;
         };
+        slot.insert(id);
         // Offsets in 64 bits, also where `usize` has 32.
         let start = self.values.len() as u64;
         let wraps = (start >> 32) as usize;
@@ -301,31 +386,6 @@ impl SeenSet for Discovered {
         self.parents.push(parent);
         self.plugins.push(plugin);
         self.depths.push(depth);
-        // The closure rehashes entries when the table grows: it reads them back.
-        let Discovered {
-            index: table,
-            hasher,
-            values,
-            starts,
-            wraps,
-            kind_ids,
-            ..
-        } = self;
-        let (values, starts, wraps, kind_ids) = (&*values, &*starts, &*wraps, &*kind_ids);
-        let len = starts.len();
-        table.insert_unique(hash, id, |&i| {
-            let i = i as usize;
-            let start_of = |i: usize| {
-                let wraps = wraps.partition_point(|&w| w as usize <= i) as u64;
-                ((wraps << 32) | u64::from(starts[i])) as usize
-            };
-            let end = if i + 1 < len {
-                start_of(i + 1)
-            } else {
-                values.len()
-            };
-            hash_with(hasher, kind_ids.get(i), &values[start_of(i)..end])
-        });
         Insert::New(TraceId(id))
     }
 
