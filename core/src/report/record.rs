@@ -43,7 +43,11 @@ pub struct RunRecord {
     /// program). Counts in records are `u64`, so that a record reads the same on a
     /// 32-bit target (the browser's wasm32) as on a 64-bit one.
     pub concurrency: u64,
-    /// Wall-clock time of the run, in seconds.
+    /// Wall-clock time of the run, in seconds: from the start of its first job (the
+    /// crawl's seeds, the flat workload's jobs, the http client's first call) to the end
+    /// of its last. What comes before is outside it: building the workload (the
+    /// simulated graph, its plugins), computing `ideal_s` (the crawl's discrete-event
+    /// simulation), starting the http server.
     pub wall_s: f64,
     /// Jobs accepted: (trace, plugin) calls.
     pub jobs: u64,
@@ -65,7 +69,11 @@ pub struct RunRecord {
     pub ideal_s: f64,
     /// `ideal_s / wall_s`.
     pub efficiency: f64,
-    /// Mean CPU use of the process during the run (100 = one core).
+    /// Mean CPU use of the process during the run (100 = one core): its CPU time, every
+    /// thread's, from the run's start to its stop, over that span of wall time. The
+    /// span is that of `wall_s` (give or take the few microseconds spent starting and
+    /// stopping the sampler), so `cpu_percent / 100 * wall_s` is the run's CPU time;
+    /// the preparation `wall_s` leaves out is left out here too.
     pub cpu_percent: f64,
     /// Peak resident set size of the process during the run, from the OS; `None` where
     /// the OS does not tell it for the run.

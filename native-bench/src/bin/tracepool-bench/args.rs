@@ -202,8 +202,9 @@ pub(crate) struct RunArgs {
     /// Prints exactly one JSON object (the run record) on stdout.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Writes a CPU flamegraph (SVG) of the run to this file (Unix only: the profiler
-    /// samples with SIGPROF).
+    /// Writes a CPU flamegraph (SVG) of the command to this file, the workload's
+    /// preparation (graph, ideal simulation) included, which the record's `wall_s` and
+    /// `cpu_percent` leave out (Unix only: the profiler samples with SIGPROF).
     #[arg(long, value_name = "FILE")]
     pub(crate) profile: Option<PathBuf>,
     /// The timer behind the simulated sleeps.
