@@ -4,6 +4,7 @@
 //! [`parse_index`] reads `i` back (checking that formatting `i` gives the same text),
 //! so the graph needs no table from values to nodes.
 
+use std::cell::RefCell;
 use std::net::Ipv4Addr;
 
 use super::kinds::*;
@@ -63,14 +64,14 @@ fn is_value(kind: u8, i: u32, value: &str) -> bool {
 /// allocating: values are formatted (or checked) once per simulated call and per
 /// trace found. Room for the longest format (44 bytes) and then some.
 struct Buf {
-    bytes: [u8; 64],
+    bytes: [u8; Buf::CAPACITY],
     len: usize,
 }
 
 impl Default for Buf {
     fn default() -> Self {
         Buf {
-            bytes: [0; 64],
+            bytes: [0; Buf::CAPACITY],
             len: 0,
         }
     }
@@ -81,6 +82,9 @@ impl Default for Buf {
 struct Overflow;
 
 impl Buf {
+    /// The longest value a buffer holds.
+    const CAPACITY: usize = 64;
+
     fn written(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -257,7 +261,38 @@ fn try_write_value(s: &mut Buf, kind: u8, i: u32) -> Result<(), Overflow> {
 
 /// The node index encoded in `value` for a trace of kind code `kind`, if `value` is
 /// exactly what [`format_value`] writes for it.
+///
+/// The last value read on this thread is remembered: a crawl calls every plugin of a
+/// trace one after the other, each reading the same value, and comparing it with the
+/// last costs a fraction of reading it (the answer is a function of `kind` and
+/// `value` alone, so the memo is right whatever asks).
 pub(crate) fn parse_index(kind: u8, value: &str) -> Option<u32> {
+    thread_local! {
+        static LAST: RefCell<(u8, String, Option<u32>)> =
+            const { RefCell::new((u8::MAX, String::new(), None)) };
+    }
+    LAST.with(|last| {
+        // A value longer than every format is not kept; neither is one read by a
+        // reentrant call (none is made).
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return read_index(kind, value);
+        };
+        if value.len() > Buf::CAPACITY {
+            return read_index(kind, value);
+        }
+        if last.0 != kind || last.1 != value {
+            let index = read_index(kind, value);
+            last.0 = kind;
+            last.1.clear();
+            last.1.push_str(value);
+            last.2 = index;
+        }
+        last.2
+    })
+}
+
+/// [`parse_index`], without the memo.
+fn read_index(kind: u8, value: &str) -> Option<u32> {
     let i = match kind {
         IP => u32::from(value.parse::<Ipv4Addr>().ok()?).wrapping_sub(IP_BASE),
         NETBLOCK => {
@@ -352,6 +387,24 @@ mod tests {
                 assert!(!is_value(kind, i, &(value.clone() + "0")));
             }
         }
+    }
+
+    #[test]
+    fn the_remembered_value_answers_only_for_its_kind_and_text() {
+        let name = format_value(NAME, 12);
+        let username = format_value(USERNAME, 12);
+        for _ in 0..2 {
+            assert_eq!(parse_index(NAME, &name), Some(12));
+            assert_eq!(parse_index(NAME, &name), Some(12));
+            // The same text as another kind, a text one byte off, then the first again.
+            assert_eq!(parse_index(USERNAME, &name), None);
+            assert_eq!(parse_index(USERNAME, &username), Some(12));
+            assert_eq!(parse_index(USERNAME, &username[..username.len() - 1]), None);
+            assert_eq!(parse_index(USERNAME, &(username.clone() + "0")), None);
+        }
+        let long = "9".repeat(Buf::CAPACITY + 1);
+        assert_eq!(parse_index(ASN, &long), None);
+        assert_eq!(parse_index(ASN, "AS7"), Some(7));
     }
 
     #[test]
