@@ -394,14 +394,14 @@ pub(crate) struct Probe {
 }
 
 impl Probe {
-    /// Counts a call in flight until the guard is dropped; the guard keeps `this`.
+    /// Counts a call in flight until the guard is dropped.
     #[inline]
-    fn enter(this: Arc<Self>) -> InFlightGuard {
-        let now = this.in_flight.fetch_add(1, Relaxed) + 1;
-        if now > this.peak_in_flight.load(Relaxed) {
-            this.peak_in_flight.fetch_max(now, Relaxed);
+    fn enter(&self) -> InFlightGuard<'_> {
+        let now = self.in_flight.fetch_add(1, Relaxed) + 1;
+        if now > self.peak_in_flight.load(Relaxed) {
+            self.peak_in_flight.fetch_max(now, Relaxed);
         }
-        InFlightGuard(this)
+        InFlightGuard(self)
     }
 
     /// Zero counters, for a new crawl.
@@ -423,9 +423,9 @@ impl Probe {
 }
 
 /// Counts a call in flight from its creation (at the call's first poll) to its drop.
-struct InFlightGuard(Arc<Probe>);
+struct InFlightGuard<'p>(&'p Probe);
 
-impl Drop for InFlightGuard {
+impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Relaxed);
     }

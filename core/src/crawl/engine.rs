@@ -253,7 +253,7 @@ where
 
     /// Makes the call of `plugin` on the trace in `slot`, counted in flight while it
     /// runs, and holds the slot for it.
-    fn make_job(&mut self, slot: u32, plugin: u32) -> Job<P::Call> {
+    fn make_job(&mut self, slot: u32, plugin: u32) -> Job<'c, P::Call> {
         let trace = &self.active.get(slot).trace;
         let follow = &self.plugins[plugin as usize].plugin;
         let call = match catch_unwind(AssertUnwindSafe(|| follow.follow(trace))) {
@@ -264,7 +264,7 @@ where
         Job {
             call,
             start: Some(JobStart {
-                probe: Arc::clone(self.crawler.probe),
+                probe: self.crawler.probe,
                 slot,
                 plugin,
             }),
@@ -359,7 +359,7 @@ where
             builder = builder.timeout(limit).with_timer(timer);
         }
         let (pool, mut driver) = builder
-            .build::<Job<P::Call>>()
+            .build::<Job<'c, P::Call>>()
             .expect("a validated crawl config makes a valid pool");
         let mut pending: HashMap<crate::JobId, (u32, u32), foldhash::fast::FixedState> =
             HashMap::default();

@@ -5,7 +5,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::resume_unwind;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,11 +18,11 @@ use crate::pool::drop_quietly;
 /// Every model runs it under the pool's guard (the pool's own, or
 /// [`GuardedCall`](crate::pool::GuardedCall)): panics in its polls and in its drop
 /// become the call's outcome there, the one mechanism for every model.
-pub(crate) struct Job<C> {
+pub(crate) struct Job<'p, C> {
     pub(super) call: Call<C>,
     /// What the first poll needs; taken by it.
-    pub(super) start: Option<JobStart>,
-    pub(super) in_flight: Option<InFlightGuard>,
+    pub(super) start: Option<JobStart<'p>>,
+    pub(super) in_flight: Option<InFlightGuard<'p>>,
 }
 
 pub(super) enum Call<C> {
@@ -35,21 +34,22 @@ pub(super) enum Call<C> {
     Panicked(Option<Box<dyn Any + Send>>),
 }
 
-pub(super) struct JobStart {
-    pub(super) probe: Arc<Probe>,
+/// The crawler's probe is borrowed, not shared: every call lives inside the crawl's
+/// future, which borrows the crawler.
+pub(super) struct JobStart<'p> {
+    pub(super) probe: &'p Probe,
     pub(super) slot: u32,
     pub(super) plugin: u32,
 }
 
-impl<C: Future<Output = CallResult> + Unpin> Future for Job<C> {
+impl<C: Future<Output = CallResult> + Unpin> Future for Job<'_, C> {
     type Output = CallResult;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
         let this = self.get_mut();
         if let Some(start) = this.start.take() {
             start.probe.started(start.slot, start.plugin);
-            // The start's reference to the probe moves into the guard.
-            this.in_flight = Some(Probe::enter(start.probe));
+            this.in_flight = Some(start.probe.enter());
         }
         match &mut this.call {
             Call::Running(call) => Pin::new(call).poll(cx),
