@@ -382,6 +382,15 @@ pub struct CrawlGauge {
     pub discovered: u64,
 }
 
+/// A crawl's live counters and the calls that started, shared with its
+/// [`GaugeReader`]s.
+///
+/// The counters have one writer: the crawl's future, in its polls and its drop (its
+/// calls are polled and dropped inside it), so one thread at a time. They are written
+/// with a load and a store ([`bump`]), not a read-modify-write, which would cost
+/// several times as much per call; the readers, on any thread, only load. Two runs of
+/// one crawler at once would share them (each run resets them anyway): the gauge then
+/// mixes the two.
 #[derive(Debug, Default)]
 pub(crate) struct Probe {
     in_flight: AtomicU64,
@@ -397,9 +406,9 @@ impl Probe {
     /// Counts a call in flight until the guard is dropped.
     #[inline]
     fn enter(&self) -> InFlightGuard<'_> {
-        let now = self.in_flight.fetch_add(1, Relaxed) + 1;
+        let now = bump(&self.in_flight);
         if now > self.peak_in_flight.load(Relaxed) {
-            self.peak_in_flight.fetch_max(now, Relaxed);
+            self.peak_in_flight.store(now, Relaxed);
         }
         InFlightGuard(self)
     }
@@ -427,8 +436,18 @@ struct InFlightGuard<'p>(&'p Probe);
 
 impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Relaxed);
+        let in_flight = &self.0.in_flight;
+        in_flight.store(in_flight.load(Relaxed).wrapping_sub(1), Relaxed);
     }
+}
+
+/// Adds one to a counter of a [`Probe`], its only writer (see there), and returns the
+/// new count.
+#[inline]
+pub(crate) fn bump(counter: &AtomicU64) -> u64 {
+    let now = counter.load(Relaxed).wrapping_add(1);
+    counter.store(now, Relaxed);
+    now
 }
 
 /// Reads a crawl's [`CrawlGauge`]; cheap to clone, usable from any thread.
@@ -502,7 +521,8 @@ impl Crawler {
         Canceller(Arc::clone(&self.cancel))
     }
 
-    /// A handle that reads the live counters of the crawl this crawler runs.
+    /// A handle that reads the live counters of the crawl this crawler runs (of one
+    /// crawl at a time: two runs of one crawler at once garble them).
     pub fn gauge(&self) -> GaugeReader {
         GaugeReader(Arc::clone(&self.probe))
     }
@@ -625,7 +645,8 @@ impl LocalCrawler {
         Canceller(Arc::clone(&self.cancel))
     }
 
-    /// A handle that reads the live counters of the crawl this crawler runs.
+    /// A handle that reads the live counters of the crawl this crawler runs (of one
+    /// crawl at a time: two runs of one crawler at once garble them).
     pub fn gauge(&self) -> GaugeReader {
         GaugeReader(Arc::clone(&self.probe))
     }

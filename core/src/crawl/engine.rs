@@ -14,7 +14,7 @@ use web_time::Instant;
 
 use super::discovered::Discovered;
 use super::store::{FifoFrontier, Frontier, Insert, SeenSet};
-use super::{CancelState, CrawlConfig, CrawlEvent, CrawlReport, Model, PluginStats, Probe};
+use super::{CancelState, CrawlConfig, CrawlEvent, CrawlReport, Model, PluginStats, Probe, bump};
 use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
 use crate::outcome::{Outcome, OutcomeKind, Outcomes};
 use crate::plugin::{ByKind, PluginError, PluginErrorKind, SharedPlugin};
@@ -214,7 +214,7 @@ where
                 return;
             }
         };
-        self.crawler.probe.discovered.fetch_add(1, Relaxed);
+        bump(&self.crawler.probe.discovered);
         let from = origin.map(|(slot, _)| self.active.get(slot));
         let depth = from.map_or(0, |from| from.depth.saturating_add(1));
         (self.observer)(&CrawlEvent::TraceDiscovered {
@@ -288,7 +288,7 @@ where
     fn submitted(&mut self, slot: u32, plugin: u32) {
         self.report.jobs += 1;
         self.plugins[plugin as usize].stats.calls += 1;
-        self.crawler.probe.submitted.fetch_add(1, Relaxed);
+        bump(&self.crawler.probe.submitted);
         (self.observer)(&CrawlEvent::JobSubmitted {
             trace: &self.active.get(slot).trace,
             plugin: &self.plugin_names[plugin as usize],
@@ -313,7 +313,7 @@ where
                 None => self.errors.push((error, 1)),
             }
         }
-        self.crawler.probe.finished.fetch_add(1, Relaxed);
+        bump(&self.crawler.probe.finished);
         let found = match &outcome {
             Outcome::Completed(traces) => traces.len(),
             _ => 0,
