@@ -400,6 +400,8 @@ pub(crate) struct Probe {
     discovered: AtomicU64,
     /// Calls that started and that the engine has not reported yet: (slot, plugin).
     started: Mutex<Vec<(u32, u32)>>,
+    /// Whether `started` may hold a call: when not, the engine does not lock it.
+    unreported: AtomicBool,
 }
 
 impl Probe {
@@ -428,6 +430,7 @@ impl Probe {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+        self.unreported.store(false, Relaxed);
     }
 }
 

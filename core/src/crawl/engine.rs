@@ -571,12 +571,19 @@ impl Probe {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((slot, plugin));
+        self.unreported.store(true, Relaxed);
     }
 
-    /// Moves the calls that started since the last look into `into` (empty).
+    /// Moves the calls that started since the last look into `into` (empty). Calls
+    /// often end in the order they started, many per poll: most looks find none, and
+    /// take no lock.
     #[inline]
     fn take_started(&self, into: &mut Vec<(u32, u32)>) {
+        if !self.unreported.load(Relaxed) {
+            return;
+        }
         let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
         std::mem::swap(&mut *started, into);
+        self.unreported.store(false, Relaxed);
     }
 }
