@@ -40,6 +40,7 @@ pub mod comparison;
 pub mod findings;
 pub mod format;
 mod name;
+mod order;
 pub mod record;
 pub mod repeats;
 mod scenario;

@@ -57,8 +57,8 @@ fn median_of(mut values: Vec<f64>) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    // Unstable is exact here (equal under total_cmp means the same bits), and smaller.
-    values.sort_unstable_by(f64::total_cmp);
+    // By keys in one sort of `u64`, shared with the report layer's sorts of counts.
+    super::order::sort_floats(&mut values);
     let mid = values.len() / 2;
     Some(if values.len() % 2 == 1 {
         values[mid]

@@ -91,8 +91,9 @@ fn sweep_chart(
         if points.is_empty() {
             continue;
         }
-        // By C, ties by value: the same order every time, without a stable sort's code.
-        points.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // By C, ties by value: the same order every time, by one sort of `u64` keys
+        // shared with the report layer's sorts of counts.
+        crate::report::order::sort_pairs(&mut points);
         for &(x, _) in &points {
             lo = lo.min(x);
             hi = hi.max(x);
