@@ -313,12 +313,13 @@ fn concurrencies(text: &str) -> Result<Vec<usize>, String> {
     if items.is_empty() {
         return Err(format!("required; {}", range()));
     }
-    // Sorted as u64, like core's report layer: the bundle keeps one sort of them.
+    // Sorted as u64 by the standard library's heapsort, like core's report layer: the
+    // bundle keeps one sort of them, and a small one.
     let mut values = Vec::with_capacity(items.len());
     for item in items {
         values.push(whole(item, 1, MAX_CONCURRENCY, Field::Concurrency)?);
     }
-    values.sort_unstable();
+    let mut values = std::collections::BinaryHeap::from(values).into_sorted_vec();
     values.dedup();
     if values.len() > MAX_SWEEP {
         return Err(format!("{} values; {}", values.len(), range()));

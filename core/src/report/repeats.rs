@@ -204,9 +204,8 @@ pub fn scenario_shapes(report: &Report) -> Vec<ScenarioShape> {
                 .iter()
                 .filter(|g| g.first().scenario == scenario)
                 .collect();
-            let mut concurrencies: Vec<u64> =
-                of.iter().map(|g| g.first().record.concurrency).collect();
-            concurrencies.sort_unstable();
+            let mut concurrencies =
+                super::order::sorted(of.iter().map(|g| g.first().record.concurrency).collect());
             concurrencies.dedup();
             let width = of
                 .iter()

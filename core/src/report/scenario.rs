@@ -133,11 +133,12 @@ impl Scenario {
     /// ```
     pub fn sweep_of(report: &Report) -> Option<&str> {
         let limits = |scenario: &str| {
-            let mut limits: Vec<u64> = report
-                .runs_of(scenario)
-                .map(|r| r.record.concurrency)
-                .collect();
-            limits.sort_unstable();
+            let mut limits = super::order::sorted(
+                report
+                    .runs_of(scenario)
+                    .map(|r| r.record.concurrency)
+                    .collect(),
+            );
             limits.dedup();
             limits.len()
         };

@@ -25,8 +25,7 @@ pub(super) fn curve(report: &Report, scenario: &str, model: &ModelName) -> Vec<C
         .runs_of(scenario)
         .filter(|r| r.record.model == *model)
         .collect();
-    let mut cs: Vec<u64> = runs.iter().map(|r| r.record.concurrency).collect();
-    cs.sort_unstable();
+    let mut cs = crate::report::order::sorted(runs.iter().map(|r| r.record.concurrency).collect());
     cs.dedup();
     cs.into_iter()
         .filter_map(|c| {
