@@ -313,3 +313,45 @@ fn unavailable_os_figures_are_null_in_json_and_left_out_of_comparisons() {
     );
     assert_eq!(Metric::PeakRssBytes.value(&new.runs[0].record), None);
 }
+
+#[test]
+fn a_record_writes_its_outcomes_inline_in_schema_order_and_reads_back() {
+    let mut rec = record("pool", 8, 2.0);
+    rec.outcomes.cancelled = 3;
+    let json = serde_json::to_string(&rec).unwrap();
+    let keys: Vec<&str> = json
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|k| json.contains(&format!("\"{k}\":")))
+        .collect();
+    let at = |k: &str| keys.iter().position(|&x| x == k).unwrap();
+    assert_eq!(&keys[..4], ["model", "workload", "traces", "concurrency"]);
+    assert_eq!(
+        &keys[at("jobs")..=at("discovered")],
+        [
+            "jobs",
+            "completed",
+            "failed",
+            "timed_out",
+            "panicked",
+            "cancelled",
+            "lost",
+            "discovered"
+        ]
+    );
+    assert!(!keys.contains(&"outcomes"), "{json}");
+    assert!(json.contains(r#""failed":30,"timed_out":10,"panicked":0,"cancelled":3"#));
+    let back: RunRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, rec);
+
+    let without = json.replace(r#""panicked":0,"#, "");
+    let err = serde_json::from_str::<RunRecord>(&without)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("missing field `panicked`"), "{err}");
+    let err = serde_json::from_str::<RunRecord>("[]")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("struct RunRecord"), "{err}");
+}

@@ -18,6 +18,8 @@ use crate::Outcomes;
 use crate::report::comparison::RunKey;
 use crate::report::{ModelName, SleepTimer, TimerName, WorkloadName};
 
+mod wire;
+
 /// Version of the JSON schema of [`RunRecord`] and reports. Bumped on any breaking change.
 ///
 /// Version 2: a report may hold several runs of one configuration (its repetitions,
@@ -31,6 +33,7 @@ pub const READ_VERSIONS: std::ops::RangeInclusive<u32> = 1..=SCHEMA_VERSION;
 /// One run of one model on one workload: the JSON object `tracepool-bench run --json`
 /// prints, and the unit a report is made of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "wire::RunRecordJson", into = "wire::RunRecordJson")]
 pub struct RunRecord {
     /// Scheduling model: `pool`, `previous` or `unbounded` (another name is kept as
     /// written).
@@ -53,7 +56,6 @@ pub struct RunRecord {
     pub jobs: u64,
     /// How the jobs ended: `completed`, `failed`, `timed_out`, `panicked` and
     /// `cancelled`, written inline (as fields of the record itself).
-    #[serde(flatten)]
     pub outcomes: Outcomes,
     /// Accepted jobs without an outcome. Always 0 in a correct run.
     pub lost: u64,
@@ -88,41 +90,33 @@ pub struct RunRecord {
     /// Mean lateness of the simulated sleeps (actual minus requested), in microseconds.
     pub timer_overshoot_us: f64,
     /// Number of simulated sleeps (calls with a non-zero latency).
-    #[serde(default)]
     pub timer_sleeps: u64,
     /// Mean requested duration of the simulated sleeps, in milliseconds.
-    #[serde(default)]
     pub timer_requested_ms: f64,
     /// Mean actual duration of the simulated sleeps, in milliseconds.
-    #[serde(default)]
     pub timer_actual_ms: f64,
     /// The timer behind the simulated sleeps: `reactor` (async-io's timer),
     /// `finishing` (the same, finished by yielding until the deadline) or `heap` (a
     /// heap of deadlines on one async-io timer per thread); another name is kept as
     /// written. Records written before this field existed used `reactor`.
-    #[serde(default = "reactor")]
     pub timer: TimerName,
     /// Failed calls by kind: a plugin error's kind (`network`, `timeout`, `exhausted`,
     /// `http_429`, `http_503`, ...), `timed_out` for calls dropped at the deadline and
     /// `panicked`. Its counts add up to `failed + timed_out + panicked`. Empty in records
     /// written before this field existed, and left out of the JSON when empty.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Most open file descriptors of the process seen during the run (the client's, in
     /// an http run: the server is another process). `None` where not measured (older
     /// records, the browser).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_open_fds: Option<u64>,
     /// Most plugin calls in progress at the http workload's server at one instant, as
     /// the server counted them: the limit seen from the other end of the wire. For the
     /// pool, at most C plus the calls the client [abandoned](Self::abandoned) at its
     /// deadline (the server works on those until it notices the closed connection).
     /// `None` for the other workloads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_peak_requests: Option<u64>,
     /// Most connections open at the http workload's server at one instant. `None` for
     /// the other workloads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_peak_connections: Option<u64>,
 }
 
