@@ -76,12 +76,23 @@ impl RunGroup<'_> {
     /// The median of `f` over the runs, leaving out values that are not finite
     /// (not-a-number for a figure the OS did not give); not-a-number when none is.
     pub fn median(&self, f: impl Fn(&RunRecord) -> f64) -> f64 {
+        self.median_dyn(&f)
+    }
+
+    /// [`median`](Self::median) through a trait object: one copy of its code for
+    /// every caller's closure.
+    fn median_dyn(&self, f: &dyn Fn(&RunRecord) -> f64) -> f64 {
         median(self.runs.iter().map(|r| f(&r.record))).unwrap_or(f64::NAN)
     }
 
     /// The smallest and the largest finite value of `f` over the runs: the spread
     /// (infinite bounds when no value is finite).
     pub fn spread(&self, f: impl Fn(&RunRecord) -> f64) -> (f64, f64) {
+        self.spread_dyn(&f)
+    }
+
+    /// [`spread`](Self::spread) through a trait object: one copy of its code.
+    fn spread_dyn(&self, f: &dyn Fn(&RunRecord) -> f64) -> (f64, f64) {
         self.runs
             .iter()
             .map(|r| f(&r.record))
@@ -92,7 +103,7 @@ impl RunGroup<'_> {
     }
 
     /// The median of an OS figure over the runs that have it; `None` when none has.
-    fn median_of_available(&self, f: impl Fn(&RunRecord) -> Option<u64>) -> Option<u64> {
+    fn median_of_available(&self, f: &dyn Fn(&RunRecord) -> Option<u64>) -> Option<u64> {
         median(
             self.runs
                 .iter()
@@ -141,8 +152,8 @@ impl RunGroup<'_> {
         r.ideal_s = f(|r| r.ideal_s);
         r.efficiency = f(|r| r.efficiency);
         r.cpu_percent = f(|r| r.cpu_percent);
-        r.peak_rss_bytes = self.median_of_available(|r| r.peak_rss_bytes);
-        r.peak_os_threads = self.median_of_available(|r| r.peak_os_threads);
+        r.peak_rss_bytes = self.median_of_available(&|r| r.peak_rss_bytes);
+        r.peak_os_threads = self.median_of_available(&|r| r.peak_os_threads);
         r.latency_p50_ms = f(|r| r.latency_p50_ms);
         r.latency_p99_ms = f(|r| r.latency_p99_ms);
         r.timer_overshoot_us = f(|r| r.timer_overshoot_us);

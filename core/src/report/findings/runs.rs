@@ -78,6 +78,11 @@ pub(super) fn first_max<T>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> f
 pub(super) use crate::report::repeats::median;
 
 pub(super) fn median_of(runs: &[&ScenarioRun], f: impl Fn(&ScenarioRun) -> f64) -> Option<f64> {
+    median_of_dyn(runs, &f)
+}
+
+/// [`median_of`] through a trait object: one copy of its code for every caller's closure.
+fn median_of_dyn(runs: &[&ScenarioRun], f: &dyn Fn(&ScenarioRun) -> f64) -> Option<f64> {
     median(runs.iter().map(|r| f(r)))
 }
 
@@ -86,6 +91,11 @@ pub(super) fn spread_of(
     runs: &[&ScenarioRun],
     f: impl Fn(&ScenarioRun) -> f64,
 ) -> Option<(f64, f64)> {
+    spread_of_dyn(runs, &f)
+}
+
+/// [`spread_of`] through a trait object: one copy of its code.
+fn spread_of_dyn(runs: &[&ScenarioRun], f: &dyn Fn(&ScenarioRun) -> f64) -> Option<(f64, f64)> {
     runs.iter()
         .map(|r| f(r))
         .filter(|v| v.is_finite())
