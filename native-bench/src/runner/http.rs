@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use tracepool::Trace;
 use tracepool::crawl::ideal::{IdealLimits, simulate};
 use tracepool::crawl::{CrawlConfig, CrawlEvent, Crawler};
-use tracepool::report::record::RunRecord;
-use tracepool::sim::SimWorkload;
+use tracepool::sim::{SimWorkload, SleepStats};
 
 use super::{RunError, RunOutput, RunSpec, SpecError};
 use crate::http::plugin;
@@ -182,59 +181,26 @@ where
         Ok(stats) => (Some(stats), None),
         Err(e) => (None, Some(e)),
     };
-    let wall_s = wall.as_secs_f64();
-    let ideal_s = if crawl.was_cancelled {
-        0.0
-    } else {
-        ideal.as_secs_f64()
-    };
-    let record = RunRecord {
-        model: spec.model.into(),
-        workload: spec.workload.into(),
-        traces: spec.traces as u64,
-        concurrency: spec.concurrency as u64,
-        wall_s,
-        jobs: crawl.jobs,
-        outcomes: crawl.outcomes,
-        lost: crawl.lost,
-        discovered: crawl.discovered.len() as u64,
-        throughput_per_s: if wall_s > 0.0 {
-            crawl.outcomes.finished() as f64 / wall_s
-        } else {
-            0.0
-        },
-        error_rate: crawl.error_rate(),
-        peak_in_flight: crawl.peak_in_flight,
-        ideal_s,
-        efficiency: if wall_s > 0.0 { ideal_s / wall_s } else { 0.0 },
-        cpu_percent: sampled.mean_cpu_percent,
-        peak_rss_bytes: sampled.peak_rss_bytes,
-        peak_os_threads: sampled.peak_os_threads,
-        latency_p50_ms: crawl.latency.p50.as_secs_f64() * 1e3,
-        latency_p99_ms: crawl.latency.p99.as_secs_f64() * 1e3,
-        // The client sleeps nowhere: the latency is the server's.
-        timer_overshoot_us: 0.0,
-        timer_sleeps: 0,
-        timer_requested_ms: 0.0,
-        timer_actual_ms: 0.0,
-        timer: spec.timer.into(),
-        errors_by_kind: crawl.errors_by_kind.clone(),
-        peak_open_fds: sampled.peak_open_fds,
-        server_peak_requests: stats.as_ref().map(|s| s.peak_requests_in_progress),
-        server_peak_connections: stats.as_ref().map(|s| s.peak_open_connections),
-    };
-    Ok(RunOutput {
-        record,
-        series: sampled.samples,
-        was_cancelled: crawl.was_cancelled,
-        crawl: Some(crawl),
-        server_error,
-    })
+    let measured = super::Measured::of_crawl(&crawl, wall);
+    // The client sleeps nowhere (the latency is the server's): no timer figures.
+    let mut output = super::output(
+        spec,
+        &measured,
+        sampled,
+        ideal,
+        &SleepStats::new(),
+        Some(crawl),
+    );
+    output.record.server_peak_requests = stats.as_ref().map(|s| s.peak_requests_in_progress);
+    output.record.server_peak_connections = stats.as_ref().map(|s| s.peak_open_connections);
+    output.server_error = server_error;
+    Ok(output)
 }
 
 #[cfg(test)]
 mod tests {
     use tracepool::crawl::Model;
+    use tracepool::report::record::RunRecord;
 
     use super::*;
     use crate::runner::violations;
