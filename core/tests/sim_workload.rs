@@ -409,6 +409,17 @@ fn config_errors_name_the_field() {
         assert_eq!(err.field(), field);
         assert!(err.to_string().contains(field), "{err}");
     }
+    // Durations are given in seconds.
+    let long = SimConfig {
+        latency_mean: Duration::from_millis(7_200_500),
+        ..d()
+    };
+    let err = long.validate().unwrap_err();
+    assert_eq!(err.value(), "7200.5 s");
+    assert_eq!(
+        err.to_string(),
+        "invalid `latency_mean`: 7200.5 s (accepted: at most 1 hour)"
+    );
     assert!(SimConfig::default().validate().is_ok());
     let zero = SimConfig {
         latency_mean: Duration::ZERO,
