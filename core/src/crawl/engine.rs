@@ -119,9 +119,8 @@ where
         };
         let mut plugin_names = Vec::new();
         let mut plugins = Vec::new();
-        let mut kinds: Vec<&TraceKind> = registry.kinds().collect();
-        kinds.sort();
-        for kind in kinds {
+        // In order already: the registry keeps its kinds sorted.
+        for kind in registry.kinds() {
             let ids = match kind.known_index() {
                 Some(i) => &mut by_kind.known[i],
                 None => by_kind.other.entry(kind.as_str().to_owned()).or_default(),
@@ -519,18 +518,16 @@ impl<P, T, O> Engine<'_, P, T, O, Discovered, FifoFrontier> {
         let config = &self.crawler.config;
         let counts = &self.report;
         let mut latency = latency_histogram();
-        let plugins = self
-            .plugin_names
-            .iter()
-            .zip(&self.plugins)
-            .map(|(name, acc)| {
-                let mut stats = acc.stats;
-                stats.latency = LatencySummary::from_histogram(&acc.latency);
-                // Both auto-resize: adding cannot fail.
-                let _ = latency.add(&acc.latency);
-                (name.clone(), stats)
-            })
-            .collect();
+        // Inserted one by one: collecting would sort the pairs first, with a copy of the
+        // slice sort's code (in the browser bundle) for these few entries.
+        let mut plugins = BTreeMap::new();
+        for (name, acc) in self.plugin_names.iter().zip(&self.plugins) {
+            let mut stats = acc.stats;
+            stats.latency = LatencySummary::from_histogram(&acc.latency);
+            // Both auto-resize: adding cannot fail.
+            let _ = latency.add(&acc.latency);
+            plugins.insert(name.clone(), stats);
+        }
         let mut errors_by_kind = BTreeMap::new();
         for &(kind, count) in &self.errors {
             *errors_by_kind.entry(kind.key()).or_default() += count;
