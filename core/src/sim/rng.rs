@@ -88,7 +88,12 @@ impl Draws {
         let Some(ln_q) = of.ln_q else {
             return 0;
         };
-        let k = (self.unit_open().ln() / ln_q).floor();
+        let u = self.unit_open();
+        if u > of.zero_above {
+            // `ln(u) / ln(q)` is below 1: the count is 0, known without the logarithm.
+            return 0;
+        }
+        let k = (u.ln() / ln_q).floor();
         if k.is_finite() && k >= 0.0 {
             (k as u64).min(cap)
         } else {
@@ -103,12 +108,22 @@ impl Draws {
 pub(crate) struct Geometric {
     /// `ln(q)` with `q = mean / (1 + mean)`; `None` for a mean of zero (or less).
     ln_q: Option<f64>,
+    /// A uniform draw above this bound makes a count of 0 (`ln(u) / ln(q) < 1`):
+    /// `q` with a relative margin far wider than the rounding of `ln` and of the
+    /// division, so that the count is the one the logarithm gives. Most draws of a
+    /// small mean are above it.
+    zero_above: f64,
 }
 
 impl Geometric {
+    /// The margin of [`zero_above`](Self::zero_above) over `q`.
+    const MARGIN: f64 = 1e-9;
+
     pub(crate) fn new(mean: f64) -> Self {
+        let q = mean / (1.0 + mean);
         Geometric {
-            ln_q: (mean > 0.0).then(|| (mean / (1.0 + mean)).ln()),
+            ln_q: (mean > 0.0).then(|| q.ln()),
+            zero_above: q * (1.0 + Self::MARGIN),
         }
     }
 }
@@ -150,6 +165,46 @@ mod tests {
             let of = Geometric::new(mean);
             for _ in 0..100 {
                 assert_eq!(by_mean.geometric(mean, 64), by_distribution.draw(of, 64));
+            }
+        }
+    }
+
+    /// What [`Draws::draw`] drew before it skipped the logarithm of a count of 0.
+    fn draw_by_logarithm(draws: &mut Draws, of: Geometric, cap: u64) -> u64 {
+        let Some(ln_q) = of.ln_q else {
+            return 0;
+        };
+        let k = (draws.unit_open().ln() / ln_q).floor();
+        if k.is_finite() && k >= 0.0 {
+            (k as u64).min(cap)
+        } else {
+            cap
+        }
+    }
+
+    #[test]
+    fn counts_of_zero_known_without_the_logarithm_are_the_logarithm_s() {
+        let mut zeros = 0;
+        for mean in [0.0, 1e-6, 0.01, 0.5, 1.0, 3.0, 100.0, 1e6] {
+            let of = Geometric::new(mean);
+            let mut fast = Draws::new(5, 8, 13, Salt::Extra);
+            let mut slow = fast.clone();
+            for _ in 0..20_000 {
+                let count = fast.draw(of, 64);
+                assert_eq!(count, draw_by_logarithm(&mut slow, of, 64), "mean {mean}");
+                zeros += usize::from(count == 0);
+            }
+        }
+        assert!(zeros > 20_000, "{zeros} counts of 0");
+        // Draws at the bound and either side of it.
+        for mean in [0.01, 0.5, 3.0, 100.0] {
+            let of = Geometric::new(mean);
+            let q = mean / (1.0 + mean);
+            for u in [q, of.zero_above, q * (1.0 + 1e-12), q * (1.0 - 1e-12), 1.0] {
+                let by_log = (u.ln() / of.ln_q.unwrap()).floor() as u64;
+                if u > of.zero_above {
+                    assert_eq!(by_log, 0, "mean {mean}, u {u}");
+                }
             }
         }
     }
