@@ -240,6 +240,15 @@ impl Trace {
     pub fn into_parts(self) -> (TraceKind, String) {
         (self.kind, self.value)
     }
+
+    /// Makes this trace a copy of `from`, reusing the value's buffer (no allocation
+    /// when it is large enough).
+    #[inline]
+    pub(crate) fn assign(&mut self, from: TraceRef<'_>) {
+        self.kind.clone_from(from.kind());
+        self.value.clear();
+        self.value.push_str(from.value());
+    }
 }
 
 impl fmt::Display for Trace {

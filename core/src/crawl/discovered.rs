@@ -401,6 +401,10 @@ impl SeenSet for Discovered {
         self.trace_ref(id.index()).to_trace()
     }
 
+    fn trace_into(&self, id: TraceId, into: &mut Trace) {
+        into.assign(self.trace_ref(id.index()));
+    }
+
     fn depth(&self, id: TraceId) -> u32 {
         self.depths.get(id.index())
     }
@@ -462,6 +466,26 @@ impl<'a> IntoIterator for &'a Discovered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trace_written_into_another_is_the_recorded_trace() {
+        let mut graph = Discovered::new();
+        let traces = [
+            Trace::new(TraceKind::Url, "https://www.example-1.org/about"),
+            Trace::new(TraceKind::Other("badge".into()), "b"),
+            Trace::new(TraceKind::Asn, "AS7"),
+        ];
+        for trace in &traces {
+            graph.insert_if_absent(trace, None);
+        }
+        let mut into = Trace::new(TraceKind::Email, "a value longer than the others, kept");
+        // Longer, shorter, another kind's: each overwrite is the recorded trace.
+        for id in [0, 2, 1, 0] {
+            graph.trace_into(TraceId(id), &mut into);
+            assert_eq!(into, traces[id as usize]);
+            assert_eq!(into, graph.trace(TraceId(id)));
+        }
+    }
 
     #[test]
     fn numbers_past_a_byte_go_to_the_side_table() {

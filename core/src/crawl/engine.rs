@@ -235,10 +235,12 @@ where
     /// caller.
     fn activate(&mut self) -> Option<u32> {
         let node = self.frontier.pop()?;
+        let mut trace = self.active.spare_trace();
+        self.seen.trace_into(node, &mut trace);
         let active = Active {
             node,
             depth: self.seen.depth(node),
-            trace: self.seen.trace(node),
+            trace,
             holders: 1,
         };
         Some(self.active.insert(active))

@@ -63,6 +63,17 @@ pub trait SeenSet {
     /// When `id` was not returned by this set.
     fn trace(&self, id: TraceId) -> Trace;
 
+    /// Overwrites `into` with the trace recorded under `id`: what
+    /// [`trace`](Self::trace) returns, written into a trace whose value's buffer an
+    /// implementation may reuse (the crawl engine reuses the traces it followed).
+    ///
+    /// # Panics
+    ///
+    /// When `id` was not returned by this set.
+    fn trace_into(&self, id: TraceId, into: &mut Trace) {
+        *into = self.trace(id);
+    }
+
     /// The depth of the trace recorded under `id`: 0 for a seed, its parent's plus
     /// one otherwise.
     ///

@@ -53,9 +53,20 @@ pub(super) struct Active {
 pub(super) struct Slab {
     pub(super) entries: Vec<Option<Active>>,
     pub(super) free: Vec<u32>,
+    /// The traces of released slots, whose values' buffers the next traces followed
+    /// reuse: one allocation per slot, not one per trace followed.
+    spare: Vec<Trace>,
 }
 
 impl Slab {
+    /// A trace to overwrite for the next trace followed: a released one, if any.
+    #[inline]
+    pub(super) fn spare_trace(&mut self) -> Trace {
+        self.spare
+            .pop()
+            .unwrap_or_else(|| Trace::new(TraceKind::Username, String::new()))
+    }
+
     pub(super) fn insert(&mut self, active: Active) -> u32 {
         match self.free.pop() {
             Some(slot) => {
@@ -89,7 +100,9 @@ impl Slab {
         if let Some(active) = entry {
             active.holders -= 1;
             if active.holders == 0 {
-                *entry = None;
+                if let Some(active) = entry.take() {
+                    self.spare.push(active.trace);
+                }
                 self.free.push(slot);
             }
         }
