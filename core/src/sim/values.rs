@@ -46,79 +46,52 @@ fn pick<'a>(list: &[&'a str], i: u32) -> &'a str {
 
 /// The value of node `i`, whose kind code is `kind`.
 pub(crate) fn format_value(kind: u8, i: u32) -> String {
-    let mut buf = Buf::default();
-    // Every format fits in the buffer: writing cannot fail.
-    let _ = try_write_value(&mut buf, kind, i);
-    // ASCII, so valid UTF-8; the string is allocated once, at its size.
-    String::from(std::str::from_utf8(buf.written()).unwrap_or_default())
+    // Allocated once, with room for every format; written piece by piece.
+    let mut value = String::with_capacity(MAX_LEN);
+    // Writing into a string cannot fail.
+    let _ = try_write_value(&mut value, kind, i);
+    value
 }
 
 /// Whether `value` is exactly what [`format_value`] writes for node `i` of `kind`,
-/// compared without allocating.
+/// compared piece by piece without writing it.
 fn is_value(kind: u8, i: u32, value: &str) -> bool {
-    let mut buf = Buf::default();
-    try_write_value(&mut buf, kind, i).is_ok() && buf.written() == value.as_bytes()
+    let mut rest = Rest(value.as_bytes());
+    try_write_value(&mut rest, kind, i).is_ok() && rest.0.is_empty()
 }
 
-/// Where a value is written, piece by piece, without `core::fmt` and without
-/// allocating: values are formatted (or checked) once per simulated call and per
-/// trace found. Room for the longest format (44 bytes) and then some.
-struct Buf {
-    bytes: [u8; Buf::CAPACITY],
-    len: usize,
-}
+/// The longest value of any format (44 bytes) and then some: a longer text is no
+/// value.
+const MAX_LEN: usize = 48;
 
-impl Default for Buf {
-    fn default() -> Self {
-        Buf {
-            bytes: [0; Buf::CAPACITY],
-            len: 0,
-        }
-    }
-}
-
-/// A value longer than the buffer: no format writes one.
+/// A piece differs from the value compared.
 #[derive(Debug)]
-struct Overflow;
+struct Mismatch;
 
-impl Buf {
-    /// The longest value a buffer holds.
-    const CAPACITY: usize = 64;
+/// Where a value goes, piece by piece, without `core::fmt`: values are formatted (or
+/// checked) once per simulated call and per trace found.
+trait Sink {
+    fn put(&mut self, piece: &str) -> Result<(), Mismatch>;
 
-    fn written(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
+    /// One ASCII byte.
+    fn put_ascii(&mut self, byte: u8) -> Result<(), Mismatch>;
 
-    fn put(&mut self, piece: &str) -> Result<(), Overflow> {
-        self.put_bytes(piece.as_bytes())
-    }
-
-    fn put_bytes(&mut self, piece: &[u8]) -> Result<(), Overflow> {
-        let end = self.len + piece.len();
-        self.bytes
-            .get_mut(self.len..end)
-            .ok_or(Overflow)?
-            .copy_from_slice(piece);
-        self.len = end;
-        Ok(())
-    }
-
-    fn num(&mut self, n: u64) -> Result<(), Overflow> {
+    fn num(&mut self, n: u64) -> Result<(), Mismatch> {
         self.put(itoa::Buffer::new().format(n))
     }
 
     /// `n` in decimal, zero-padded to `width` digits.
-    fn padded(&mut self, n: u64, width: usize) -> Result<(), Overflow> {
+    fn padded(&mut self, n: u64, width: usize) -> Result<(), Mismatch> {
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(n);
         for _ in digits.len()..width {
-            self.put("0")?;
+            self.put_ascii(b'0')?;
         }
         self.put(digits)
     }
 
     /// `n` in hexadecimal, zero-padded to `width` digits.
-    fn hex(&mut self, mut n: u64, width: usize, digits: &[u8; 16]) -> Result<(), Overflow> {
+    fn hex(&mut self, mut n: u64, width: usize, digits: &[u8; 16]) -> Result<(), Mismatch> {
         let mut buf = [b'0'; 16];
         let mut at = buf.len();
         while n > 0 || buf.len() - at < width {
@@ -126,14 +99,52 @@ impl Buf {
             buf[at] = digits[(n % 16) as usize];
             n /= 16;
         }
-        self.put_bytes(&buf[at..])
+        buf[at..]
+            .iter()
+            .try_for_each(|&digit| self.put_ascii(digit))
+    }
+}
+
+impl Sink for String {
+    #[inline]
+    fn put(&mut self, piece: &str) -> Result<(), Mismatch> {
+        self.push_str(piece);
+        Ok(())
+    }
+
+    #[inline]
+    fn put_ascii(&mut self, byte: u8) -> Result<(), Mismatch> {
+        self.push(char::from(byte));
+        Ok(())
+    }
+}
+
+/// The part of a value not compared yet.
+struct Rest<'a>(&'a [u8]);
+
+impl Sink for Rest<'_> {
+    #[inline]
+    fn put(&mut self, piece: &str) -> Result<(), Mismatch> {
+        self.0 = self.0.strip_prefix(piece.as_bytes()).ok_or(Mismatch)?;
+        Ok(())
+    }
+
+    #[inline]
+    fn put_ascii(&mut self, byte: u8) -> Result<(), Mismatch> {
+        match self.0.split_first() {
+            Some((&first, rest)) if first == byte => {
+                self.0 = rest;
+                Ok(())
+            }
+            _ => Err(Mismatch),
+        }
     }
 }
 
 const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-fn try_write_value(s: &mut Buf, kind: u8, i: u32) -> Result<(), Overflow> {
+fn try_write_value(s: &mut impl Sink, kind: u8, i: u32) -> Result<(), Mismatch> {
     let first = pick(FIRST, i);
     let tld = pick(TLDS, i / 3);
     let n = u64::from(i);
@@ -186,8 +197,7 @@ fn try_write_value(s: &mut Buf, kind: u8, i: u32) -> Result<(), Overflow> {
         }
         NAME => {
             // The first names are ASCII and lower case: upper-case the first letter.
-            let initial = [first.as_bytes()[0].to_ascii_uppercase()];
-            s.put_bytes(&initial)?;
+            s.put_ascii(first.as_bytes()[0].to_ascii_uppercase())?;
             s.put(&first[1..])?;
             s.put(" ")?;
             s.put(pick(LAST, i / 11))?;
@@ -277,7 +287,7 @@ pub(crate) fn parse_index(kind: u8, value: &str) -> Option<u32> {
         let Ok(mut last) = last.try_borrow_mut() else {
             return read_index(kind, value);
         };
-        if value.len() > Buf::CAPACITY {
+        if value.len() > MAX_LEN {
             return read_index(kind, value);
         }
         if last.0 != kind || last.1 != value {
@@ -382,7 +392,10 @@ mod tests {
             for i in (0..2_000).chain([65_535, 65_536, 9_999_999, u32::MAX - 1, u32::MAX]) {
                 let value = format_value(kind, i);
                 assert_eq!(value, reference(kind, i), "kind {kind}, node {i}");
+                assert!(value.len() <= MAX_LEN, "kind {kind}, node {i}: {value}");
                 assert!(is_value(kind, i, &value));
+                assert!(!is_value(kind, i, ""));
+                assert!(!is_value(kind, i.wrapping_add(1), &value));
                 assert!(!is_value(kind, i, &value[..value.len() - 1]));
                 assert!(!is_value(kind, i, &(value.clone() + "0")));
             }
@@ -402,7 +415,7 @@ mod tests {
             assert_eq!(parse_index(USERNAME, &username[..username.len() - 1]), None);
             assert_eq!(parse_index(USERNAME, &(username.clone() + "0")), None);
         }
-        let long = "9".repeat(Buf::CAPACITY + 1);
+        let long = "9".repeat(MAX_LEN + 1);
         assert_eq!(parse_index(ASN, &long), None);
         assert_eq!(parse_index(ASN, "AS7"), Some(7));
     }
