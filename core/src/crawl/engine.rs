@@ -15,7 +15,7 @@ use web_time::Instant;
 use super::discovered::Discovered;
 use super::store::{FifoFrontier, Frontier, Insert, SeenSet};
 use super::{CancelState, CrawlConfig, CrawlEvent, CrawlReport, Model, PluginStats, Probe, bump};
-use crate::metrics::{LatencySummary, latency_histogram, micros, record_latency};
+use crate::metrics::{LatencySummary, latency_histogram, micros};
 use crate::outcome::{Outcome, OutcomeKind, Outcomes};
 use crate::plugin::{ByKind, PluginError, PluginErrorKind, SharedPlugin};
 use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
@@ -26,7 +26,8 @@ mod bookkeeping;
 mod call;
 
 use bookkeeping::{
-    Active, ByKindIds, Coop, PluginRef, Slab, Teardown, poll_next_call, within_clock_range,
+    Active, ByKindIds, Coop, Latencies, PluginRef, Slab, Teardown, poll_next_call,
+    within_clock_range,
 };
 use call::{Call, Held, Job, JobStart, Tagged};
 
@@ -131,7 +132,7 @@ where
                 plugins.push(PluginRef {
                     plugin: plugin.clone(),
                     stats: PluginStats::default(),
-                    latency: latency_histogram(),
+                    latency: Latencies::new(),
                 });
             }
         }
@@ -305,7 +306,7 @@ where
         acc.stats.outcomes.record(kind);
         if kind != OutcomeKind::Cancelled {
             // The crawl's histogram is the sum of the plugins', made at the end.
-            record_latency(&mut acc.latency, micros(latency), 1);
+            acc.latency.record(micros(latency));
         }
         if let Outcome::Failed(error) = &outcome {
             let error = error.kind();
@@ -516,18 +517,19 @@ where
 }
 
 impl<P, T, O> Engine<'_, P, T, O, Discovered, FifoFrontier> {
-    fn into_report(self, wall: Duration) -> CrawlReport {
+    fn into_report(mut self, wall: Duration) -> CrawlReport {
         let config = &self.crawler.config;
         let counts = &self.report;
         let mut latency = latency_histogram();
         // Inserted one by one: collecting would sort the pairs first, with a copy of the
         // slice sort's code (in the browser bundle) for these few entries.
         let mut plugins = BTreeMap::new();
-        for (name, acc) in self.plugin_names.iter().zip(&self.plugins) {
+        for (name, acc) in self.plugin_names.iter().zip(&mut self.plugins) {
             let mut stats = acc.stats;
-            stats.latency = LatencySummary::from_histogram(&acc.latency);
+            let histogram = acc.latency.histogram();
+            stats.latency = LatencySummary::from_histogram(histogram);
             // Both auto-resize: adding cannot fail.
-            let _ = latency.add(&acc.latency);
+            let _ = latency.add(histogram);
             plugins.insert(name.clone(), stats);
         }
         let mut errors_by_kind = BTreeMap::new();

@@ -14,13 +14,56 @@ use web_time::Instant;
 use super::COOP_BUDGET;
 use crate::crawl::store::TraceId;
 use crate::crawl::{CancelState, PluginStats, Probe};
+use crate::metrics::{latency_histogram, record_latency};
 use crate::trace::{Trace, TraceKind};
 
 /// A plugin of the crawl: its index is its id in the report.
 pub(super) struct PluginRef<P> {
     pub(super) plugin: P,
     pub(super) stats: PluginStats,
-    pub(super) latency: Histogram<u64>,
+    pub(super) latency: Latencies,
+}
+
+/// A plugin's latencies: a histogram, and the run of equal latencies recorded last,
+/// counted, not recorded one by one (calls that end at once, in the same whole
+/// microsecond, come in long runs).
+pub(super) struct Latencies {
+    histogram: Histogram<u64>,
+    /// The value of the run (µs) and its length.
+    run: (u64, u64),
+}
+
+impl Latencies {
+    pub(super) fn new() -> Self {
+        Latencies {
+            histogram: latency_histogram(),
+            run: (0, 0),
+        }
+    }
+
+    /// Records one latency of `micros` µs.
+    #[inline]
+    pub(super) fn record(&mut self, micros: u64) {
+        if self.run.0 == micros {
+            self.run.1 += 1;
+        } else {
+            self.flush();
+            self.run = (micros, 1);
+        }
+    }
+
+    fn flush(&mut self) {
+        let (micros, count) = std::mem::take(&mut self.run);
+        if count > 0 {
+            record_latency(&mut self.histogram, micros, count);
+        }
+    }
+
+    /// Every latency recorded.
+    pub(super) fn histogram(&mut self) -> &Histogram<u64> {
+        self.flush();
+        &self.histogram
+    }
 }
 
 /// The plugin ids of each kind, known kinds by their index.
@@ -192,4 +235,27 @@ pub(super) fn poll_cancelled(state: &CancelState, cx: &mut Context<'_>) -> bool 
     }
     state.waker.register(cx.waker());
     state.cancelled.load(Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_counted_in_runs_are_the_latencies_recorded_one_by_one() {
+        let values = [1, 1, 1, 7, 7, 1, 250, 250, 250, 250, 3, 1_000_000, 1];
+        let mut runs = Latencies::new();
+        let mut one_by_one = latency_histogram();
+        for (i, &micros) in values.iter().enumerate() {
+            runs.record(micros);
+            record_latency(&mut one_by_one, micros, 1);
+            // Read at any point, then recorded into further.
+            if i % 4 == 0 {
+                assert_eq!(*runs.histogram(), one_by_one);
+            }
+        }
+        assert_eq!(runs.histogram().len(), values.len() as u64);
+        assert_eq!(*runs.histogram(), one_by_one);
+        assert_eq!(*Latencies::new().histogram(), latency_histogram());
+    }
 }
