@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::config::SimConfig;
 use super::kinds::{self, Spec};
-use super::rng::{Draws, Geometric, Salt};
+use super::rng::{Draws, Geometric, NodeKey, Salt, seed_key};
 use crate::plugin::{PluginError, PluginErrorKind};
 
 /// Largest number of new traces one call may create, and of extra edges per call.
@@ -48,6 +48,8 @@ pub(crate) enum Class {
 pub(crate) struct Graph {
     pub(crate) config: SimConfig,
     lognormal: Option<(f64, f64)>,
+    /// The hash of the seed, where the keys of the draws start.
+    seed_key: u64,
     /// The number of extra edges per call.
     extra: Geometric,
     first_child: Vec<u32>,
@@ -122,6 +124,7 @@ impl Graph {
         let lognormal = config.lognormal();
         Graph {
             extra: Geometric::new(config.duplicate_edges),
+            seed_key: seed_key(config.seed),
             config,
             lognormal,
             first_child,
@@ -137,6 +140,12 @@ impl Graph {
         self.tags[node as usize] & KIND_MASK
     }
 
+    /// The start of the keys of `node`'s draws.
+    #[inline]
+    fn node_key(&self, node: u32) -> NodeKey {
+        NodeKey::new(self.seed_key, u64::from(node))
+    }
+
     /// The nominal latency of plugin `p` on `node` (time scale applied).
     pub(crate) fn latency(&self, node: u32, p: usize) -> Duration {
         let kind = self.kind_code(node);
@@ -149,12 +158,7 @@ impl Graph {
         if !spec.io || !kinds::active(kind, p, node) {
             return Duration::ZERO;
         }
-        let mut draws = Draws::new(
-            self.config.seed,
-            u64::from(node),
-            plugin_key(kind, p),
-            Salt::Latency,
-        );
+        let mut draws = Draws::of_node(self.node_key(node), plugin_key(kind, p), Salt::Latency);
         let z = draws.normal().clamp(-8.0, 8.0);
         let secs = (mu + sigma * z).exp() * self.config.time_scale;
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
@@ -168,7 +172,7 @@ impl Graph {
             return Class::Ok;
         }
         let key = plugin_key(kind, p);
-        let u = Draws::new(self.config.seed, u64::from(node), key, Salt::Outcome).unit();
+        let u = Draws::of_node(self.node_key(node), key, Salt::Outcome).unit();
         if u < self.config.panic_prob {
             Class::Panicked
         } else if u >= self.config.panic_prob + self.config.failure_prob {
@@ -187,7 +191,7 @@ impl Graph {
         }
         let kind = self.kind_code(node);
         let key = plugin_key(kind, p);
-        let mut draws = Draws::new(self.config.seed, u64::from(node), key, Salt::ErrorKind);
+        let mut draws = Draws::of_node(self.node_key(node), key, Salt::ErrorKind);
         let name = kinds::specs(kind)[p].name;
         let (kind, message) = match draws.below(20) {
             0..=5 => (PluginErrorKind::Http(403), "forbidden"),
@@ -223,9 +227,9 @@ impl Graph {
         }
         let spec = &kinds::specs(kind)[p];
         let key = plugin_key(kind, p);
-        let extra = Draws::new(self.config.seed, u64::from(node), key, Salt::Extra)
-            .draw(self.extra, MAX_EXTRA_PER_CALL);
-        let mut targets = Draws::new(self.config.seed, u64::from(node), key, Salt::ExtraTarget);
+        let node_key = self.node_key(node);
+        let extra = Draws::of_node(node_key, key, Salt::Extra).draw(self.extra, MAX_EXTRA_PER_CALL);
+        let mut targets = Draws::of_node(node_key, key, Salt::ExtraTarget);
         for _ in 0..extra {
             // Every attempt's target is drawn first and their kinds read together: the
             // reads (of random nodes, rarely in cache) overlap instead of waiting on

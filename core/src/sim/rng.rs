@@ -12,9 +12,31 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The hash of an empty key, where every key's hash starts.
+const EMPTY_KEY: u64 = 0x243F_6A88_85A3_08D3;
+
 /// A hash of a key made of several words.
 pub(crate) fn hash(words: &[u64]) -> u64 {
-    words.iter().fold(0x243F_6A88_85A3_08D3, |h, &w| mix(h ^ w))
+    words.iter().fold(EMPTY_KEY, |h, &w| mix(h ^ w))
+}
+
+/// The hash of the start of a key, `[seed, node]`, shared by every draw about one node
+/// (its plugins' outcomes, children, latencies): hashed once for all of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeKey(u64);
+
+impl NodeKey {
+    /// The start of the keys of `node`'s draws under the seed hashed by
+    /// [`seed_key`].
+    #[inline]
+    pub(crate) fn new(seed_key: u64, node: u64) -> Self {
+        NodeKey(mix(seed_key ^ node))
+    }
+}
+
+/// The hash of `[seed]`, the start of every key of a seed's draws.
+pub(crate) fn seed_key(seed: u64) -> u64 {
+    hash(&[seed])
 }
 
 /// The purpose of a draw, so that draws for one (node, plugin) are independent.
@@ -42,6 +64,16 @@ impl Draws {
     pub(crate) fn new(seed: u64, node: u64, plugin: u64, salt: Salt) -> Self {
         Draws {
             key: hash(&[seed, node, plugin, salt as u64]),
+            counter: 0,
+        }
+    }
+
+    /// The draws [`new`](Self::new) makes for `[seed, node, plugin, salt]`, with the
+    /// hash of `[seed, node]` made already.
+    #[inline]
+    pub(crate) fn of_node(node: NodeKey, plugin: u64, salt: Salt) -> Self {
+        Draws {
+            key: mix(mix(node.0 ^ plugin) ^ salt as u64),
             counter: 0,
         }
     }
@@ -144,6 +176,26 @@ mod tests {
         let total: u64 = (0..n).map(|_| d.geometric(2.5, u64::MAX)).sum();
         let mean = total as f64 / n as f64;
         assert!((mean - 2.5).abs() < 0.1, "mean {mean}");
+    }
+
+    #[test]
+    fn draws_of_a_node_key_are_the_draws_of_the_whole_key() {
+        for (seed, node, plugin) in [(0, 0, 0), (42, 7, 3), (u64::MAX, 123_456, 1 << 8 | 2)] {
+            for salt in [Salt::Outcome, Salt::Extra, Salt::ExtraTarget, Salt::Latency] {
+                let mut whole = Draws::new(seed, node, plugin, salt);
+                let mut by_node = Draws::of_node(NodeKey::new(seed_key(seed), node), plugin, salt);
+                for _ in 0..10 {
+                    assert_eq!(whole.next_u64(), by_node.next_u64());
+                }
+            }
+        }
+        // Another node, plugin or seed draws otherwise.
+        let first = |seed, node, plugin| {
+            Draws::of_node(NodeKey::new(seed_key(seed), node), plugin, Salt::Outcome).next_u64()
+        };
+        assert_ne!(first(42, 7, 3), first(42, 8, 3));
+        assert_ne!(first(42, 7, 3), first(42, 7, 4));
+        assert_ne!(first(42, 7, 3), first(43, 7, 3));
     }
 
     #[test]
