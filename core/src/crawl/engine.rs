@@ -26,7 +26,7 @@ mod bookkeeping;
 mod call;
 
 use bookkeeping::{
-    Active, ByKindIds, Coop, Latencies, PluginRef, Slab, Teardown, poll_next_call,
+    Active, ByKindIds, Coop, Latencies, Pending, PluginRef, Slab, Teardown, poll_next_call,
     within_clock_range,
 };
 use call::{Call, Held, Job, JobStart, Tagged};
@@ -363,8 +363,8 @@ where
         let (pool, mut driver) = builder
             .build::<Job<'c, P::Call>>()
             .expect("a validated crawl config makes a valid pool");
-        let mut pending: HashMap<crate::JobId, (u32, u32), foldhash::fast::FixedState> =
-            HashMap::default();
+        // Calls end in about their order of submission, at most 2 C in the pool.
+        let mut pending = Pending::new(c.saturating_mul(4));
         let mut held = Held(None);
         let mut cursor = None;
         let mut coop = Coop::new();
@@ -399,7 +399,7 @@ where
             let next = poll_fn(|cx| poll_next_call(&mut driver, &mut coop, cancel, cx)).await;
             let Some(Some(done)) = next else { break };
             let (slot, plugin) = pending
-                .remove(&done.id)
+                .remove(done.id)
                 .expect("every completion is of a submitted job");
             self.finished(slot, plugin, done.outcome, done.latency);
         }
@@ -409,7 +409,7 @@ where
             pool.close();
         }
         while let Some(done) = driver.next().await {
-            if let Some((slot, plugin)) = pending.remove(&done.id) {
+            if let Some((slot, plugin)) = pending.remove(done.id) {
                 self.finished(slot, plugin, done.outcome, done.latency);
             }
         }

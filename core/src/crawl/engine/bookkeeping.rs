@@ -2,6 +2,7 @@
 //! followed, the cooperative budget, the teardown of an ended crawl, and polling the
 //! next call against a cancel.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use super::COOP_BUDGET;
 use crate::crawl::store::TraceId;
 use crate::crawl::{CancelState, PluginStats, Probe};
 use crate::metrics::{latency_histogram, record_latency};
+use crate::outcome::JobId;
 use crate::trace::{Trace, TraceKind};
 
 /// A plugin of the crawl: its index is its id in the report.
@@ -152,6 +154,110 @@ impl Slab {
     }
 }
 
+/// The trace's slot and the plugin of each call in the pool, by job id, from its
+/// submission to its end.
+///
+/// Ids increase in submission order and calls end in about that order: the calls are
+/// kept in a window of ids starting at the oldest call not ended (an index, no hash).
+/// A call still running when the window would grow past its bound (a slow call among
+/// many fast ones) moves to a map, so that the window stays within its bound.
+pub(super) struct Pending {
+    /// The id of the window's first entry.
+    base: u64,
+    /// The calls by id from `base`; `None` for an id ended, or never submitted.
+    window: VecDeque<Option<(u32, u32)>>,
+    /// The calls that left the window while running.
+    behind: HashMap<u64, (u32, u32), foldhash::fast::FixedState>,
+    /// The longest the window grows.
+    bound: usize,
+    len: usize,
+}
+
+impl Pending {
+    /// The most ids the window skips to keep an id past its end; an id further away
+    /// goes to the map.
+    const GAP: usize = 64;
+
+    /// A window of at most `bound` ids (at least 1).
+    pub(super) fn new(bound: usize) -> Self {
+        Pending {
+            base: 0,
+            window: VecDeque::new(),
+            behind: HashMap::default(),
+            bound: bound.max(1),
+            len: 0,
+        }
+    }
+
+    /// Keeps the call of `(slot, plugin)` under `id`, an id above every id kept so far.
+    #[inline]
+    pub(super) fn insert(&mut self, id: JobId, call: (u32, u32)) {
+        let id = id.get();
+        if self.window.is_empty() {
+            self.base = id;
+        }
+        self.len += 1;
+        let Some(at) = id
+            .checked_sub(self.base)
+            .and_then(|at| usize::try_from(at).ok())
+            .filter(|&at| at <= self.window.len() + Self::GAP)
+        else {
+            // An id out of order, or far past the window: the map keeps it.
+            self.behind.insert(id, call);
+            return;
+        };
+        if at == self.window.len() {
+            // The usual case: the next id.
+            self.window.push_back(Some(call));
+        } else if at > self.window.len() {
+            self.window.resize(at, None);
+            self.window.push_back(Some(call));
+        } else {
+            self.window[at] = Some(call);
+        }
+        while self.window.len() > self.bound {
+            if let Some(Some(running)) = self.window.pop_front() {
+                self.behind.insert(self.base, running);
+            }
+            self.base += 1;
+        }
+        self.trim();
+    }
+
+    /// Takes the call kept under `id`, if any.
+    #[inline]
+    pub(super) fn remove(&mut self, id: JobId) -> Option<(u32, u32)> {
+        let id = id.get();
+        let in_window = id
+            .checked_sub(self.base)
+            .and_then(|at| usize::try_from(at).ok())
+            .and_then(|at| self.window.get_mut(at));
+        let call = match in_window {
+            Some(entry) => {
+                let call = entry.take();
+                self.trim();
+                call
+            }
+            None => self.behind.remove(&id),
+        };
+        self.len -= usize::from(call.is_some());
+        call
+    }
+
+    /// Drops the ended ids at the front of the window.
+    #[inline]
+    fn trim(&mut self) {
+        while let Some(None) = self.window.front() {
+            self.window.pop_front();
+            self.base += 1;
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// Spends a budget of [`COOP_BUDGET`] handled calls per poll: see there.
 pub(super) struct Coop(u32);
 
@@ -240,6 +346,49 @@ pub(super) fn poll_cancelled(state: &CancelState, cx: &mut Context<'_>) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keeps calls and ends them in the order `ends` gives (indices into the ids),
+    /// checking each answer against a plain map.
+    fn check_pending(bound: usize, ids: &[u64], ends: &[usize]) {
+        let mut pending = Pending::new(bound);
+        let mut expected = std::collections::HashMap::new();
+        for (i, &id) in ids.iter().enumerate() {
+            let call = (i as u32, (id % 7) as u32);
+            pending.insert(JobId(id), call);
+            expected.insert(id, call);
+            assert!(pending.window.len() <= pending.bound);
+        }
+        for &e in ends {
+            let id = ids[e];
+            assert_eq!(pending.remove(JobId(id)), expected.remove(&id), "id {id}");
+            assert_eq!(pending.remove(JobId(id)), None, "id {id} twice");
+            assert_eq!(pending.is_empty(), expected.is_empty());
+        }
+        assert!(pending.is_empty());
+        assert!(pending.window.is_empty() && pending.behind.is_empty());
+    }
+
+    #[test]
+    fn pending_calls_are_found_in_any_order_of_ends() {
+        let dense: Vec<u64> = (0..100).collect();
+        let in_order: Vec<usize> = (0..100).collect();
+        let reversed: Vec<usize> = (0..100).rev().collect();
+        // The first call ends last: the window moves it to the map.
+        let slow_first: Vec<usize> = (1..100).chain([0]).collect();
+        let shuffled: Vec<usize> = (0..100).map(|i| (i * 37) % 100).collect();
+        for bound in [1, 8, 1_000, usize::MAX] {
+            for ends in [&in_order, &reversed, &slow_first, &shuffled] {
+                check_pending(bound, &dense, ends);
+            }
+        }
+        // Ids with gaps, one far past the window, one out of order.
+        let gappy = [3, 4, 9, 10, 11, 5_000, 5_001, 2, 1 << 40];
+        let ends: Vec<usize> = (0..gappy.len()).rev().chain([]).collect();
+        check_pending(4, &gappy, &ends);
+        check_pending(4, &gappy, &[0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        check_pending(usize::MAX, &gappy, &ends);
+        assert_eq!(Pending::new(4).remove(JobId(7)), None);
+    }
 
     #[test]
     fn latencies_counted_in_runs_are_the_latencies_recorded_one_by_one() {
