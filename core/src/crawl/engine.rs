@@ -373,6 +373,11 @@ where
             // Fill the pool's queue; what does not fit waits in the frontier. A
             // cancelled crawl schedules nothing more.
             while !self.cancelled() {
+                // A full queue (C jobs waiting) would refuse the job: it is not made yet,
+                // nor offered. A queued job is pending, so the loop below waits for it.
+                if pool.gauge().queued >= c as u64 {
+                    break;
+                }
                 let (job, slot, plugin) = match held.0.take() {
                     Some(held) => held,
                     None => match self.next_call(&mut cursor) {
