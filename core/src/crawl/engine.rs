@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::future::poll_fn;
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, PoisonError};
@@ -238,19 +239,21 @@ where
         let node = self.frontier.pop()?;
         let mut trace = self.active.spare_trace();
         self.seen.trace_into(node, &mut trace);
+        let depth = self.seen.depth(node);
+        let plugins = ByKindIds::range(self.followed_plugins(trace.kind(), depth));
         let active = Active {
             node,
-            depth: self.seen.depth(node),
+            depth,
             trace,
+            plugins,
             holders: 1,
         };
         Some(self.active.insert(active))
     }
 
     /// The ids of the plugins that follow the trace in `slot`.
-    fn plugins_of(&self, slot: u32) -> &[u32] {
-        let active = self.active.get(slot);
-        self.followed_plugins(active.trace.kind(), active.depth)
+    fn plugins_of(&self, slot: u32) -> Range<u32> {
+        self.active.get(slot).plugins.clone()
     }
 
     /// Makes the call of `plugin` on the trace in `slot`, counted in flight while it
@@ -340,7 +343,7 @@ where
     fn next_call(&mut self, cursor: &mut Option<(u32, usize)>) -> Option<(u32, u32)> {
         loop {
             if let Some((slot, position)) = cursor {
-                if let Some(&plugin) = self.plugins_of(*slot).get(*position) {
+                if let Some(plugin) = self.plugins_of(*slot).nth(*position) {
                     *position += 1;
                     return Some((*slot, plugin));
                 }
@@ -438,7 +441,7 @@ where
             let mut plugin_ids: Vec<Vec<u32>> = Vec::new();
             let mut streams = Vec::new();
             for (index, &slot) in batch.iter().enumerate() {
-                let mut plugins = self.plugins_of(slot).to_vec();
+                let mut plugins: Vec<u32> = self.plugins_of(slot).collect();
                 let mut calls = Vec::with_capacity(plugins.len());
                 for (position, &plugin) in plugins.iter().enumerate() {
                     // A cancel from the observer stops the batch's scheduling too.
@@ -487,8 +490,7 @@ where
         loop {
             while !self.cancelled() {
                 let Some(slot) = self.activate() else { break };
-                let plugins = self.plugins_of(slot).to_vec();
-                for plugin in plugins {
+                for plugin in self.plugins_of(slot) {
                     // A cancelled crawl schedules nothing more.
                     if self.cancelled() {
                         break;

@@ -3,6 +3,7 @@
 //! next call against a cancel.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -68,7 +69,8 @@ impl Latencies {
     }
 }
 
-/// The plugin ids of each kind, known kinds by their index.
+/// The plugin ids of each kind, known kinds by their index. A kind's ids are
+/// consecutive: the engine numbers a kind's plugins one after the other.
 pub(super) struct ByKindIds {
     pub(super) known: Vec<Vec<u32>>,
     pub(super) other: HashMap<String, Vec<u32>, foldhash::fast::RandomState>,
@@ -81,6 +83,13 @@ impl ByKindIds {
             None => self.other.get(kind.as_str()).map_or(&[], Vec::as_slice),
         }
     }
+
+    /// The ids of `ids` (a kind's, consecutive) as a range.
+    pub(super) fn range(ids: &[u32]) -> Range<u32> {
+        let first = ids.first().copied().unwrap_or(0);
+        debug_assert!(ids.iter().zip(first..).all(|(&id, want)| id == want));
+        first..first + ids.len() as u32
+    }
 }
 
 /// A trace being followed: its calls are being scheduled or in flight. Its value is
@@ -89,6 +98,8 @@ pub(super) struct Active {
     pub(super) node: TraceId,
     pub(super) depth: u32,
     pub(super) trace: Trace,
+    /// The ids of the plugins that follow it.
+    pub(super) plugins: Range<u32>,
     /// The calls not ended yet, plus one while the scheduler may still add calls.
     pub(super) holders: u32,
 }
