@@ -129,19 +129,24 @@ const SOCIAL_PLUGINS: &[Spec] = &[
 
 /// The plugins of kind code `kind` (empty for a dead end).
 pub(crate) fn specs(kind: u8) -> &'static [Spec] {
-    match kind {
-        USERNAME => USERNAME_PLUGINS,
-        EMAIL => EMAIL_PLUGINS,
-        DOMAIN => DOMAIN_PLUGINS,
-        SUBDOMAIN => SUBDOMAIN_PLUGINS,
-        IP => IP_PLUGINS,
-        URL => URL_PLUGINS,
-        COMPANY => COMPANY_PLUGINS,
-        REPOSITORY => REPOSITORY_PLUGINS,
-        SOCIAL_PROFILE => SOCIAL_PLUGINS,
-        _ => &[],
-    }
+    // A table, not a `match`: looked up several times per simulated call.
+    SPECS.get(usize::from(kind)).copied().unwrap_or(&[])
 }
+
+/// The plugins of each kind code.
+static SPECS: [&[Spec]; KIND_COUNT as usize] = {
+    let mut specs: [&[Spec]; KIND_COUNT as usize] = [&[]; KIND_COUNT as usize];
+    specs[USERNAME as usize] = USERNAME_PLUGINS;
+    specs[EMAIL as usize] = EMAIL_PLUGINS;
+    specs[DOMAIN as usize] = DOMAIN_PLUGINS;
+    specs[SUBDOMAIN as usize] = SUBDOMAIN_PLUGINS;
+    specs[IP as usize] = IP_PLUGINS;
+    specs[URL as usize] = URL_PLUGINS;
+    specs[COMPANY as usize] = COMPANY_PLUGINS;
+    specs[REPOSITORY as usize] = REPOSITORY_PLUGINS;
+    specs[SOCIAL_PROFILE as usize] = SOCIAL_PLUGINS;
+    specs
+};
 
 /// Whether traces of kind code `kind` have plugins.
 pub(crate) fn productive(kind: u8) -> bool {
