@@ -13,7 +13,10 @@
 //! its record) or `run_flat_buffer_unordered` (the same jobs through
 //! `buffer_unordered`, its peer).
 
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::Instant;
 
 use tracepool_bench::overhead;
@@ -57,27 +60,38 @@ const MODES: [&str; 5] = [
     "run_flat_buffer_unordered",
 ];
 
+/// The whole number in `arg` within `accepted`, `default` without one, or what is wrong.
+fn whole<T>(
+    arg: Option<&String>,
+    name: &str,
+    default: T,
+    accepted: RangeInclusive<T>,
+) -> Result<T, String>
+where
+    T: FromStr + PartialOrd + Display,
+{
+    let Some(a) = arg else {
+        return Ok(default);
+    };
+    a.parse::<T>()
+        .ok()
+        .filter(|n| accepted.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "{name}: a whole number from {} to {}, got `{a}`",
+                accepted.start(),
+                accepted.end()
+            )
+        })
+}
+
 /// The jobs (1 to 10^9), the concurrency (1 to 10^6) and the mode, or what is wrong.
 fn parse(args: &[String]) -> Result<(u64, usize, &str), String> {
     if args.len() > 3 {
         return Err(format!("at most 3 arguments, got {}", args.len()));
     }
-    let jobs = match args.first() {
-        None => 1_000_000,
-        Some(a) => a
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=1_000_000_000).contains(n))
-            .ok_or_else(|| format!("jobs: a whole number from 1 to 1000000000, got `{a}`"))?,
-    };
-    let c = match args.get(1) {
-        None => 64,
-        Some(a) => a
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| format!("concurrency: a whole number from 1 to 1000000, got `{a}`"))?,
-    };
+    let jobs = whole(args.first(), "jobs", 1_000_000, 1..=1_000_000_000)?;
+    let c = whole(args.get(1), "concurrency", 64, 1..=1_000_000)?;
     let mode = match args.get(2) {
         None => "pool",
         Some(a) => MODES
