@@ -31,17 +31,28 @@ use super::{Measured, RunError, RunSpec};
 use crate::interrupt::Interrupt;
 use crate::os::{AppGauges, Sampler, SamplerReport};
 
-/// What a job needs to sleep: the timer and the accuracy totals.
+/// What a job needs to sleep: the timer and the accuracy totals, behind one `Arc`
+/// (one reference count to change per job).
 #[derive(Clone)]
-struct Sleeper {
+struct Sleeper(Arc<SleeperParts>);
+
+struct SleeperParts {
     timer: Arc<dyn Timer>,
     stats: Arc<SleepStats>,
 }
 
 impl Sleeper {
+    fn new(timer: Arc<dyn Timer>, stats: Arc<SleepStats>) -> Self {
+        Sleeper(Arc::new(SleeperParts { timer, stats }))
+    }
+
+    fn stats(&self) -> &Arc<SleepStats> {
+        &self.0.stats
+    }
+
     /// Job `i`'s future: sleeps `duration` (not at all when it is zero).
     fn job(&self, duration: Duration) -> impl Future<Output = Result<(), ()>> + Send + use<> {
-        let sleeper = (!duration.is_zero()).then(|| self.clone());
+        let sleeper = (!duration.is_zero()).then(|| Arc::clone(&self.0));
         async move {
             if let Some(s) = sleeper {
                 let start = Instant::now();
@@ -92,7 +103,7 @@ pub fn flat_jobs(
     timer: Arc<dyn Timer>,
     stats: Arc<SleepStats>,
 ) -> impl Stream<Item = impl Future<Output = Result<(), ()>> + Send + use<>> + use<> {
-    let sleeper = Sleeper { timer, stats };
+    let sleeper = Sleeper::new(timer, stats);
     let duration = durations(spec);
     futures::stream::iter(0..spec.traces).map(move |i| sleeper.job(duration(i)))
 }
@@ -104,10 +115,7 @@ pub(super) fn run(
     stats: Arc<SleepStats>,
     interrupt: &Interrupt,
 ) -> Result<(Measured, SamplerReport), RunError> {
-    let sleeper = Sleeper {
-        timer: Arc::clone(&timer),
-        stats,
-    };
+    let sleeper = Sleeper::new(Arc::clone(&timer), stats);
     let duration = durations(spec);
     match spec.model {
         Model::Pool => run_pool(spec, timer, sleeper, interrupt),
@@ -123,7 +131,7 @@ fn run_pool(
     sleeper: Sleeper,
     interrupt: &Interrupt,
 ) -> Result<(Measured, SamplerReport), RunError> {
-    let jobs = flat_jobs(spec, Arc::clone(&timer), sleeper.stats);
+    let jobs = flat_jobs(spec, Arc::clone(&timer), Arc::clone(sleeper.stats()));
     let builder = Pool::builder().max_concurrency(spec.concurrency);
     let builder = match spec.timeout() {
         Some(t) => builder.timeout(t).shared_timer(timer),
