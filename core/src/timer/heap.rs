@@ -52,9 +52,9 @@ use super::{Sleep, Timer};
 /// the median of its last three epochs, each leaving out its latest sleeps, so that a
 /// stall of the whole process does not decide.
 ///
-/// A sleep is registered when it is first polled, in a heap of the polling thread, and
-/// woken by whoever finishes that heap's nearest deadline: the same thread when one
-/// thread polls the sleeps, as under `async_io::block_on` or a single-threaded
+/// A sleep is registered when it is first polled, in a heap of the thread that asked
+/// for it (in async code, the thread that polls it), and woken by whoever finishes
+/// that heap's nearest deadline: the same thread when one thread polls the sleeps, as under `async_io::block_on` or a single-threaded
 /// executor, where the reactor runs on that thread too and the timer is most precise.
 /// On other executors (tokio, or smol's global executor) the reactor runs on async-io's
 /// own thread and the nearest sleep's task is woken across threads; it still works,
@@ -132,7 +132,7 @@ impl Timer for HeapTimer {
         Box::pin(HeapSleep {
             start,
             deadline: start.checked_add(duration),
-            state: SleepState::New(Arc::clone(&self.id)),
+            state: SleepState::New(shard_for(&self.id)),
         })
     }
 }
@@ -148,12 +148,22 @@ struct HeapSleep {
 }
 
 enum SleepState {
-    /// Not polled yet: registered in the polling thread's shard at the first poll.
-    New(Arc<TimerId>),
+    /// Not polled yet: registered in this shard (the asking thread's) at the first
+    /// poll.
+    New(Arc<Shard>),
     /// In `shard`'s heap, or fired and not yet seen.
     Registered { shard: Arc<Shard>, key: Key },
     /// Ended.
     Done,
+}
+
+impl SleepState {
+    /// A new sleep has been registered under `key`: it keeps its shard.
+    fn registered(&mut self, key: Key) {
+        if let SleepState::New(shard) = std::mem::replace(self, SleepState::Done) {
+            *self = SleepState::Registered { shard, key };
+        }
+    }
 }
 
 impl Future for HeapSleep {
@@ -167,15 +177,14 @@ impl Future for HeapSleep {
         };
         let step = match &this.state {
             SleepState::Done => return Poll::Ready(()),
-            SleepState::New(id) => {
+            SleepState::New(shard) => {
                 if deadline == this.start {
                     this.state = SleepState::Done;
                     return Poll::Ready(());
                 }
-                let shard = shard_for(id);
                 let start = this.start;
                 let (key, step) = shard.run(|d, out| d.register(deadline, start, cx.waker(), out));
-                this.state = SleepState::Registered { shard, key };
+                this.state.registered(key);
                 step
             }
             SleepState::Registered { shard, key } => {
