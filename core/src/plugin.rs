@@ -111,6 +111,67 @@ pub trait Plugin: Send + Sync + 'static {
     /// Return an empty list when nothing was found; return an error when the lookup
     /// itself failed, so reports can count failures by [`PluginErrorKind`].
     fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+
+    /// Follows `trace` at once, without a future, when the answer needs no waiting (a
+    /// plugin that only parses its trace, a cached answer, a trace the plugin filters
+    /// out); `None` (the default) to follow it through [`follow`](Plugin::follow).
+    ///
+    /// The crawl engine asks this first, when it makes the call: an answer here saves
+    /// the call's boxed future. The call is still one job on the pool, counted,
+    /// timed and guarded like any other, and it ends with this result at its first
+    /// poll. Answer only what is cheap to compute: the work is done before the pool
+    /// starts the call, outside its limit of `C` calls in flight. A plugin wrapping
+    /// another, to add something to each call (a delay, a log), leaves this method
+    /// out, or its calls would skip what it adds.
+    ///
+    /// # Examples
+    ///
+    /// A plugin that reads the domain of a URL answers at once.
+    ///
+    /// ```
+    /// use futures::future::{self, BoxFuture, FutureExt};
+    /// use tracepool::plugin::{Plugin, PluginError, PluginErrorKind};
+    /// use tracepool::trace::{Trace, TraceKind};
+    ///
+    /// struct UrlDomain;
+    ///
+    /// impl UrlDomain {
+    ///     fn domain(&self, trace: &Trace) -> Result<Vec<Trace>, PluginError> {
+    ///         let host = trace.value().split("://").nth(1).and_then(|rest| rest.split('/').next());
+    ///         match host {
+    ///             Some(host) if !host.is_empty() => Ok(vec![Trace::new(TraceKind::Domain, host)]),
+    ///             _ => Err(PluginError::new(PluginErrorKind::Invalid, "no host")),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// impl Plugin for UrlDomain {
+    ///     fn name(&self) -> &str {
+    ///         "url_domain"
+    ///     }
+    ///
+    ///     fn accepts(&self) -> TraceKind {
+    ///         TraceKind::Url
+    ///     }
+    ///
+    ///     fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>> {
+    ///         future::ready(self.domain(trace)).boxed()
+    ///     }
+    ///
+    ///     fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+    ///         Some(self.domain(trace))
+    ///     }
+    /// }
+    ///
+    /// let url = Trace::new(TraceKind::Url, "https://example.org/about");
+    /// let found = UrlDomain.follow_now(&url).unwrap()?;
+    /// assert_eq!(found, [Trace::new(TraceKind::Domain, "example.org")]);
+    /// # Ok::<(), PluginError>(())
+    /// ```
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+        let _ = trace;
+        None
+    }
 }
 
 /// Something that follows a trace of one kind to new traces, on one thread: neither
@@ -181,6 +242,14 @@ pub trait LocalPlugin: 'static {
     /// Return an empty list when nothing was found; return an error when the lookup
     /// itself failed, so reports can count failures by [`PluginErrorKind`].
     fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>>;
+
+    /// Follows `trace` at once, without a future, when the answer needs no waiting;
+    /// `None` (the default) to follow it through [`follow`](LocalPlugin::follow). As
+    /// [`Plugin::follow_now`], which says when to answer here.
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+        let _ = trace;
+        None
+    }
 }
 
 impl<P: Plugin + ?Sized> LocalPlugin for P {
@@ -194,6 +263,10 @@ impl<P: Plugin + ?Sized> LocalPlugin for P {
 
     fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>> {
         Plugin::follow(self, trace)
+    }
+
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+        Plugin::follow_now(self, trace)
     }
 }
 
@@ -211,6 +284,8 @@ pub(crate) trait SharedPlugin: Clone {
     fn accepts(&self) -> TraceKind;
 
     fn follow(&self, trace: &Trace) -> Self::Call;
+
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>>;
 }
 
 impl SharedPlugin for Arc<dyn Plugin + '_> {
@@ -227,6 +302,10 @@ impl SharedPlugin for Arc<dyn Plugin + '_> {
     fn follow(&self, trace: &Trace) -> Self::Call {
         Plugin::follow(&**self, trace)
     }
+
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+        Plugin::follow_now(&**self, trace)
+    }
 }
 
 impl SharedPlugin for Rc<dyn LocalPlugin + '_> {
@@ -242,6 +321,10 @@ impl SharedPlugin for Rc<dyn LocalPlugin + '_> {
 
     fn follow(&self, trace: &Trace) -> Self::Call {
         LocalPlugin::follow(&**self, trace)
+    }
+
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+        LocalPlugin::follow_now(&**self, trace)
     }
 }
 
@@ -604,6 +687,10 @@ impl LocalPlugin for Shared {
 
     fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>> {
         Plugin::follow(&*self.0, trace)
+    }
+
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+        Plugin::follow_now(&*self.0, trace)
     }
 }
 

@@ -108,9 +108,11 @@ fn panics(n: u64) -> bool {
 }
 
 /// `username:n` finds `username:3n+1 ..= 3n+3` below a bound, and `username:0` again,
-/// unless it hangs forever, fails or panics (by `n`).
+/// unless it hangs forever, fails or panics (by `n`). With `now`, it answers every
+/// call that does not hang at once ([`Plugin::follow_now`]), panics included.
 struct Tree {
     bound: u64,
+    now: bool,
 }
 
 impl Tree {
@@ -119,6 +121,20 @@ impl Tree {
             .filter(|&c| c < self.bound)
             .chain([0])
             .collect()
+    }
+
+    /// The result of a call on `n` that does not hang.
+    fn answer(n: u64, children: Vec<u64>) -> Result<Vec<Trace>, PluginError> {
+        if fails(n) {
+            return Err(PluginError::new(PluginErrorKind::Http(503), "unavailable"));
+        }
+        if panics(n) {
+            panic!("simulated panic in tree on {n}");
+        }
+        Ok(children
+            .into_iter()
+            .map(|c| Trace::new(TraceKind::Username, c.to_string()))
+            .collect())
     }
 }
 
@@ -137,26 +153,26 @@ impl Plugin for Tree {
             return futures::future::pending().boxed();
         }
         let children = self.children(n);
-        async move {
-            if fails(n) {
-                return Err(PluginError::new(PluginErrorKind::Http(503), "unavailable"));
-            }
-            if panics(n) {
-                panic!("simulated panic in tree on {n}");
-            }
-            Ok(children
-                .into_iter()
-                .map(|c| Trace::new(TraceKind::Username, c.to_string()))
-                .collect())
-        }
-        .boxed()
+        async move { Tree::answer(n, children) }.boxed()
+    }
+
+    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+        let n: u64 = trace.value().parse().expect("a tree index");
+        (self.now && !hangs(n)).then(|| Tree::answer(n, self.children(n)))
     }
 }
 
 #[test]
 fn timeouts_are_counted_once_under_every_model() {
+    // Calls answered at once end as the same calls' futures do, panics included.
+    for now in [false, true] {
+        timeouts_are_counted_once(now);
+    }
+}
+
+fn timeouts_are_counted_once(now: bool) {
     quiet_simulated_panics();
-    let tree = Tree { bound: 150 };
+    let tree = Tree { bound: 150, now };
     // The expected crawl: hanging, failing and panicking calls find nothing.
     let mut seen = BTreeSet::from([0_u64]);
     let mut frontier = VecDeque::from([0_u64]);
@@ -198,7 +214,7 @@ fn timeouts_are_counted_once_under_every_model() {
             let report = async_io::block_on(
                 crawler.run([seed], |event| events.push(Event::from_crawl(event))),
             );
-            let ctx = format!("{model} at C = {c}");
+            let ctx = format!("{model} at C = {c}, answered at once: {now}");
             check_invariants(&report);
             assert_eq!(report.discovered.len(), seen.len(), "{ctx}");
             assert_eq!(report.jobs, seen.len() as u64, "{ctx}");

@@ -481,6 +481,61 @@ fn registry_plugins_do_what_call_says() {
 }
 
 #[test]
+fn registry_plugins_answer_at_once_what_their_calls_return() {
+    // Without latency every call that does not panic is answered at once; with it,
+    // only the calls that do no I/O (and those of a filtering plugin it skips).
+    for (latency, cpu) in [
+        (Duration::ZERO, Duration::ZERO),
+        (Duration::from_millis(5), Duration::ZERO),
+        (Duration::ZERO, Duration::from_nanos(1)),
+    ] {
+        let sim = SimWorkload::new(SimConfig {
+            traces: 800,
+            seed: 9,
+            failure_prob: 0.2,
+            panic_prob: 0.1,
+            latency_mean: latency,
+            latency_p99: latency * 4,
+            cpu_per_call: cpu,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let registry = sim.registry(Arc::new(InstantTimer));
+        let (mut now, mut later) = (0, 0);
+        for trace in sim.traces().take(400) {
+            let node = sim.node(&trace).unwrap();
+            for (p, plugin) in registry.plugins_for(trace.kind()).iter().enumerate() {
+                let call = sim.call(node, p).unwrap();
+                let immediate = call.latency.is_zero() && call.cpu.is_zero();
+                match plugin.follow_now(&trace) {
+                    Some(result) => {
+                        now += 1;
+                        assert!(immediate, "{trace} {p}: answered at once, but waits");
+                        assert_eq!(result, block_on(plugin.follow(&trace)), "{trace} {p}");
+                    }
+                    None => {
+                        later += 1;
+                        // Left to the future: a call that waits, works, or panics.
+                        let panics = call.outcome == SimOutcome::Panicked;
+                        assert!(!immediate || panics, "{trace} {p}: not answered at once");
+                        if latency.is_zero() && cpu.is_zero() {
+                            assert!(panics, "{trace} {p}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(now > 50 && later > 10, "{now} answered at once, {later} not");
+        // A trace of no node, or of another kind, is answered at once too.
+        let plugin = &registry.plugins_for(&TraceKind::Username)[0];
+        let foreign = Trace::new(TraceKind::Username, "mallory");
+        let answer = plugin.follow_now(&foreign).unwrap().unwrap_err();
+        assert_eq!(answer, block_on(plugin.follow(&foreign)).unwrap_err());
+        assert_eq!(answer.kind(), PluginErrorKind::Invalid);
+    }
+}
+
+#[test]
 fn panics_happen_inside_the_future() {
     let sim = SimWorkload::new(SimConfig {
         traces: 50,

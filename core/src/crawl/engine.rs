@@ -261,8 +261,12 @@ where
     fn make_job(&mut self, slot: u32, plugin: u32) -> Job<'c, P::Call> {
         let trace = &self.active.get(slot).trace;
         let follow = &self.plugins[plugin as usize].plugin;
-        let call = match catch_unwind(AssertUnwindSafe(|| follow.follow(trace))) {
-            Ok(call) => Call::Running(call),
+        // An answer given at once needs no future.
+        let call = match catch_unwind(AssertUnwindSafe(|| match follow.follow_now(trace) {
+            Some(result) => Call::Ready(Some(result)),
+            None => Call::Running(follow.follow(trace)),
+        })) {
+            Ok(call) => call,
             Err(payload) => Call::Panicked(Some(payload)),
         };
         self.active.hold(slot);

@@ -164,6 +164,16 @@ impl Graph {
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
 
+    /// Whether plugin `p` on `node` may wait: whether its [`latency`](Self::latency)
+    /// is drawn (it may still round to zero).
+    #[inline]
+    pub(crate) fn may_wait(&self, node: u32, p: usize) -> bool {
+        let kind = self.kind_code(node);
+        self.lognormal.is_some()
+            && kinds::specs(kind).get(p).is_some_and(|spec| spec.io)
+            && kinds::active(kind, p, node)
+    }
+
     /// Whether plugin `p` on `node` succeeds, fails or panics, without the error.
     #[inline]
     pub(crate) fn verdict_class(&self, node: u32, p: usize) -> Class {

@@ -440,21 +440,50 @@ struct SimPlugin<T> {
 type CallResult = Result<Vec<Trace>, PluginError>;
 
 impl<T: SharedTimer> SimPlugin<T> {
+    /// The node of `trace`, if this plugin takes it.
+    fn node(&self, trace: &Trace) -> Result<NodeId, PluginError> {
+        let Some(node) = self.workload.node(trace) else {
+            return Err(PluginError::new(
+                PluginErrorKind::Invalid,
+                format!("{trace} is not part of the simulated graph"),
+            ));
+        };
+        if self.index >= self.workload.plugin_count(node) {
+            return Err(PluginError::new(
+                PluginErrorKind::Invalid,
+                format!("{trace}: wrong kind"),
+            ));
+        }
+        Ok(node)
+    }
+
+    /// The result of the call on `trace` when it is known at once: when the trace is
+    /// not one of this plugin's, or when the call neither waits nor works nor panics
+    /// (what [`call`](Self::call) answers without a future). `None` for a call that
+    /// may wait or work (its latency is not drawn), or that panics.
+    fn call_now(&self, trace: &Trace) -> Option<CallResult> {
+        let node = match self.node(trace) {
+            Ok(node) => node,
+            Err(error) => return Some(Err(error)),
+        };
+        let graph = &self.workload.graph;
+        if graph.may_wait(node.0, self.index)
+            || (!graph.config.cpu_per_call.is_zero()
+                && kinds::active(graph.kind_code(node.0), self.index, node.0))
+        {
+            return None;
+        }
+        match graph.verdict(node.0, self.index) {
+            Verdict::Ok => Some(Ok(self.workload.found(node.0, self.index))),
+            Verdict::Failed(error) => Some(Err(error)),
+            Verdict::Panicked => None,
+        }
+    }
+
     /// The call on `trace`: at once when it is not one of this plugin's, or when it
     /// neither waits nor works nor panics; else the sleeping future.
     fn call(&self, trace: &Trace) -> Result<impl Future<Output = CallResult> + use<T>, CallResult> {
-        let Some(node) = self.workload.node(trace) else {
-            return Err(Err(PluginError::new(
-                PluginErrorKind::Invalid,
-                format!("{trace} is not part of the simulated graph"),
-            )));
-        };
-        if self.index >= self.workload.plugin_count(node) {
-            return Err(Err(PluginError::new(
-                PluginErrorKind::Invalid,
-                format!("{trace}: wrong kind"),
-            )));
-        }
+        let node = self.node(trace).map_err(Err)?;
         let graph = &self.workload.graph;
         let latency = graph.latency(node.0, self.index);
         let cpu = if kinds::active(graph.kind_code(node.0), self.index, node.0) {
@@ -502,6 +531,10 @@ impl Plugin for SimPlugin<Arc<dyn Timer>> {
             Err(result) => future::ready(result).boxed(),
         }
     }
+
+    fn follow_now(&self, trace: &Trace) -> Option<CallResult> {
+        self.call_now(trace)
+    }
 }
 
 impl LocalPlugin for SimPlugin<Rc<dyn LocalTimer>> {
@@ -518,5 +551,9 @@ impl LocalPlugin for SimPlugin<Rc<dyn LocalTimer>> {
             Ok(call) => call.boxed_local(),
             Err(result) => future::ready(result).boxed_local(),
         }
+    }
+
+    fn follow_now(&self, trace: &Trace) -> Option<CallResult> {
+        self.call_now(trace)
     }
 }

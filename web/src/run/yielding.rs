@@ -17,7 +17,8 @@ use tracepool::{LocalPlugin, LocalRegistry, PluginError, Trace, TraceKind};
 
 use super::macrotask::EventLoop;
 
-/// A plugin whose calls wait for the next turn before running.
+/// A plugin whose calls wait for the next turn before running. It leaves
+/// `follow_now` out: a call answered at once would not wait for its turn.
 struct Yielding {
     plugin: Rc<dyn LocalPlugin>,
     event_loop: Rc<EventLoop>,

@@ -28,6 +28,9 @@ pub(crate) struct Job<'p, C> {
 pub(super) enum Call<C> {
     /// The plugin's future.
     Running(C),
+    /// The plugin's answer, given at once ([`follow_now`](crate::Plugin::follow_now)):
+    /// the call ends with it at its first poll.
+    Ready(Option<CallResult>),
     /// The plugin's `follow` panicked before returning a future: the panic is raised
     /// again at the call's first poll, inside its guard, so that it ends as that call's
     /// `Panicked` outcome in every model (the panic hook has reported it already).
@@ -53,6 +56,10 @@ impl<C: Future<Output = CallResult> + Unpin> Future for Job<'_, C> {
         }
         match &mut this.call {
             Call::Running(call) => Pin::new(call).poll(cx),
+            Call::Ready(result) => match result.take() {
+                Some(result) => Poll::Ready(result),
+                None => panic!("a call polled after its end"),
+            },
             Call::Panicked(payload) => match payload.take() {
                 Some(payload) => resume_unwind(payload),
                 None => panic!("a call polled after its end"),
