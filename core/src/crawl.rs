@@ -25,7 +25,7 @@
 //! The engine keeps what it knows behind two small traits: a [`SeenSet`] answers
 //! "insert this trace if it is absent" and records where each trace came from, and a
 //! [`Frontier`] yields the next trace to follow. The in-memory [`Discovered`] (every
-//! value in one arena, some 17 to 23 bytes of bookkeeping per trace besides its
+//! value in one arena, some 21 to 27 bytes of bookkeeping per trace besides its
 //! value) and [`FifoFrontier`] (four bytes per waiting trace) are the defaults, and
 //! the only implementations a crawler uses for now. A crawl of hundreds of millions of traces outgrows one
 //! process's memory; a persistent or distributed implementation, shared by several

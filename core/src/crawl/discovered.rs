@@ -2,10 +2,10 @@
 //! value in one arena, a few bytes of bookkeeping per trace.
 //!
 //! Per trace it keeps the value's bytes in one `String` (no allocation of its own),
-//! the start of the value in it (4 bytes), its parent (4 bytes), and one byte each for
-//! its kind, the plugin that found it and its depth (a value past what a byte holds
-//! goes to a side table), plus a slot of the hash table indexing it (4 bytes and a
-//! control byte, at a load of 44 to 88 %).
+//! the start of the value in it (4 bytes), its parent (4 bytes), 32 bits of its hash
+//! (4 bytes), and one byte each for its kind, the plugin that found it and its depth
+//! (a value past what a byte holds goes to a side table), plus a slot of the hash
+//! table indexing it (4 bytes and a control byte, at a load of 44 to 88 %).
 
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -101,6 +101,9 @@ pub struct Discovered {
     /// The plugin that found each trace, plus one (0 for a seed).
     plugins: Bytes,
     depths: Bytes,
+    /// 32 bits of each trace's hash: the table grows from them, without reading the
+    /// traces again.
+    hashes: Vec<u32>,
     index: HashTable<u32>,
     hasher: FastState,
 }
@@ -117,6 +120,7 @@ impl Default for Discovered {
             parents: Vec::new(),
             plugins: Bytes::default(),
             depths: Bytes::default(),
+            hashes: Vec::new(),
             index: HashTable::new(),
             hasher: FastState::default(),
         }
@@ -188,6 +192,7 @@ impl Discovered {
             + self.parents.capacity() * 4
             + self.plugins.heap_bytes()
             + self.depths.heap_bytes()
+            + self.hashes.capacity() * 4
             + self.index.capacity() * 5
     }
 
@@ -245,15 +250,15 @@ impl Discovered {
     }
 
     #[inline]
-    fn hash(&self, kind: u32, value: &str) -> u64 {
+    fn hash(&self, kind: u32, value: &str) -> u32 {
         hash_with(&self.hasher, kind, value)
     }
 
     #[inline]
-    fn find(&self, hash: u64, kind: u32, value: &str) -> Option<u32> {
+    fn find(&self, hash: u32, kind: u32, value: &str) -> Option<u32> {
         let arena = self.arena();
         self.index
-            .find(hash, |&i| {
+            .find(table_hash(hash), |&i| {
                 let i = i as usize;
                 arena.kind_ids.get(i) == kind && arena.value(i) == value
             })
@@ -262,20 +267,21 @@ impl Discovered {
 
     /// Replaces the full hash table by one twice its size, filled in discovery order.
     ///
-    /// The table is built anew from the arena, read from start to end, rather than
-    /// grown in place: growing in place rehashes the entries in the table's own
-    /// (random) order, each a read of a trace's kind, start and value far from the
-    /// last. The old table goes first, so the two are never held at once.
+    /// The table is built anew from the stored hashes, read from start to end, rather
+    /// than grown in place: growing in place rehashes the entries in the table's own
+    /// (random) order, each a read of a hash far from the last. No trace is read. The
+    /// old table goes first, so the two are never held at once.
     #[cold]
     fn regrow(&mut self) {
         let wanted = self.index.capacity() + 1;
         self.index = HashTable::new();
         let mut table = HashTable::with_capacity(wanted);
-        let arena = self.arena();
-        for i in 0..self.len() {
-            let hash = arena.hash(&self.hasher, i);
+        let hashes = &self.hashes;
+        for (i, &hash) in hashes.iter().enumerate() {
             // `with_capacity` made room for every trace: the hasher is not called.
-            table.insert_unique(hash, i as u32, |&i| arena.hash(&self.hasher, i as usize));
+            table.insert_unique(table_hash(hash), i as u32, |&i| {
+                table_hash(hashes[i as usize])
+            });
         }
         self.index = table;
     }
@@ -307,20 +313,22 @@ impl<'a> Arena<'a> {
         };
         &self.values[start..end]
     }
-
-    /// The hash of the trace at `index`.
-    #[inline]
-    fn hash(self, state: &FastState, index: usize) -> u64 {
-        hash_with(state, self.kind_ids.get(index), self.value(index))
-    }
 }
 
+/// 32 bits of the hash of a trace of kind `kind` (an index in `kinds`) and `value`.
 #[inline]
-fn hash_with(state: &FastState, kind: u32, value: &str) -> u64 {
+fn hash_with(state: &FastState, kind: u32, value: &str) -> u32 {
     let mut hasher = state.build_hasher();
     hasher.write_u32(kind);
     hasher.write(value.as_bytes());
-    hasher.finish()
+    (hasher.finish() >> 32) as u32
+}
+
+/// The hash the table uses for a stored hash: spread over 64 bits (the table picks a
+/// bucket with the low bits and tags it with the top ones).
+#[inline]
+fn table_hash(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl SeenSet for Discovered {
@@ -336,7 +344,7 @@ impl SeenSet for Discovered {
         }
         let Discovered {
             index: table,
-            hasher,
+            hashes,
             values,
             starts,
             wraps,
@@ -352,12 +360,12 @@ impl SeenSet for Discovered {
         // One probe finds the trace or the slot for it. The table has room (see
         // `regrow`): the hasher, for a table that would grow, is never called.
         let slot = match table.entry(
-            hash,
+            table_hash(hash),
             |&i| {
                 let i = i as usize;
                 arena.kind_ids.get(i) == kind && arena.value(i) == value
             },
-            |&i| arena.hash(hasher, i as usize),
+            |&i| table_hash(hashes[i as usize]),
         ) {
             Entry::Occupied(_) => return Insert::Present,
             Entry::Vacant(slot) => slot,
@@ -374,6 +382,7 @@ impl SeenSet for Discovered {
         }
         self.values.push_str(value);
         self.starts.push(start as u32);
+        self.hashes.push(hash);
         self.kind_ids.push(kind);
         let (parent, plugin, depth) = match origin {
             Some((parent, plugin)) => (
