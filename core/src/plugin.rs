@@ -92,6 +92,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::trace::{Trace, TraceKind};
 
+mod found;
+
+pub use found::Found;
+
 /// Something that follows a trace of one kind to new traces.
 ///
 /// Implementations are shared between concurrent calls (`Send + Sync`), and each call
@@ -114,15 +118,19 @@ pub trait Plugin: Send + Sync + 'static {
 
     /// Follows `trace` at once, without a future, when the answer needs no waiting (a
     /// plugin that only parses its trace, a cached answer, a trace the plugin filters
-    /// out); `None` (the default) to follow it through [`follow`](Plugin::follow).
+    /// out): writes the traces found into `found` (empty) and returns `Some(Ok(()))`,
+    /// or returns `Some(Err(_))` for a failed call. `None` (the default) follows it
+    /// through [`follow`](Plugin::follow) instead; what was written into `found` is
+    /// then ignored.
     ///
     /// The crawl engine asks this first, when it makes the call: an answer here saves
-    /// the call's boxed future. The call is still one job on the pool, counted,
-    /// timed and guarded like any other, and it ends with this result at its first
-    /// poll. Answer only what is cheap to compute: the work is done before the pool
-    /// starts the call, outside its limit of `C` calls in flight. A plugin wrapping
-    /// another, to add something to each call (a delay, a log), leaves this method
-    /// out, or its calls would skip what it adds.
+    /// the call's boxed future, and the engine reuses the buffers of `found` from call
+    /// to call (see [`Found`]). The call is still one job on the pool, counted, timed
+    /// and guarded like any other, and it ends with this result at its first poll.
+    /// Answer only what is cheap to compute: the work is done before the pool starts
+    /// the call, outside its limit of `C` calls in flight. A plugin wrapping another,
+    /// to add something to each call (a delay, a log), leaves this method out, or its
+    /// calls would skip what it adds.
     ///
     /// # Examples
     ///
@@ -130,18 +138,16 @@ pub trait Plugin: Send + Sync + 'static {
     ///
     /// ```
     /// use futures::future::{self, BoxFuture, FutureExt};
-    /// use tracepool::plugin::{Plugin, PluginError, PluginErrorKind};
+    /// use tracepool::plugin::{Found, Plugin, PluginError, PluginErrorKind};
     /// use tracepool::trace::{Trace, TraceKind};
     ///
     /// struct UrlDomain;
     ///
     /// impl UrlDomain {
-    ///     fn domain(&self, trace: &Trace) -> Result<Vec<Trace>, PluginError> {
+    ///     fn host<'t>(&self, trace: &'t Trace) -> Result<&'t str, PluginError> {
     ///         let host = trace.value().split("://").nth(1).and_then(|rest| rest.split('/').next());
-    ///         match host {
-    ///             Some(host) if !host.is_empty() => Ok(vec![Trace::new(TraceKind::Domain, host)]),
-    ///             _ => Err(PluginError::new(PluginErrorKind::Invalid, "no host")),
-    ///         }
+    ///         host.filter(|host| !host.is_empty())
+    ///             .ok_or_else(|| PluginError::new(PluginErrorKind::Invalid, "no host"))
     ///     }
     /// }
     ///
@@ -155,21 +161,23 @@ pub trait Plugin: Send + Sync + 'static {
     ///     }
     ///
     ///     fn follow(&self, trace: &Trace) -> BoxFuture<'static, Result<Vec<Trace>, PluginError>> {
-    ///         future::ready(self.domain(trace)).boxed()
+    ///         let found = self.host(trace).map(|host| vec![Trace::new(TraceKind::Domain, host)]);
+    ///         future::ready(found).boxed()
     ///     }
     ///
-    ///     fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
-    ///         Some(self.domain(trace))
+    ///     fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+    ///         Some(self.host(trace).map(|host| found.push(TraceKind::Domain, host)))
     ///     }
     /// }
     ///
     /// let url = Trace::new(TraceKind::Url, "https://example.org/about");
-    /// let found = UrlDomain.follow_now(&url).unwrap()?;
-    /// assert_eq!(found, [Trace::new(TraceKind::Domain, "example.org")]);
+    /// let mut found = Found::new();
+    /// UrlDomain.follow_now(&url, &mut found).unwrap()?;
+    /// assert_eq!(*found, [Trace::new(TraceKind::Domain, "example.org")]);
     /// # Ok::<(), PluginError>(())
     /// ```
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
-        let _ = trace;
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        let _ = (trace, found);
         None
     }
 }
@@ -243,11 +251,12 @@ pub trait LocalPlugin: 'static {
     /// itself failed, so reports can count failures by [`PluginErrorKind`].
     fn follow(&self, trace: &Trace) -> LocalBoxFuture<'static, Result<Vec<Trace>, PluginError>>;
 
-    /// Follows `trace` at once, without a future, when the answer needs no waiting;
-    /// `None` (the default) to follow it through [`follow`](LocalPlugin::follow). As
-    /// [`Plugin::follow_now`], which says when to answer here.
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
-        let _ = trace;
+    /// Follows `trace` at once, without a future, when the answer needs no waiting,
+    /// writing the traces found into `found`; `None` (the default) to follow it
+    /// through [`follow`](LocalPlugin::follow). As [`Plugin::follow_now`], which says
+    /// when to answer here.
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        let _ = (trace, found);
         None
     }
 }
@@ -265,8 +274,8 @@ impl<P: Plugin + ?Sized> LocalPlugin for P {
         Plugin::follow(self, trace)
     }
 
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
-        Plugin::follow_now(self, trace)
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        Plugin::follow_now(self, trace, found)
     }
 }
 
@@ -285,7 +294,7 @@ pub(crate) trait SharedPlugin: Clone {
 
     fn follow(&self, trace: &Trace) -> Self::Call;
 
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>>;
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>>;
 }
 
 impl SharedPlugin for Arc<dyn Plugin + '_> {
@@ -303,8 +312,8 @@ impl SharedPlugin for Arc<dyn Plugin + '_> {
         Plugin::follow(&**self, trace)
     }
 
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
-        Plugin::follow_now(&**self, trace)
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        Plugin::follow_now(&**self, trace, found)
     }
 }
 
@@ -323,8 +332,8 @@ impl SharedPlugin for Rc<dyn LocalPlugin + '_> {
         LocalPlugin::follow(&**self, trace)
     }
 
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
-        LocalPlugin::follow_now(&**self, trace)
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        LocalPlugin::follow_now(&**self, trace, found)
     }
 }
 
@@ -689,8 +698,8 @@ impl LocalPlugin for Shared {
         Plugin::follow(&*self.0, trace)
     }
 
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
-        Plugin::follow_now(&*self.0, trace)
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        Plugin::follow_now(&*self.0, trace, found)
     }
 }
 

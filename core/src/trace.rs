@@ -241,6 +241,15 @@ impl Trace {
         (self.kind, self.value)
     }
 
+    /// Makes this trace one of `kind` whose value `write` writes into its emptied
+    /// buffer.
+    #[inline]
+    pub(crate) fn overwrite(&mut self, kind: TraceKind, write: impl FnOnce(&mut String)) {
+        self.kind = kind;
+        self.value.clear();
+        write(&mut self.value);
+    }
+
     /// Makes this trace a copy of `from`, reusing the value's buffer (no allocation
     /// when it is large enough).
     #[inline]

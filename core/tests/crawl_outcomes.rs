@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 use tracepool::crawl::{CrawlConfig, Crawler, Model};
-use tracepool::plugin::{Plugin, PluginError, PluginErrorKind, Registry};
+use tracepool::plugin::{Found, Plugin, PluginError, PluginErrorKind, Registry};
 use tracepool::sim::{SimConfig, SimOutcome};
 use tracepool::{OutcomeKind, Trace, TraceKind};
 
@@ -123,18 +123,19 @@ impl Tree {
             .collect()
     }
 
-    /// The result of a call on `n` that does not hang.
-    fn answer(n: u64, children: Vec<u64>) -> Result<Vec<Trace>, PluginError> {
+    /// The result of a call on `n` that does not hang, its traces written into
+    /// `found`.
+    fn answer(n: u64, children: Vec<u64>, found: &mut Found) -> Result<(), PluginError> {
         if fails(n) {
             return Err(PluginError::new(PluginErrorKind::Http(503), "unavailable"));
         }
         if panics(n) {
             panic!("simulated panic in tree on {n}");
         }
-        Ok(children
-            .into_iter()
-            .map(|c| Trace::new(TraceKind::Username, c.to_string()))
-            .collect())
+        for c in children {
+            found.push(TraceKind::Username, &c.to_string());
+        }
+        Ok(())
     }
 }
 
@@ -153,12 +154,16 @@ impl Plugin for Tree {
             return futures::future::pending().boxed();
         }
         let children = self.children(n);
-        async move { Tree::answer(n, children) }.boxed()
+        async move {
+            let mut found = Found::new();
+            Tree::answer(n, children, &mut found).map(|()| found.into_vec())
+        }
+        .boxed()
     }
 
-    fn follow_now(&self, trace: &Trace) -> Option<Result<Vec<Trace>, PluginError>> {
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
         let n: u64 = trace.value().parse().expect("a tree index");
-        (self.now && !hangs(n)).then(|| Tree::answer(n, self.children(n)))
+        (self.now && !hangs(n)).then(|| Tree::answer(n, self.children(n), found))
     }
 }
 

@@ -18,7 +18,7 @@ use super::store::{FifoFrontier, Frontier, Insert, SeenSet};
 use super::{CancelState, CrawlConfig, CrawlEvent, CrawlReport, Model, PluginStats, Probe, bump};
 use crate::metrics::{LatencySummary, latency_histogram, micros};
 use crate::outcome::{Outcome, OutcomeKind, Outcomes};
-use crate::plugin::{ByKind, PluginError, PluginErrorKind, SharedPlugin};
+use crate::plugin::{ByKind, Found, PluginError, PluginErrorKind, SharedPlugin};
 use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
 use crate::timer::SharedTimer;
 use crate::trace::{Trace, TraceKind};
@@ -32,8 +32,8 @@ use bookkeeping::{
 };
 use call::{Call, Held, Job, JobStart, Tagged};
 
-type CallResult = Result<Vec<Trace>, PluginError>;
-type CallOutcome = Outcome<Vec<Trace>, PluginError>;
+type CallResult = Result<Found, PluginError>;
+type CallOutcome = Outcome<Found, PluginError>;
 
 /// How many calls the engine handles in one poll of its future before it yields to the
 /// executor (waking itself first), as tokio's cooperative budget does: calls that all
@@ -66,6 +66,8 @@ struct Engine<'c, P, T, O, S = Discovered, F = FifoFrontier> {
     timeout: Option<(Duration, T)>,
     /// Calls that started since the last look: (slot, plugin).
     started: Vec<(u32, u32)>,
+    /// The buffers of ended calls' traces, for the next calls answered at once.
+    spare_found: Vec<Found>,
 }
 
 #[derive(Default)]
@@ -96,7 +98,7 @@ where
     let model = crawler.config.model;
     let mut engine: Engine<'_, P, T, O> = Engine::new(registry, crawler, observer);
     for seed in seeds {
-        engine.discover(seed, None);
+        engine.discover(&seed, None);
     }
     match model {
         Model::Pool => engine.run_pool().await,
@@ -155,6 +157,7 @@ where
             report: Counts::default(),
             errors: Vec::new(),
             started: Vec::new(),
+            spare_found: Vec::new(),
         }
     }
 
@@ -184,7 +187,7 @@ where
     /// Records `trace` if it is new (and the limit allows), and schedules it for
     /// following if its depth allows. `origin` is the slot of the trace it was found
     /// from, and the plugin that found it.
-    fn discover(&mut self, trace: Trace, origin: Option<(u32, u32)>) {
+    fn discover(&mut self, trace: &Trace, origin: Option<(u32, u32)>) {
         let parent = origin.map(|(slot, plugin)| (self.active.get(slot).node, plugin as usize));
         let full = self
             .crawler
@@ -192,8 +195,8 @@ where
             .max_traces
             .is_some_and(|max| self.seen.len() >= max);
         let inserted = if !full {
-            self.seen.insert_if_absent(&trace, parent)
-        } else if self.seen.contains(&trace) {
+            self.seen.insert_if_absent(trace, parent)
+        } else if self.seen.contains(trace) {
             Insert::Present
         } else {
             Insert::Full
@@ -204,7 +207,7 @@ where
                 if let Some((_, plugin)) = origin {
                     self.report.duplicates += 1;
                     (self.observer)(&CrawlEvent::DuplicateSkipped {
-                        trace: &trace,
+                        trace,
                         plugin: &self.plugin_names[plugin as usize],
                     });
                 }
@@ -219,7 +222,7 @@ where
         let from = origin.map(|(slot, _)| self.active.get(slot));
         let depth = from.map_or(0, |from| from.depth.saturating_add(1));
         (self.observer)(&CrawlEvent::TraceDiscovered {
-            trace: &trace,
+            trace,
             parent: from.map(|from| &from.trace),
             plugin: origin.map(|(_, plugin)| self.plugin_names[plugin as usize].as_str()),
             depth,
@@ -261,14 +264,18 @@ where
     fn make_job(&mut self, slot: u32, plugin: u32) -> Job<'c, P::Call> {
         let trace = &self.active.get(slot).trace;
         let follow = &self.plugins[plugin as usize].plugin;
-        // An answer given at once needs no future.
-        let call = match catch_unwind(AssertUnwindSafe(|| match follow.follow_now(trace) {
-            Some(result) => Call::Ready(Some(result)),
-            None => Call::Running(follow.follow(trace)),
-        })) {
-            Ok(call) => call,
-            Err(payload) => Call::Panicked(Some(payload)),
-        };
+        // An answer given at once needs no future; its traces are written into the
+        // buffers of an ended call's.
+        let mut found = self.spare_found.pop().unwrap_or_default();
+        let call = catch_unwind(AssertUnwindSafe(|| {
+            match follow.follow_now(trace, &mut found) {
+                Some(Ok(())) => Call::Ready(Some(Ok(std::mem::take(&mut found)))),
+                Some(Err(error)) => Call::Ready(Some(Err(error))),
+                None => Call::Running(follow.follow(trace)),
+            }
+        }))
+        .unwrap_or_else(|payload| Call::Panicked(Some(payload)));
+        self.keep_found(found);
         self.active.hold(slot);
         Job {
             call,
@@ -334,12 +341,25 @@ where
             latency,
             found,
         });
-        if let Outcome::Completed(traces) = outcome {
-            for trace in traces {
+        if let Outcome::Completed(found) = outcome {
+            for trace in found.iter() {
                 self.discover(trace, Some((slot, plugin)));
             }
+            self.keep_found(found);
         }
         self.active.release(slot);
+    }
+
+    /// Keeps the buffers of `found` for a later call, unless they are many or large.
+    #[inline]
+    fn keep_found(&mut self, mut found: Found) {
+        const MOST_KEPT: usize = 4096;
+        const LARGEST_KEPT: usize = 64;
+        let capacity = found.capacity();
+        if capacity > 0 && capacity <= LARGEST_KEPT && self.spare_found.len() < MOST_KEPT {
+            found.clear();
+            self.spare_found.push(found);
+        }
     }
 
     /// The next (slot, plugin) to schedule, in frontier order. The cursor holds the

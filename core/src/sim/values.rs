@@ -48,9 +48,17 @@ fn pick<'a>(list: &[&'a str], i: u32) -> &'a str {
 pub(crate) fn format_value(kind: u8, i: u32) -> String {
     // Allocated once, with room for every format; written piece by piece.
     let mut value = String::with_capacity(MAX_LEN);
-    // Writing into a string cannot fail.
-    let _ = try_write_value(&mut value, kind, i);
+    write_value(&mut value, kind, i);
     value
+}
+
+/// Writes the value of node `i`, whose kind code is `kind`, at the end of `value`.
+#[inline]
+pub(crate) fn write_value(value: &mut String, kind: u8, i: u32) {
+    // Room for every format: no growth while writing.
+    value.reserve(MAX_LEN);
+    // Writing into a string cannot fail.
+    let _ = try_write_value(value, kind, i);
 }
 
 /// Whether `value` is exactly what [`format_value`] writes for node `i` of `kind`,

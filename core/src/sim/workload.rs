@@ -15,7 +15,9 @@ use super::kinds;
 use super::panics::SIMULATED_PANIC;
 use super::stats::SleepStats;
 use super::values;
-use crate::plugin::{LocalPlugin, LocalRegistry, Plugin, PluginError, PluginErrorKind, Registry};
+use crate::plugin::{
+    Found, LocalPlugin, LocalRegistry, Plugin, PluginError, PluginErrorKind, Registry,
+};
 use crate::timer::{LocalTimer, SharedTimer, Timer};
 use crate::trace::{Trace, TraceKind};
 
@@ -352,6 +354,18 @@ impl SimWorkload {
         found
     }
 
+    /// Writes the traces a successful call of plugin `p` on `node` returns into
+    /// `found`, in the order of [`found`](Self::found).
+    fn found_into(&self, node: u32, p: usize, found: &mut Found) {
+        let graph = &self.graph;
+        graph.each_child(node, p, |child| {
+            let kind = graph.kind_code(child);
+            found.push_with(kinds::kind_of_code(kind), |value| {
+                values::write_value(value, kind, child);
+            });
+        });
+    }
+
     /// The sleep-accuracy totals the simulated plugins record into.
     pub fn sleep_stats(&self) -> &Arc<SleepStats> {
         &self.stats
@@ -457,11 +471,12 @@ impl<T: SharedTimer> SimPlugin<T> {
         Ok(node)
     }
 
-    /// The result of the call on `trace` when it is known at once: when the trace is
-    /// not one of this plugin's, or when the call neither waits nor works nor panics
-    /// (what [`call`](Self::call) answers without a future). `None` for a call that
-    /// may wait or work (its latency is not drawn), or that panics.
-    fn call_now(&self, trace: &Trace) -> Option<CallResult> {
+    /// The result of the call on `trace` when it is known at once, its traces written
+    /// into `found`: when the trace is not one of this plugin's, or when the call
+    /// neither waits nor works nor panics (what [`call`](Self::call) answers without
+    /// a future). `None` for a call that may wait or work (its latency is not drawn),
+    /// or that panics.
+    fn call_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
         let node = match self.node(trace) {
             Ok(node) => node,
             Err(error) => return Some(Err(error)),
@@ -474,7 +489,10 @@ impl<T: SharedTimer> SimPlugin<T> {
             return None;
         }
         match graph.verdict(node.0, self.index) {
-            Verdict::Ok => Some(Ok(self.workload.found(node.0, self.index))),
+            Verdict::Ok => {
+                self.workload.found_into(node.0, self.index, found);
+                Some(Ok(()))
+            }
             Verdict::Failed(error) => Some(Err(error)),
             Verdict::Panicked => None,
         }
@@ -532,8 +550,8 @@ impl Plugin for SimPlugin<Arc<dyn Timer>> {
         }
     }
 
-    fn follow_now(&self, trace: &Trace) -> Option<CallResult> {
-        self.call_now(trace)
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        self.call_now(trace, found)
     }
 }
 
@@ -553,7 +571,7 @@ impl LocalPlugin for SimPlugin<Rc<dyn LocalTimer>> {
         }
     }
 
-    fn follow_now(&self, trace: &Trace) -> Option<CallResult> {
-        self.call_now(trace)
+    fn follow_now(&self, trace: &Trace, found: &mut Found) -> Option<Result<(), PluginError>> {
+        self.call_now(trace, found)
     }
 }

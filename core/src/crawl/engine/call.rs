@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use super::{CallOutcome, CallResult};
 use crate::crawl::{InFlightGuard, Probe};
+use crate::plugin::{Found, PluginError};
 use crate::pool::drop_quietly;
+use crate::trace::Trace;
 
 /// One call, as the schedulers run it: the plugin's future, counted in flight from its
 /// first poll to its drop, which it reports to the engine.
@@ -45,7 +47,7 @@ pub(super) struct JobStart<'p> {
     pub(super) plugin: u32,
 }
 
-impl<C: Future<Output = CallResult> + Unpin> Future for Job<'_, C> {
+impl<C: Future<Output = Result<Vec<Trace>, PluginError>> + Unpin> Future for Job<'_, C> {
     type Output = CallResult;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
@@ -55,7 +57,9 @@ impl<C: Future<Output = CallResult> + Unpin> Future for Job<'_, C> {
             this.in_flight = Some(start.probe.enter());
         }
         match &mut this.call {
-            Call::Running(call) => Pin::new(call).poll(cx),
+            Call::Running(call) => Pin::new(call)
+                .poll(cx)
+                .map(|result| result.map(Found::from)),
             Call::Ready(result) => match result.take() {
                 Some(result) => Poll::Ready(result),
                 None => panic!("a call polled after its end"),
