@@ -44,6 +44,28 @@ pub(crate) enum Class {
     Panicked,
 }
 
+/// What the draws of one call (plugin `p` on `node`) share, looked up once for all
+/// of them: the node's kind, whether the plugin acts on it, the plugin's key and the
+/// start of the node's keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallKey {
+    node: u32,
+    p: usize,
+    kind: u8,
+    /// The plugin exists and acts on the node (see [`kinds::active`]).
+    active: bool,
+    key: u64,
+    node_key: NodeKey,
+}
+
+impl CallKey {
+    /// Whether the plugin acts on the node: it exists, and takes the node if it is a
+    /// filtering plugin.
+    pub(crate) fn active(&self) -> bool {
+        self.active
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Graph {
     pub(crate) config: SimConfig,
@@ -164,25 +186,44 @@ impl Graph {
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
 
-    /// Whether plugin `p` on `node` may wait: whether its [`latency`](Self::latency)
-    /// is drawn (it may still round to zero).
+    /// What the draws of plugin `p` on `node` share.
     #[inline]
-    pub(crate) fn may_wait(&self, node: u32, p: usize) -> bool {
+    pub(crate) fn call_key(&self, node: u32, p: usize) -> CallKey {
         let kind = self.kind_code(node);
+        CallKey {
+            node,
+            p,
+            kind,
+            active: kinds::active(kind, p, node),
+            key: plugin_key(kind, p),
+            node_key: self.node_key(node),
+        }
+    }
+
+    /// Whether the call of `call` may wait: whether its [`latency`](Self::latency) is
+    /// drawn (it may still round to zero).
+    #[inline]
+    pub(crate) fn may_wait(&self, call: &CallKey) -> bool {
         self.lognormal.is_some()
-            && kinds::specs(kind).get(p).is_some_and(|spec| spec.io)
-            && kinds::active(kind, p, node)
+            && call.active
+            && kinds::specs(call.kind)
+                .get(call.p)
+                .is_some_and(|spec| spec.io)
     }
 
     /// Whether plugin `p` on `node` succeeds, fails or panics, without the error.
     #[inline]
     pub(crate) fn verdict_class(&self, node: u32, p: usize) -> Class {
-        let kind = self.kind_code(node);
-        if !kinds::active(kind, p, node) {
+        self.class_of(&self.call_key(node, p))
+    }
+
+    /// [`verdict_class`](Self::verdict_class) of `call`.
+    #[inline]
+    fn class_of(&self, call: &CallKey) -> Class {
+        if !call.active {
             return Class::Ok;
         }
-        let key = plugin_key(kind, p);
-        let u = Draws::of_node(self.node_key(node), key, Salt::Outcome).unit();
+        let u = Draws::of_node(call.node_key, call.key, Salt::Outcome).unit();
         if u < self.config.panic_prob {
             Class::Panicked
         } else if u >= self.config.panic_prob + self.config.failure_prob {
@@ -194,15 +235,19 @@ impl Graph {
 
     /// Whether plugin `p` on `node` succeeds, fails or panics.
     pub(crate) fn verdict(&self, node: u32, p: usize) -> Verdict {
-        match self.verdict_class(node, p) {
+        self.verdict_of(&self.call_key(node, p))
+    }
+
+    /// [`verdict`](Self::verdict) of `call`.
+    #[inline]
+    pub(crate) fn verdict_of(&self, call: &CallKey) -> Verdict {
+        match self.class_of(call) {
             Class::Ok => return Verdict::Ok,
             Class::Panicked => return Verdict::Panicked,
             Class::Failed => {}
         }
-        let kind = self.kind_code(node);
-        let key = plugin_key(kind, p);
-        let mut draws = Draws::of_node(self.node_key(node), key, Salt::ErrorKind);
-        let name = kinds::specs(kind)[p].name;
+        let mut draws = Draws::of_node(call.node_key, call.key, Salt::ErrorKind);
+        let name = kinds::specs(call.kind)[call.p].name;
         let (kind, message) = match draws.below(20) {
             0..=5 => (PluginErrorKind::Http(403), "forbidden"),
             6..=10 => (PluginErrorKind::RateLimited, "http 429: too many requests"),
@@ -228,11 +273,24 @@ impl Graph {
     /// Calls `found` with each trace plugin `p` returns for `node` when it succeeds,
     /// in the order of [`children`](Self::children).
     #[inline]
-    pub(crate) fn each_child(&self, node: u32, p: usize, mut found: impl FnMut(u32)) {
-        let kind = self.kind_code(node);
-        if !kinds::active(kind, p, node) {
+    pub(crate) fn each_child(&self, node: u32, p: usize, found: impl FnMut(u32)) {
+        self.each_child_of(&self.call_key(node, p), found);
+    }
+
+    /// [`each_child`](Self::each_child) of `call`.
+    #[inline]
+    pub(crate) fn each_child_of(&self, call: &CallKey, mut found: impl FnMut(u32)) {
+        if !call.active {
             return;
         }
+        let CallKey {
+            node,
+            p,
+            kind,
+            key,
+            node_key,
+            ..
+        } = *call;
         let start = self.first_child[node as usize];
         let end = self.first_child[node as usize + 1];
         for child in start..end {
@@ -241,8 +299,6 @@ impl Graph {
             }
         }
         let spec = &kinds::specs(kind)[p];
-        let key = plugin_key(kind, p);
-        let node_key = self.node_key(node);
         let extra = Draws::of_node(node_key, key, Salt::Extra).draw(self.extra, MAX_EXTRA_PER_CALL);
         let mut targets = Draws::of_node(node_key, key, Salt::ExtraTarget);
         for _ in 0..extra {

@@ -10,7 +10,7 @@ use futures::future::{self, BoxFuture, FutureExt, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
 use super::config::{SimConfig, SimConfigError};
-use super::graph::{Class, Graph, Verdict};
+use super::graph::{CallKey, Class, Graph, Verdict};
 use super::kinds;
 use super::panics::SIMULATED_PANIC;
 use super::stats::SleepStats;
@@ -354,11 +354,11 @@ impl SimWorkload {
         found
     }
 
-    /// Writes the traces a successful call of plugin `p` on `node` returns into
-    /// `found`, in the order of [`found`](Self::found).
-    fn found_into(&self, node: u32, p: usize, found: &mut Found) {
+    /// Writes the traces a successful call returns into `found`, in the order of
+    /// [`found`](Self::found).
+    fn found_into(&self, call: &CallKey, found: &mut Found) {
         let graph = &self.graph;
-        graph.each_child(node, p, |child| {
+        graph.each_child_of(call, |child| {
             let kind = graph.kind_code(child);
             found.push_with(kinds::kind_of_code(kind), |value| {
                 values::write_value(value, kind, child);
@@ -482,15 +482,13 @@ impl<T: SharedTimer> SimPlugin<T> {
             Err(error) => return Some(Err(error)),
         };
         let graph = &self.workload.graph;
-        if graph.may_wait(node.0, self.index)
-            || (!graph.config.cpu_per_call.is_zero()
-                && kinds::active(graph.kind_code(node.0), self.index, node.0))
-        {
+        let call = graph.call_key(node.0, self.index);
+        if graph.may_wait(&call) || (!graph.config.cpu_per_call.is_zero() && call.active()) {
             return None;
         }
-        match graph.verdict(node.0, self.index) {
+        match graph.verdict_of(&call) {
             Verdict::Ok => {
-                self.workload.found_into(node.0, self.index, found);
+                self.workload.found_into(&call, found);
                 Some(Ok(()))
             }
             Verdict::Failed(error) => Some(Err(error)),
