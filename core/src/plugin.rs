@@ -6,6 +6,10 @@
 //! a plugin clones what the call needs (an HTTP client, a resolver handle, the trace
 //! value) into the future instead of borrowing `self`.
 //!
+//! A plugin that can answer a call without waiting may also answer it at once, through
+//! [`follow_now`](Plugin::follow_now): the traces found are written into a [`Found`]
+//! whose buffers the crawl engine reuses, and the call needs no boxed future.
+//!
 //! # Sendable and local plugins
 //!
 //! A [`Plugin`] is `Send + Sync` and its calls are `Send` futures: a crawl of such
