@@ -241,6 +241,12 @@ impl Trace {
         (self.kind, self.value)
     }
 
+    /// The bytes the value's buffer holds.
+    #[inline]
+    pub(crate) fn value_capacity(&self) -> usize {
+        self.value.capacity()
+    }
+
     /// Makes this trace one of `kind` whose value `write` writes into its emptied
     /// buffer.
     #[inline]
