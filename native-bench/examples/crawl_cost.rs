@@ -17,9 +17,7 @@
 //! 1000).
 
 use std::fmt::Display;
-use std::ops::RangeInclusive;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,6 +25,11 @@ use tracepool::crawl::{CrawlConfig, CrawlEvent, Crawler, Model};
 use tracepool::sim::SimWorkload;
 use tracepool::timer::HeapTimer;
 use tracepool_bench::runner::RunSpec;
+
+#[path = "support/args.rs"]
+mod args;
+
+use args::whole;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -81,31 +84,6 @@ fn main() -> ExitCode {
 fn fail(error: impl Display) -> ExitCode {
     eprintln!("crawl_cost: {error}");
     ExitCode::FAILURE
-}
-
-/// The whole number in `arg` within `accepted`, `default` without one, or what is wrong.
-fn whole<T>(
-    arg: Option<&String>,
-    name: &str,
-    default: T,
-    accepted: RangeInclusive<T>,
-) -> Result<T, String>
-where
-    T: FromStr + PartialOrd + Display,
-{
-    let Some(a) = arg else {
-        return Ok(default);
-    };
-    a.parse::<T>()
-        .ok()
-        .filter(|n| accepted.contains(n))
-        .ok_or_else(|| {
-            format!(
-                "{name}: a whole number from {} to {}, got `{a}`",
-                accepted.start(),
-                accepted.end()
-            )
-        })
 }
 
 /// The traces (1 to 10^7) and the concurrency (1 to 10^6), or what is wrong.

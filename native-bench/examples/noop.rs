@@ -13,13 +13,15 @@
 //! its record) or `run_flat_buffer_unordered` (the same jobs through
 //! `buffer_unordered`, its peer).
 
-use std::fmt::Display;
-use std::ops::RangeInclusive;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::time::Instant;
 
 use tracepool_bench::overhead;
+
+#[path = "support/args.rs"]
+mod args;
+
+use args::whole;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,31 +61,6 @@ const MODES: [&str; 5] = [
     "run_flat",
     "run_flat_buffer_unordered",
 ];
-
-/// The whole number in `arg` within `accepted`, `default` without one, or what is wrong.
-fn whole<T>(
-    arg: Option<&String>,
-    name: &str,
-    default: T,
-    accepted: RangeInclusive<T>,
-) -> Result<T, String>
-where
-    T: FromStr + PartialOrd + Display,
-{
-    let Some(a) = arg else {
-        return Ok(default);
-    };
-    a.parse::<T>()
-        .ok()
-        .filter(|n| accepted.contains(n))
-        .ok_or_else(|| {
-            format!(
-                "{name}: a whole number from {} to {}, got `{a}`",
-                accepted.start(),
-                accepted.end()
-            )
-        })
-}
 
 /// The jobs (1 to 10^9), the concurrency (1 to 10^6) and the mode, or what is wrong.
 fn parse(args: &[String]) -> Result<(u64, usize, &str), String> {
