@@ -46,8 +46,8 @@ fn pick<'a>(list: &[&'a str], i: u32) -> &'a str {
 
 /// The value of node `i`, whose kind code is `kind`.
 pub(crate) fn format_value(kind: u8, i: u32) -> String {
-    // Allocated once, with room for every format; written piece by piece.
-    let mut value = String::with_capacity(MAX_LEN);
+    // Allocated once (by `write_value`), with room for every format.
+    let mut value = String::new();
     write_value(&mut value, kind, i);
     value
 }
