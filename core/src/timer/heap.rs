@@ -1,7 +1,7 @@
 //! [`HeapTimer`]: many concurrent sleeps on one OS timer per thread, the nearest one
 //! finished precisely, every other one parked until its turn.
 //!
-//! Each thread that polls sleeps of a timer has its own shard: a binary heap of the
+//! Each thread that polls sleeps of a timer has its own shard: a heap of the
 //! deadlines registered from that thread ([`deadlines`]) and one `async_io::Timer`,
 //! armed for the nearest deadline less an adaptive margin. When it fires, the nearest
 //! sleep's task is woken and yields until its deadline (the finishing idea of
@@ -12,6 +12,7 @@
 
 mod deadlines;
 mod finish;
+mod quad;
 
 use std::cell::{Cell, RefCell};
 use std::fmt;

@@ -5,13 +5,12 @@
 //! touches the OS timer or a waker's code itself: it says where to arm the timer and
 //! hands out the wakers to wake or drop once the shard's lock is released.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::mem;
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::finish::Finish;
+use super::quad::{Entry, QuadHeap};
 
 /// The wakers an operation on a shard hands out, to wake or drop once its lock is
 /// released.
@@ -46,27 +45,6 @@ pub(super) struct Key {
     seq: u64,
 }
 
-/// One heap entry: ordered by deadline, then by registration, nearest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    deadline: Instant,
-    seq: u64,
-    slot: u32,
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // `BinaryHeap` is a max-heap: the nearest deadline is the greatest entry.
-        (other.deadline, other.seq).cmp(&(self.deadline, self.seq))
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 enum SlotState {
     Free,
     /// In the heap.
@@ -83,7 +61,10 @@ struct Slot {
 /// The heap of one shard and its bookkeeping, on a clock passed in (so that tests can
 /// drive it in virtual time). It never touches the OS timer: it says where to arm it.
 pub(super) struct Deadlines {
-    heap: BinaryHeap<Entry>,
+    heap: QuadHeap,
+    /// The time the heap's entries count their deadlines from, in nanoseconds: the
+    /// first registration's `now`, so never later than the clock.
+    origin: Option<Instant>,
     slots: Vec<Slot>,
     free: Vec<u32>,
     next_seq: u64,
@@ -106,7 +87,8 @@ const COMPACT_ABOVE: usize = 64;
 impl Deadlines {
     pub(super) fn new() -> Self {
         Deadlines {
-            heap: BinaryHeap::new(),
+            heap: QuadHeap::default(),
+            origin: None,
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -145,8 +127,9 @@ impl Deadlines {
                 index
             }
         };
+        let origin = *self.origin.get_or_insert(now);
         self.heap.push(Entry {
-            deadline,
+            at: nanos_since(origin, deadline),
             seq,
             slot: index,
         });
@@ -236,8 +219,8 @@ impl Deadlines {
                 self.fired = Some(due);
             }
         }
-        if let (Some(due), Some((deadline, _))) = (self.fired, self.live_top()) {
-            if deadline <= now {
+        if let (Some(due), Some((at, _))) = (self.fired, self.live_top()) {
+            if at <= self.nanos(now) {
                 // Woken at or after the deadline itself (armed for it, or late): no
                 // leader will see this lateness.
                 self.finish.woke(now.saturating_duration_since(due));
@@ -252,12 +235,13 @@ impl Deadlines {
     /// yield) or says where to arm the OS timer for it. When `now` is the clock's
     /// (`fresh`), how late each sleep ends is told to the finishing policy.
     fn settle(&mut self, now: Instant, fresh: bool, me: Option<Key>, out: &mut Outbox) -> Arm {
-        while let Some((deadline, key)) = self.live_top() {
-            if deadline > now {
+        let now_at = self.nanos(now);
+        while let Some((at, key)) = self.live_top() {
+            if at > now_at {
                 break;
             }
             if fresh {
-                self.finish.ended(now.saturating_duration_since(deadline));
+                self.finish.ended(Duration::from_nanos(now_at - at));
             }
             self.heap.pop();
             let slot = &mut self.slots[key.slot as usize];
@@ -272,12 +256,12 @@ impl Deadlines {
                 self.leader = None;
             }
         }
-        let Some((deadline, key)) = self.live_top() else {
+        let Some((at, key)) = self.live_top() else {
             self.leader = None;
             return None;
         };
-        let margin = self.finish.margin();
-        match deadline.checked_sub(margin).filter(|start| *start > now) {
+        let margin = u64::try_from(self.finish.margin().as_nanos()).unwrap_or(u64::MAX);
+        match at.checked_sub(margin).filter(|start| *start > now_at) {
             None => {
                 // Within the margin: it yields until its deadline.
                 if self.leader != Some(key) {
@@ -292,6 +276,7 @@ impl Deadlines {
             }
             Some(start) => {
                 self.leader = None;
+                let start = self.instant(start);
                 match self.armed {
                     // Armed early enough: when it fires, it is re-armed if need be.
                     Some(armed) if armed <= start => None,
@@ -314,15 +299,30 @@ impl Deadlines {
         }
     }
 
-    /// The nearest live entry, dropping the dropped sleeps' entries above it.
-    fn live_top(&mut self) -> Option<(Instant, Key)> {
+    /// `t` in the heap's nanoseconds since its origin (0 for any time before it, which
+    /// the clock has passed).
+    fn nanos(&self, t: Instant) -> u64 {
+        self.origin.map_or(0, |origin| nanos_since(origin, t))
+    }
+
+    /// The time `at` nanoseconds after the heap's origin.
+    fn instant(&self, at: u64) -> Instant {
+        let origin = self.origin.expect("a heap with entries has an origin");
+        origin
+            .checked_add(Duration::from_nanos(at))
+            .unwrap_or(origin)
+    }
+
+    /// The nearest live entry (its deadline in the heap's nanoseconds), dropping the
+    /// dropped sleeps' entries above it.
+    fn live_top(&mut self) -> Option<(u64, Key)> {
         while let Some(entry) = self.heap.peek() {
             if is_live(&self.slots, entry) {
                 let key = Key {
                     slot: entry.slot,
                     seq: entry.seq,
                 };
-                return Some((entry.deadline, key));
+                return Some((entry.at, key));
             }
             self.heap.pop();
             self.cancelled = self.cancelled.saturating_sub(1);
@@ -337,6 +337,12 @@ impl Deadlines {
             self.free.push(slot);
         }
     }
+}
+
+/// `t` in nanoseconds since `origin`: 0 for any earlier time, `u64::MAX` for any time
+/// more than 584 years later (a deadline that never comes, in practice).
+fn nanos_since(origin: Instant, t: Instant) -> u64 {
+    u64::try_from(t.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Whether `entry` is a pending sleep's (not a dropped one's).
