@@ -111,7 +111,7 @@ pub use browser::BrowserTimer;
 mod heap;
 
 #[cfg(all(feature = "async-io", not(target_arch = "wasm32")))]
-pub use heap::HeapTimer;
+pub use heap::{HeapSleep, HeapTimer};
 
 /// A boxed sleep future that is `Send`, as returned by [`Timer::sleep`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

@@ -127,19 +127,44 @@ impl fmt::Debug for HeapTimer {
     }
 }
 
-impl Timer for HeapTimer {
-    fn sleep(&self, duration: Duration) -> Sleep {
+impl HeapTimer {
+    /// A sleep of `duration`, counted from now, as a future of its own type: what
+    /// [`Timer::sleep`] gives in a box, for a caller that keeps it in place (in its
+    /// own future, without an allocation per sleep).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tracepool::timer::{HeapSleep, HeapTimer};
+    ///
+    /// let timer = HeapTimer::new();
+    /// let started = Instant::now();
+    /// let sleep: HeapSleep = timer.sleep(Duration::from_millis(2));
+    /// async_io::block_on(sleep);
+    /// assert!(started.elapsed() >= Duration::from_millis(2));
+    /// ```
+    pub fn sleep(&self, duration: Duration) -> HeapSleep {
         let start = Instant::now();
-        Box::pin(HeapSleep {
+        HeapSleep {
             start,
             deadline: start.checked_add(duration),
             state: SleepState::New(shard_for(&self.id)),
-        })
+        }
     }
 }
 
-/// One sleep of a [`HeapTimer`].
-struct HeapSleep {
+impl Timer for HeapTimer {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(HeapTimer::sleep(self, duration))
+    }
+}
+
+/// One sleep of a [`HeapTimer`], made by [`HeapTimer::sleep`]: a future that ends at
+/// its deadline (never earlier), registered in the heap of the thread that asked for
+/// it. Dropping it unregisters it.
+#[must_use = "a sleep does nothing unless polled"]
+pub struct HeapSleep {
     /// When it was asked for: the time it registers at, without reading the clock (an
     /// earlier time than the real one can make it later, never early).
     start: Instant,
@@ -164,6 +189,15 @@ impl SleepState {
         if let SleepState::New(shard) = std::mem::replace(self, SleepState::Done) {
             *self = SleepState::Registered { shard, key };
         }
+    }
+}
+
+impl fmt::Debug for HeapSleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeapSleep")
+            .field("deadline", &self.deadline)
+            .field("ended", &matches!(self.state, SleepState::Done))
+            .finish_non_exhaustive()
     }
 }
 
