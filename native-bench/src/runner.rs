@@ -542,7 +542,15 @@ where
         Workload::Http => http::run(spec, seeds, observer, interrupt),
         Workload::Crawl => run_crawl(spec, seeds, observer, interrupt, make_timer(spec.timer)?),
         Workload::Flat => {
-            let timer = make_timer(spec.timer)?;
+            // A heap timer's sleeps are kept in the jobs' own futures, unboxed.
+            let (timer, heap) = match spec.timer {
+                SleepTimer::Heap => {
+                    let heap = HeapTimer::new();
+                    let timer: Arc<dyn Timer> = Arc::new(heap.clone());
+                    (timer, Some(heap))
+                }
+                other => (make_timer(other)?, None),
+            };
             if seeds.is_some() {
                 return Err(RunError::SeedsForFlat);
             }
@@ -560,7 +568,7 @@ where
             // Where the OS cannot reset it, the peak is the process's so far.
             let _ = os::reset_peak_rss();
             let limit = lower_fd_limit(spec)?;
-            let run = flat::run(spec, timer, Arc::clone(&stats), interrupt);
+            let run = flat::run(spec, timer, heap, Arc::clone(&stats), interrupt);
             drop(limit);
             let (measured, sampled) = run?;
             Ok(output(spec, &measured, sampled, ideal, &stats, None))

@@ -4,7 +4,7 @@
 use futures::StreamExt;
 use std::sync::Arc;
 use tracepool::crawl::Model;
-use tracepool::report::Workload;
+use tracepool::report::{SleepTimer, Workload};
 use tracepool::sim::SleepStats;
 use tracepool::timer::AsyncIoTimer;
 use tracepool_bench::interrupt::Interrupt;
@@ -43,6 +43,34 @@ fn the_flat_workload_skips_the_crawl_engine_and_counts_every_job() {
                 assert!(r.peak_in_flight <= 7, "{model}: peak {}", r.peak_in_flight)
             }
             Model::Unbounded => assert!(r.peak_in_flight > 7, "peak {}", r.peak_in_flight),
+        }
+    }
+}
+
+#[test]
+fn every_native_timer_sleeps_each_flat_job_in_full() {
+    // The heap timer's sleeps are kept inside the jobs, the others' are boxed: the
+    // same accounting either way, and no sleep ends before its duration.
+    for timer in SleepTimer::ALL.into_iter().filter(|t| t.is_native()) {
+        for model in Model::ALL {
+            let spec = RunSpec {
+                timer,
+                ..flat(model, 200, 20, 0.3)
+            };
+            let output = runner::run(&spec, None, |_| {}, &Interrupt::new())
+                .unwrap_or_else(|e| panic!("{timer:?} {model}: {e}"));
+            let r = &output.record;
+            assert_eq!(
+                (r.jobs, r.outcomes.completed, r.timer_sleeps),
+                (200, 200, 200),
+                "{timer:?} {model}"
+            );
+            assert!(
+                r.timer_actual_ms >= r.timer_requested_ms && r.timer_requested_ms > 0.0,
+                "{timer:?} {model}: slept {} ms of {} ms",
+                r.timer_actual_ms,
+                r.timer_requested_ms
+            );
         }
     }
 }

@@ -24,7 +24,7 @@ use futures::task::AtomicWaker;
 use hdrhistogram::Histogram;
 use tracepool::crawl::Model;
 use tracepool::sim::{FlatWorkload, SleepStats};
-use tracepool::timer::Timer;
+use tracepool::timer::{HeapTimer, Timer};
 use tracepool::{Outcomes, Pool};
 
 use super::{Measured, RunError, RunSpec};
@@ -37,17 +37,28 @@ use crate::os::{AppGauges, Sampler, SamplerReport};
 struct Sleeper(Arc<SleeperParts>);
 
 struct SleeperParts {
-    timer: Arc<dyn Timer>,
+    timer: JobTimer,
     stats: Arc<SleepStats>,
 }
 
-impl Sleeper {
-    fn new(timer: Arc<dyn Timer>, stats: Arc<SleepStats>) -> Self {
-        Sleeper(Arc::new(SleeperParts { timer, stats }))
-    }
+/// The timer a job sleeps on.
+enum JobTimer {
+    /// A [`HeapTimer`]: each sleep is kept in its job's own future, without an
+    /// allocation.
+    Heap(HeapTimer),
+    /// Any timer: each sleep is boxed.
+    Boxed(Arc<dyn Timer>),
+}
 
-    fn stats(&self) -> &Arc<SleepStats> {
-        &self.0.stats
+impl Sleeper {
+    /// Sleeps on `heap` when there is one (a clone of `timer`, for sleeps kept in
+    /// place), otherwise on `timer`.
+    fn new(timer: Arc<dyn Timer>, heap: Option<HeapTimer>, stats: Arc<SleepStats>) -> Self {
+        let timer = match heap {
+            Some(heap) => JobTimer::Heap(heap),
+            None => JobTimer::Boxed(timer),
+        };
+        Sleeper(Arc::new(SleeperParts { timer, stats }))
     }
 
     /// Job `i`'s future: sleeps `duration` (not at all when it is zero).
@@ -56,7 +67,10 @@ impl Sleeper {
         async move {
             if let Some(s) = sleeper {
                 let start = Instant::now();
-                s.timer.sleep(duration).await;
+                match &s.timer {
+                    JobTimer::Heap(heap) => heap.sleep(duration).await,
+                    JobTimer::Boxed(timer) => timer.sleep(duration).await,
+                }
                 s.stats.record(duration, start.elapsed());
             }
             Ok(())
@@ -81,7 +95,8 @@ fn durations(spec: &RunSpec) -> impl Fn(usize) -> Duration + use<> {
 /// The jobs of `spec`'s flat workload, in order, made as they are pulled: each sleeps
 /// its duration on `timer` (not at all when it is zero) and records the sleep's
 /// accuracy into `stats`. The jobs [`run`](super::run) gives the pool, for a peer
-/// to run the same way.
+/// to run the same way (with a `--timer heap`, the runner's own jobs keep their sleep
+/// in place rather than boxed).
 ///
 /// # Examples
 ///
@@ -103,19 +118,29 @@ pub fn flat_jobs(
     timer: Arc<dyn Timer>,
     stats: Arc<SleepStats>,
 ) -> impl Stream<Item = impl Future<Output = Result<(), ()>> + Send + use<>> + use<> {
-    let sleeper = Sleeper::new(timer, stats);
+    jobs(spec, Sleeper::new(timer, None, stats))
+}
+
+/// The jobs of `spec`'s flat workload, sleeping through `sleeper`.
+fn jobs(
+    spec: &RunSpec,
+    sleeper: Sleeper,
+) -> impl Stream<Item = impl Future<Output = Result<(), ()>> + Send + use<>> + use<> {
     let duration = durations(spec);
     futures::stream::iter(0..spec.traces).map(move |i| sleeper.job(duration(i)))
 }
 
 /// Runs the flat workload of `spec` (valid) under its model, sampling the process.
+/// The jobs sleep on `heap` when there is one (a clone of `timer`, which the pool's
+/// timeouts use), otherwise on `timer`.
 pub(super) fn run(
     spec: &RunSpec,
     timer: Arc<dyn Timer>,
+    heap: Option<HeapTimer>,
     stats: Arc<SleepStats>,
     interrupt: &Interrupt,
 ) -> Result<(Measured, SamplerReport), RunError> {
-    let sleeper = Sleeper::new(Arc::clone(&timer), stats);
+    let sleeper = Sleeper::new(Arc::clone(&timer), heap, stats);
     let duration = durations(spec);
     match spec.model {
         Model::Pool => run_pool(spec, timer, sleeper, interrupt),
@@ -131,7 +156,7 @@ fn run_pool(
     sleeper: Sleeper,
     interrupt: &Interrupt,
 ) -> Result<(Measured, SamplerReport), RunError> {
-    let jobs = flat_jobs(spec, Arc::clone(&timer), Arc::clone(sleeper.stats()));
+    let jobs = jobs(spec, sleeper);
     let builder = Pool::builder().max_concurrency(spec.concurrency);
     let builder = match spec.timeout() {
         Some(t) => builder.timeout(t).shared_timer(timer),
