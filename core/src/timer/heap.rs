@@ -444,6 +444,21 @@ mod tests {
     }
 
     #[test]
+    fn a_sleep_kept_in_place_is_send_and_unpin() {
+        fn send_unpin<T: Send + Unpin + 'static>(_: &T) {}
+        let timer = HeapTimer::new();
+        let mut sleep = timer.sleep(Duration::from_millis(1));
+        send_unpin(&sleep);
+        // Moved after its first poll (it is `Unpin`), it still ends, and stays ended.
+        async_io::block_on(async {
+            assert!(futures::poll!(&mut sleep).is_pending());
+            let mut moved = Box::new(sleep);
+            (&mut *moved).await;
+            assert!(futures::poll!(&mut *moved).is_ready());
+        });
+    }
+
+    #[test]
     fn each_thread_has_its_own_heap_and_clones_share_it() {
         let timer = HeapTimer::new();
         let here = shard_for(&timer.id);
