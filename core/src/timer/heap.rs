@@ -192,6 +192,20 @@ impl SleepState {
     }
 }
 
+impl HeapSleep {
+    /// The time it counts from: the clock's reading when it was asked for. Its
+    /// deadline is this time plus its duration.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// When it ends (at the earliest); `None` for a deadline past the clock's range,
+    /// which never comes.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}
+
 impl fmt::Debug for HeapSleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HeapSleep")
@@ -447,8 +461,15 @@ mod tests {
     fn a_sleep_kept_in_place_is_send_and_unpin() {
         fn send_unpin<T: Send + Unpin + 'static>(_: &T) {}
         let timer = HeapTimer::new();
+        let before = Instant::now();
         let mut sleep = timer.sleep(Duration::from_millis(1));
         send_unpin(&sleep);
+        assert!(sleep.start() >= before && sleep.start() <= Instant::now());
+        assert_eq!(
+            sleep.deadline(),
+            Some(sleep.start() + Duration::from_millis(1))
+        );
+        assert_eq!(timer.sleep(Duration::MAX).deadline(), None);
         // Moved after its first poll (it is `Unpin`), it still ends, and stays ended.
         async_io::block_on(async {
             assert!(futures::poll!(&mut sleep).is_pending());

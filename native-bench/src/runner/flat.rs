@@ -66,11 +66,20 @@ impl Sleeper {
         let sleeper = (!duration.is_zero()).then(|| Arc::clone(&self.0));
         async move {
             if let Some(s) = sleeper {
-                let start = Instant::now();
-                match &s.timer {
-                    JobTimer::Heap(heap) => heap.sleep(duration).await,
-                    JobTimer::Boxed(timer) => timer.sleep(duration).await,
-                }
+                let start = match &s.timer {
+                    JobTimer::Heap(heap) => {
+                        // The sleep's own start: one reading of the clock, not two.
+                        let sleep = heap.sleep(duration);
+                        let start = sleep.start();
+                        sleep.await;
+                        start
+                    }
+                    JobTimer::Boxed(timer) => {
+                        let start = Instant::now();
+                        timer.sleep(duration).await;
+                        start
+                    }
+                };
                 s.stats.record(duration, start.elapsed());
             }
             Ok(())
