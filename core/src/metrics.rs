@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 
 use crate::outcome::{OutcomeKind, Outcomes};
 
-/// The live state of a pool that is cheap to read often (three atomic loads), e.g. by
+/// The live state of a pool that is cheap to read often (a few atomic loads), e.g. by
 /// a sampler every few milliseconds. See [`Pool::gauge`](crate::Pool::gauge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Gauge {

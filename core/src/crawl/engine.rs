@@ -420,7 +420,7 @@ where
             while !self.cancelled() {
                 // A full queue (C jobs waiting) would refuse the job: it is not made yet,
                 // nor offered. A queued job is pending, so the loop below waits for it.
-                if pool.gauge().queued >= c as u64 {
+                if pool.queued() >= c as u64 {
                     break;
                 }
                 let (job, slot, plugin) = match held.0.take() {

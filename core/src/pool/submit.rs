@@ -304,6 +304,12 @@ impl<F: TryFuture> Pool<F> {
         self.shared.max_concurrency
     }
 
+    /// Jobs accepted and waiting for a slot: [`gauge`](Self::gauge)'s `queued`
+    /// alone, for a caller that checks it before every submission.
+    pub(crate) fn queued(&self) -> u64 {
+        self.shared.queued()
+    }
+
     /// In-flight, peak and queued counts: cheap enough to sample every millisecond.
     pub fn gauge(&self) -> Gauge {
         let queued = self.shared.queued();
