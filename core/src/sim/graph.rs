@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::config::SimConfig;
 use super::kinds::{self, Spec};
-use super::rng::{Draws, Geometric, NodeKey, Salt, seed_key};
+use super::rng::{Draws, Geometric, NodeKey, PluginKey, Salt, seed_key};
 use crate::plugin::{PluginError, PluginErrorKind};
 
 /// Largest number of new traces one call may create, and of extra edges per call.
@@ -45,8 +45,8 @@ pub(crate) enum Class {
 }
 
 /// What the draws of one call (plugin `p` on `node`) share, looked up once for all
-/// of them: the node's kind, whether the plugin acts on it, the plugin's key and the
-/// start of the node's keys.
+/// of them: the node's kind, whether the plugin acts on it, and the start of the
+/// call's keys.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CallKey {
     node: u32,
@@ -54,8 +54,8 @@ pub(crate) struct CallKey {
     kind: u8,
     /// The plugin exists and acts on the node (see [`kinds::active`]).
     active: bool,
-    key: u64,
-    node_key: NodeKey,
+    /// The hash of `[seed, node, plugin key]`.
+    draws: PluginKey,
 }
 
 impl CallKey {
@@ -195,8 +195,7 @@ impl Graph {
             p,
             kind,
             active: kinds::active(kind, p, node),
-            key: plugin_key(kind, p),
-            node_key: self.node_key(node),
+            draws: self.node_key(node).plugin(plugin_key(kind, p)),
         }
     }
 
@@ -223,7 +222,7 @@ impl Graph {
         if !call.active {
             return Class::Ok;
         }
-        let u = Draws::of_node(call.node_key, call.key, Salt::Outcome).unit();
+        let u = Draws::of_plugin(call.draws, Salt::Outcome).unit();
         if u < self.config.panic_prob {
             Class::Panicked
         } else if u >= self.config.panic_prob + self.config.failure_prob {
@@ -246,7 +245,7 @@ impl Graph {
             Class::Panicked => return Verdict::Panicked,
             Class::Failed => {}
         }
-        let mut draws = Draws::of_node(call.node_key, call.key, Salt::ErrorKind);
+        let mut draws = Draws::of_plugin(call.draws, Salt::ErrorKind);
         let name = kinds::specs(call.kind)[call.p].name;
         let (kind, message) = match draws.below(20) {
             0..=5 => (PluginErrorKind::Http(403), "forbidden"),
@@ -287,8 +286,7 @@ impl Graph {
             node,
             p,
             kind,
-            key,
-            node_key,
+            draws,
             ..
         } = *call;
         let start = self.first_child[node as usize];
@@ -299,8 +297,8 @@ impl Graph {
             }
         }
         let spec = &kinds::specs(kind)[p];
-        let extra = Draws::of_node(node_key, key, Salt::Extra).draw(self.extra, MAX_EXTRA_PER_CALL);
-        let mut targets = Draws::of_node(node_key, key, Salt::ExtraTarget);
+        let extra = Draws::of_plugin(draws, Salt::Extra).draw(self.extra, MAX_EXTRA_PER_CALL);
+        let mut targets = Draws::of_plugin(draws, Salt::ExtraTarget);
         for _ in 0..extra {
             // Every attempt's target is drawn first and their kinds read together: the
             // reads (of random nodes, rarely in cache) overlap instead of waiting on

@@ -5,7 +5,8 @@
 //! SplitMix64 finaliser, fixed forever: never std's `RandomState`.
 
 /// Mixes 64 bits into 64 well-distributed bits (SplitMix64 finaliser).
-pub(crate) fn mix(mut z: u64) -> u64 {
+#[inline]
+pub(crate) const fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -32,7 +33,18 @@ impl NodeKey {
     pub(crate) fn new(seed_key: u64, node: u64) -> Self {
         NodeKey(mix(seed_key ^ node))
     }
+
+    /// The start of the keys of the draws about plugin `plugin` on this node.
+    #[inline]
+    pub(crate) fn plugin(self, plugin: u64) -> PluginKey {
+        PluginKey(mix(self.0 ^ plugin))
+    }
 }
+
+/// The hash of the start of a key, `[seed, node, plugin]`, shared by every draw about
+/// one call (its outcome, its error, its extra edges): hashed once for all of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PluginKey(u64);
 
 /// The hash of `[seed]`, the start of every key of a seed's draws.
 pub(crate) fn seed_key(seed: u64) -> u64 {
@@ -53,6 +65,18 @@ pub(crate) enum Salt {
     Flat = 8,
 }
 
+/// `mix(counter)` for the first counters, computed at compile time: most draw
+/// sequences (a call's outcome, its extra edges) use only these.
+const MIXED_COUNTERS: [u64; 16] = {
+    let mut mixed = [0; 16];
+    let mut counter = 0;
+    while counter < mixed.len() {
+        mixed[counter] = mix(counter as u64);
+        counter += 1;
+    }
+    mixed
+};
+
 /// A small generator over one key: successive draws hash an increasing counter.
 #[derive(Debug, Clone)]
 pub(crate) struct Draws {
@@ -72,15 +96,30 @@ impl Draws {
     /// hash of `[seed, node]` made already.
     #[inline]
     pub(crate) fn of_node(node: NodeKey, plugin: u64, salt: Salt) -> Self {
+        Draws::of_plugin(node.plugin(plugin), salt)
+    }
+
+    /// The draws [`new`](Self::new) makes for `[seed, node, plugin, salt]`, with the
+    /// hash of `[seed, node, plugin]` made already.
+    #[inline]
+    pub(crate) fn of_plugin(plugin: PluginKey, salt: Salt) -> Self {
         Draws {
-            key: mix(mix(node.0 ^ plugin) ^ salt as u64),
+            key: mix(plugin.0 ^ salt as u64),
             counter: 0,
         }
     }
 
+    #[inline]
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.counter += 1;
-        mix(self.key ^ mix(self.counter))
+        let mixed = usize::try_from(self.counter)
+            .ok()
+            .and_then(|counter| MIXED_COUNTERS.get(counter));
+        let mixed = match mixed {
+            Some(&mixed) => mixed,
+            None => mix(self.counter),
+        };
+        mix(self.key ^ mixed)
     }
 
     /// Skips `n` draws: the next draw is the one after them.
@@ -196,6 +235,22 @@ mod tests {
         assert_ne!(first(42, 7, 3), first(42, 8, 3));
         assert_ne!(first(42, 7, 3), first(42, 7, 4));
         assert_ne!(first(42, 7, 3), first(43, 7, 3));
+    }
+
+    #[test]
+    fn draws_past_the_mixed_counters_hash_their_counter() {
+        let mut draws = Draws::new(11, 22, 33, Salt::Extra);
+        let key = draws.key;
+        for counter in 1..=(MIXED_COUNTERS.len() as u64 + 8) {
+            assert_eq!(
+                draws.next_u64(),
+                mix(key ^ mix(counter)),
+                "counter {counter}"
+            );
+        }
+        draws.skip(1 << 40);
+        let counter = draws.counter + 1;
+        assert_eq!(draws.next_u64(), mix(key ^ mix(counter)));
     }
 
     #[test]
