@@ -148,6 +148,32 @@ impl TraceKind {
         })
     }
 
+    /// The kind at `index` in [`TraceKind::KNOWN`], if any: the inverse of
+    /// [`known_index`](Self::known_index), made without a clone.
+    #[inline]
+    pub(crate) fn from_known_index(index: usize) -> Option<TraceKind> {
+        Some(match index {
+            0 => TraceKind::Username,
+            1 => TraceKind::Email,
+            2 => TraceKind::Domain,
+            3 => TraceKind::Subdomain,
+            4 => TraceKind::Ip,
+            5 => TraceKind::Url,
+            6 => TraceKind::Phone,
+            7 => TraceKind::Name,
+            8 => TraceKind::Company,
+            9 => TraceKind::Repository,
+            10 => TraceKind::SocialProfile,
+            11 => TraceKind::Asn,
+            12 => TraceKind::Netblock,
+            13 => TraceKind::DnsRecord,
+            14 => TraceKind::Address,
+            15 => TraceKind::Key,
+            16 => TraceKind::Whois,
+            _ => return None,
+        })
+    }
+
     /// The known kind with this text name, if any (never [`TraceKind::Other`]).
     pub fn known(name: &str) -> Option<TraceKind> {
         TraceKind::KNOWN
@@ -566,7 +592,9 @@ mod tests {
     fn kind_names_round_trip() {
         for (index, kind) in TraceKind::KNOWN.iter().enumerate() {
             assert_eq!(kind.known_index(), Some(index));
+            assert_eq!(TraceKind::from_known_index(index).as_ref(), Some(kind));
             assert_eq!(kind.as_str().parse::<TraceKind>().as_ref(), Ok(kind));
         }
+        assert_eq!(TraceKind::from_known_index(TraceKind::KNOWN.len()), None);
     }
 }

@@ -23,9 +23,14 @@ pub(crate) const KEY: u8 = 15;
 pub(crate) const WHOIS: u8 = 16;
 pub(crate) const KIND_COUNT: u8 = 17;
 
-/// The kind with code `code`.
+/// The kind with code `code`, made without a clone (a kind may own a name).
+///
+/// # Panics
+///
+/// When `code` is not below [`KIND_COUNT`].
+#[inline]
 pub(crate) fn kind_of_code(code: u8) -> TraceKind {
-    TraceKind::KNOWN[usize::from(code)].clone()
+    TraceKind::from_known_index(usize::from(code)).expect("a kind code is below KIND_COUNT")
 }
 
 /// The code of a known kind.

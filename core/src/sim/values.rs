@@ -88,17 +88,23 @@ trait Sink {
         self.put(itoa::Buffer::new().format(n))
     }
 
-    /// `n` in decimal, zero-padded to `width` digits.
+    /// `n` in decimal, zero-padded to `width` digits: the zeros put as one piece, not
+    /// one by one.
     fn padded(&mut self, n: u64, width: usize) -> Result<(), Mismatch> {
+        const ZEROS: &str = "0000000000000000";
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(n);
-        for _ in digits.len()..width {
-            self.put_ascii(b'0')?;
+        let mut pad = width.saturating_sub(digits.len());
+        while pad > 0 {
+            let zeros = pad.min(ZEROS.len());
+            self.put(&ZEROS[..zeros])?;
+            pad -= zeros;
         }
         self.put(digits)
     }
 
-    /// `n` in hexadecimal, zero-padded to `width` digits.
+    /// `n` in hexadecimal, zero-padded to `width` digits (at most 16): the digits put
+    /// as one piece, not one by one.
     fn hex(&mut self, mut n: u64, width: usize, digits: &[u8; 16]) -> Result<(), Mismatch> {
         let mut buf = [b'0'; 16];
         let mut at = buf.len();
@@ -107,9 +113,8 @@ trait Sink {
             buf[at] = digits[(n % 16) as usize];
             n /= 16;
         }
-        buf[at..]
-            .iter()
-            .try_for_each(|&digit| self.put_ascii(digit))
+        // The digits are ASCII: the check cannot fail.
+        self.put(std::str::from_utf8(&buf[at..]).map_err(|_| Mismatch)?)
     }
 }
 
