@@ -35,19 +35,32 @@ impl Bytes {
     fn push(&mut self, value: u32) {
         match u8::try_from(value) {
             Ok(byte) if byte != Self::LARGE => self.small.push(byte),
-            _ => {
-                self.large.insert(self.small.len() as u32, value);
-                self.small.push(Self::LARGE);
-            }
+            _ => self.push_large(value),
         }
+    }
+
+    /// [`push`](Self::push) of a number past a byte: out of line, so that the usual
+    /// push (a byte) is inlined where it is made.
+    #[cold]
+    #[inline(never)]
+    fn push_large(&mut self, value: u32) {
+        self.large.insert(self.small.len() as u32, value);
+        self.small.push(Self::LARGE);
     }
 
     #[inline]
     fn get(&self, index: usize) -> u32 {
         match self.small[index] {
-            Self::LARGE => self.large[&(index as u32)],
+            Self::LARGE => self.get_large(index),
             byte => u32::from(byte),
         }
+    }
+
+    /// [`get`](Self::get) of a number past a byte, out of line.
+    #[cold]
+    #[inline(never)]
+    fn get_large(&self, index: usize) -> u32 {
+        self.large[&(index as u32)]
     }
 
     fn heap_bytes(&self) -> usize {
