@@ -30,7 +30,7 @@ use bookkeeping::{
     Active, ByKindIds, Coop, Latencies, Pending, PluginRef, Slab, Teardown, poll_next_call,
     within_clock_range,
 };
-use call::{Call, Held, Job, JobStart, Made, Tagged};
+use call::{Call, Held, Job, JobStart, Tagged};
 
 type CallResult = Result<Found, PluginError>;
 type CallOutcome = Outcome<Found, PluginError>;
@@ -319,28 +319,9 @@ where
         });
     }
 
-    fn finished(&mut self, made: Made, outcome: CallOutcome, latency: Duration) {
-        let Made {
-            slot,
-            plugin,
-            answered,
-        } = made;
-        // A call reports its start before it ends: it is in the list now, or, answered
-        // at once, it started in the poll that ended it. Such a call that ends
-        // cancelled or timed out was never polled; one that panicked was (its drop or
-        // its timer's panicked), unless its timer panicked on its first poll.
+    fn finished(&mut self, slot: u32, plugin: u32, outcome: CallOutcome, latency: Duration) {
+        // A call reports its start before it ends: it is in the list now.
         self.report_started();
-        if answered
-            && matches!(
-                outcome,
-                Outcome::Completed(_) | Outcome::Failed(_) | Outcome::Panicked(_)
-            )
-        {
-            (self.observer)(&CrawlEvent::JobStarted {
-                trace: &self.active.get(slot).trace,
-                plugin: &self.plugin_names[plugin as usize],
-            });
-        }
         let kind = outcome.kind();
         let acc = &mut self.plugins[plugin as usize];
         self.report.outcomes.record(kind);
@@ -442,31 +423,20 @@ where
                 if pool.queued() >= c as u64 {
                     break;
                 }
-                let (job, made) = match held.0.take() {
+                let (job, slot, plugin) = match held.0.take() {
                     Some(held) => held,
                     None => match self.next_call(&mut cursor) {
-                        Some((slot, plugin)) => {
-                            let job = self.make_job(slot, plugin);
-                            let answered = job.answered();
-                            (
-                                job,
-                                Made {
-                                    slot,
-                                    plugin,
-                                    answered,
-                                },
-                            )
-                        }
+                        Some((slot, plugin)) => (self.make_job(slot, plugin), slot, plugin),
                         None => break,
                     },
                 };
                 match pool.try_submit(job) {
                     Ok(id) => {
-                        pending.insert(id, made);
-                        self.submitted(made.slot, made.plugin);
+                        pending.insert(id, (slot, plugin));
+                        self.submitted(slot, plugin);
                     }
                     Err(TrySubmitError::Full(job)) => {
-                        held.0 = Some((job, made));
+                        held.0 = Some((job, slot, plugin));
                         break;
                     }
                     // Only this loop closes the pool, after it.
@@ -478,10 +448,10 @@ where
             }
             let next = poll_fn(|cx| poll_next_call(&mut driver, &mut coop, cancel, cx)).await;
             let Some(Some(done)) = next else { break };
-            let made = pending
+            let (slot, plugin) = pending
                 .remove(done.id)
                 .expect("every completion is of a submitted job");
-            self.finished(made, done.outcome, done.latency);
+            self.finished(slot, plugin, done.outcome, done.latency);
         }
         if self.cancelled() {
             pool.abort();
@@ -489,8 +459,8 @@ where
             pool.close();
         }
         while let Some(done) = driver.next().await {
-            if let Some(made) = pending.remove(done.id) {
-                self.finished(made, done.outcome, done.latency);
+            if let Some((slot, plugin)) = pending.remove(done.id) {
+                self.finished(slot, plugin, done.outcome, done.latency);
             }
         }
     }
@@ -510,30 +480,25 @@ where
             // Every call of the batch is scheduled now; each trace runs its calls
             // under its own limit of C, and the batch waits for all of them.
             let mut results: Vec<Vec<Option<(CallOutcome, Duration)>>> = Vec::new();
-            let mut made_calls: Vec<Vec<Made>> = Vec::new();
+            let mut plugin_ids: Vec<Vec<u32>> = Vec::new();
             let mut streams = Vec::new();
             for (index, &slot) in batch.iter().enumerate() {
-                let mut made = Vec::new();
-                let mut calls = Vec::new();
-                for (position, plugin) in self.plugins_of(slot).enumerate() {
+                let mut plugins: Vec<u32> = self.plugins_of(slot).collect();
+                let mut calls = Vec::with_capacity(plugins.len());
+                for (position, &plugin) in plugins.iter().enumerate() {
                     // A cancel from the observer stops the batch's scheduling too.
                     if self.cancelled() {
                         break;
                     }
-                    let job = self.make_job(slot, plugin);
-                    made.push(Made {
-                        slot,
-                        plugin,
-                        answered: job.answered(),
-                    });
-                    let call = GuardedCall::new(job, self.timeout());
+                    let call = GuardedCall::new(self.make_job(slot, plugin), self.timeout());
                     calls.push(
                         call.map(move |(outcome, latency)| (index, position, outcome, latency)),
                     );
                     self.submitted(slot, plugin);
                 }
-                results.push((0..made.len()).map(|_| None).collect());
-                made_calls.push(made);
+                plugins.truncate(calls.len());
+                results.push((0..plugins.len()).map(|_| None).collect());
+                plugin_ids.push(plugins);
                 streams.push(Box::pin(stream::iter(calls).buffer_unordered(c)));
             }
             let mut batch_calls = stream::select_all(streams);
@@ -553,7 +518,7 @@ where
                 let slot = batch[index];
                 for (position, result) in calls.into_iter().enumerate() {
                     let (outcome, latency) = result.unwrap_or((Outcome::Cancelled, Duration::ZERO));
-                    self.finished(made_calls[index][position], outcome, latency);
+                    self.finished(slot, plugin_ids[index][position], outcome, latency);
                 }
                 self.active.release(slot);
             }
@@ -572,14 +537,11 @@ where
                     if self.cancelled() {
                         break;
                     }
-                    let job = self.make_job(slot, plugin);
-                    let made = Made {
-                        slot,
-                        plugin,
-                        answered: job.answered(),
-                    };
-                    let call = Box::pin(GuardedCall::new(job, self.timeout()));
-                    running.push(Tagged { made, call });
+                    let call = Box::pin(GuardedCall::new(
+                        self.make_job(slot, plugin),
+                        self.timeout(),
+                    ));
+                    running.push(Tagged { slot, plugin, call });
                     self.submitted(slot, plugin);
                 }
                 self.active.release(slot);
@@ -589,16 +551,16 @@ where
             }
             let next = poll_fn(|cx| poll_next_call(&mut running, &mut coop, &cancel, cx)).await;
             match next {
-                Some(Some((made, outcome, latency))) => {
-                    self.finished(made, outcome, latency);
+                Some(Some((slot, plugin, outcome, latency))) => {
+                    self.finished(slot, plugin, outcome, latency);
                 }
                 Some(None) | None => break,
             }
         }
-        let unfinished: Vec<Made> = running.iter().map(|t| t.made).collect();
+        let unfinished: Vec<(u32, u32)> = running.iter().map(|t| (t.slot, t.plugin)).collect();
         drop(running);
-        for made in unfinished {
-            self.finished(made, Outcome::Cancelled, Duration::ZERO);
+        for (slot, plugin) in unfinished {
+            self.finished(slot, plugin, Outcome::Cancelled, Duration::ZERO);
         }
     }
 }

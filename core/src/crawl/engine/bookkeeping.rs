@@ -172,19 +172,19 @@ impl Slab {
 /// kept in a window of ids starting at the oldest call not ended (an index, no hash).
 /// A call still running when the window would grow past its bound (a slow call among
 /// many fast ones) moves to a map, so that the window stays within its bound.
-pub(super) struct Pending<T> {
+pub(super) struct Pending {
     /// The id of the window's first entry.
     base: u64,
     /// The calls by id from `base`; `None` for an id ended, or never submitted.
-    window: VecDeque<Option<T>>,
+    window: VecDeque<Option<(u32, u32)>>,
     /// The calls that left the window while running.
-    behind: HashMap<u64, T, foldhash::fast::FixedState>,
+    behind: HashMap<u64, (u32, u32), foldhash::fast::FixedState>,
     /// The longest the window grows.
     bound: usize,
     len: usize,
 }
 
-impl<T: Copy> Pending<T> {
+impl Pending {
     /// The most ids the window skips to keep an id past its end; an id further away
     /// goes to the map.
     const GAP: usize = 64;
@@ -200,9 +200,9 @@ impl<T: Copy> Pending<T> {
         }
     }
 
-    /// Keeps `call` under `id`, an id above every id kept so far.
+    /// Keeps the call of `(slot, plugin)` under `id`, an id above every id kept so far.
     #[inline]
-    pub(super) fn insert(&mut self, id: JobId, call: T) {
+    pub(super) fn insert(&mut self, id: JobId, call: (u32, u32)) {
         let id = id.get();
         if self.window.is_empty() {
             self.base = id;
@@ -237,7 +237,7 @@ impl<T: Copy> Pending<T> {
 
     /// Takes the call kept under `id`, if any.
     #[inline]
-    pub(super) fn remove(&mut self, id: JobId) -> Option<T> {
+    pub(super) fn remove(&mut self, id: JobId) -> Option<(u32, u32)> {
         let id = id.get();
         let in_window = id
             .checked_sub(self.base)
@@ -398,7 +398,7 @@ mod tests {
         check_pending(4, &gappy, &ends);
         check_pending(4, &gappy, &[0, 1, 2, 3, 4, 5, 6, 7, 8]);
         check_pending(usize::MAX, &gappy, &ends);
-        assert_eq!(Pending::<(u32, u32)>::new(4).remove(JobId(7)), None);
+        assert_eq!(Pending::new(4).remove(JobId(7)), None);
     }
 
     #[test]

@@ -39,19 +39,6 @@ pub(super) enum Call<C> {
     Panicked(Option<Box<dyn Any + Send>>),
 }
 
-/// A call the engine made, from its submission to its end: its trace's slot, its
-/// plugin, and whether the plugin answered it at once
-/// ([`follow_now`](crate::Plugin::follow_now)).
-///
-/// A call answered at once ends at its first poll, which does not note its start
-/// for the engine: the engine reports the start with the end (see `Job::poll`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Made {
-    pub(super) slot: u32,
-    pub(super) plugin: u32,
-    pub(super) answered: bool,
-}
-
 /// The crawler's probe is borrowed, not shared: every call lives inside the crawl's
 /// future, which borrows the crawler.
 pub(super) struct JobStart<'p> {
@@ -60,25 +47,13 @@ pub(super) struct JobStart<'p> {
     pub(super) plugin: u32,
 }
 
-impl<C> Job<'_, C> {
-    /// Whether the plugin answered the call at once: it ends at its first poll.
-    #[inline]
-    pub(super) fn answered(&self) -> bool {
-        matches!(self.call, Call::Ready(_))
-    }
-}
-
 impl<C: Future<Output = Result<Vec<Trace>, PluginError>> + Unpin> Future for Job<'_, C> {
     type Output = CallResult;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
         let this = self.get_mut();
         if let Some(start) = this.start.take() {
-            // A call answered at once ends in this poll: the engine reports its start
-            // with its end, and the probe's list (a lock) is for the calls that run.
-            if !matches!(this.call, Call::Ready(_)) {
-                start.probe.started(start.slot, start.plugin);
-            }
+            start.probe.started(start.slot, start.plugin);
             this.in_flight = Some(start.probe.enter());
         }
         match &mut this.call {
@@ -99,7 +74,7 @@ impl<C: Future<Output = Result<Vec<Trace>, PluginError>> + Unpin> Future for Job
 
 /// A job the pool had no room for yet. Dropped with the crawl's future, the plugin's
 /// future is dropped quietly: a panic in its `Drop` does not escape.
-pub(super) struct Held<J>(pub(super) Option<(J, Made)>);
+pub(super) struct Held<J>(pub(super) Option<(J, u32, u32)>);
 
 impl<J> Drop for Held<J> {
     fn drop(&mut self) {
@@ -109,20 +84,22 @@ impl<J> Drop for Held<J> {
     }
 }
 
-/// A call tagged with what the engine made, for the models that poll calls directly.
+/// A call tagged with its trace's slot and its plugin, for the models that poll calls
+/// directly.
 pub(super) struct Tagged<G> {
-    pub(super) made: Made,
+    pub(super) slot: u32,
+    pub(super) plugin: u32,
     pub(super) call: Pin<Box<G>>,
 }
 
 impl<G: Future<Output = (CallOutcome, Duration)>> Future for Tagged<G> {
-    type Output = (Made, CallOutcome, Duration);
+    type Output = (u32, u32, CallOutcome, Duration);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let made = self.made;
+        let (slot, plugin) = (self.slot, self.plugin);
         self.call
             .as_mut()
             .poll(cx)
-            .map(|(outcome, latency)| (made, outcome, latency))
+            .map(|(outcome, latency)| (slot, plugin, outcome, latency))
     }
 }
