@@ -276,7 +276,8 @@ impl Deadlines {
             }
             Some(start) => {
                 self.leader = None;
-                let start = self.instant(start);
+                // A time past the clock's range never comes: nothing to arm.
+                let start = self.instant(start)?;
                 match self.armed {
                     // Armed early enough: when it fires, it is re-armed if need be.
                     Some(armed) if armed <= start => None,
@@ -305,12 +306,9 @@ impl Deadlines {
         self.origin.map_or(0, |origin| nanos_since(origin, t))
     }
 
-    /// The time `at` nanoseconds after the heap's origin.
-    fn instant(&self, at: u64) -> Instant {
-        let origin = self.origin.expect("a heap with entries has an origin");
-        origin
-            .checked_add(Duration::from_nanos(at))
-            .unwrap_or(origin)
+    /// The time `at` nanoseconds after the heap's origin, if the clock can tell it.
+    fn instant(&self, at: u64) -> Option<Instant> {
+        self.origin?.checked_add(Duration::from_nanos(at))
     }
 
     /// The nearest live entry (its deadline in the heap's nanoseconds), dropping the
@@ -485,6 +483,33 @@ mod tests {
         let (step, arm) = d.poll(near, t0 + ms(5), || t0 + ms(5), &waker(2, &log), &mut out);
         assert_eq!(step, Step::Ready);
         assert_eq!(arm, Some(t0 + ms(10) - d.finish.margin()));
+        assert_eq!(woken(&mut out, &log), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn deadlines_centuries_away_stay_in_order_and_never_come() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let year = Duration::from_secs(365 * 86_400);
+        let mut d = Deadlines::new();
+        let mut out = Outbox::default();
+        // Past what the heap's nanoseconds hold (584 years): they share its last key,
+        // and keep their registration order.
+        let far = [t0 + year * 600, t0 + year * 590];
+        let keys: Vec<Key> = far
+            .iter()
+            .enumerate()
+            .map(|(n, &deadline)| d.register(deadline, t0, &waker(n, &log), &mut out).0.0)
+            .collect();
+        let (soon, _) = d.register(t0 + ms(1), t0, &waker(2, &log), &mut out).0;
+        assert_eq!(d.live_top().map(|(_, key)| key), Some(soon));
+        let (step, arm) = d.poll(soon, t0 + ms(1), || t0 + ms(1), &waker(2, &log), &mut out);
+        assert_eq!(step, Step::Ready);
+        // The OS timer is armed for the far ones, or not at all: never in the past.
+        assert!(arm.is_none_or(|at| at > t0 + year * 500), "{arm:?}");
+        assert_eq!(d.live_top().map(|(_, key)| key), Some(keys[0]));
+        let (step, _) = d.poll(keys[1], far[1], || t0 + year, &waker(1, &log), &mut out);
+        assert_eq!(step, Step::Park);
         assert_eq!(woken(&mut out, &log), Vec::<usize>::new());
     }
 
