@@ -1,6 +1,6 @@
 //! loom models of the races on the pool's shared state: submissions racing `close`
 //! and the driver's starts, a handle's cancel racing the job's start, `abort` racing
-//! the driver, a job woken from another thread (the slots' wake flags), a spawned job
+//! the driver, a job woken from another thread once and twice (the slots' wake flags, the driver's registration), a spawned job
 //! racing `abort`. Built only with `--cfg tracepool_loom` (the pool's atomics and locks are
 //! then loom's), and run by `scripts/soak`, not by the test command:
 //!
@@ -15,13 +15,13 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
 use std::task::{Context, Poll};
 
 use futures::future::{self, BoxFuture, poll_fn};
 use futures::{FutureExt, StreamExt};
 use loom::sync::Mutex;
-use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread;
 use tracepool::{Outcome, Pool, TrySubmitError};
 
@@ -40,7 +40,7 @@ fn model(name: &str, body: impl Fn() + Sync + Send + 'static) {
 /// `LOOM_MAX_PREEMPTIONS` says otherwise (for the models with four threads, whose
 /// space grows fastest).
 fn model_bounded(name: &str, bound: usize, body: impl Fn() + Sync + Send + 'static) {
-    let runs = Arc::new(AtomicUsize::new(0));
+    let runs = Arc::new(StdAtomicUsize::new(0));
     let counter = Arc::clone(&runs);
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
@@ -282,6 +282,62 @@ fn a_job_woken_from_another_thread_is_polled() {
         values.sort_unstable();
         assert_eq!(values, [3, 4]);
     });
+}
+
+/// A job woken twice from another thread, needing both wake-ups: the first takes the
+/// driver's registered waker, so the second is delivered only if the driver registers
+/// again before it sleeps, and looks at the woken list once more after registering.
+#[test]
+fn a_job_woken_twice_from_another_thread_is_polled_after_each() {
+    struct Count {
+        done: AtomicUsize,
+        waker: loom::future::AtomicWaker,
+    }
+
+    struct WaitForTwo(Arc<Count>);
+
+    impl Future for WaitForTwo {
+        type Output = Result<u64, ()>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            self.0.waker.register_by_ref(cx.waker());
+            if self.0.done.load(Ordering::Acquire) == 2 {
+                Poll::Ready(Ok(2))
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    model(
+        "a_job_woken_twice_from_another_thread_is_polled_after_each",
+        || {
+            let count = Arc::new(Count {
+                done: AtomicUsize::new(0),
+                waker: loom::future::AtomicWaker::new(),
+            });
+            let (pool, driver) = Pool::builder().max_concurrency(1).build::<Job>().unwrap();
+            pool.try_submit(Box::pin(WaitForTwo(Arc::clone(&count))))
+                .unwrap();
+            pool.close();
+            let setter = {
+                let count = Arc::clone(&count);
+                thread::spawn(move || {
+                    for _ in 0..2 {
+                        count.done.fetch_add(1, Ordering::Release);
+                        count.waker.wake();
+                    }
+                })
+            };
+            let values: Vec<_> = loom::future::block_on(
+                driver
+                    .filter_map(|c| async move { c.outcome.completed() })
+                    .collect(),
+            );
+            setter.join().unwrap();
+            assert_eq!(values, [2]);
+        },
+    );
 }
 
 /// A job spawned on its own (loom) thread races `abort`: it ends once, `Completed` or

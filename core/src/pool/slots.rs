@@ -153,10 +153,17 @@ impl<F: TryFuture, D: Future<Output = ()> + Unpin> Slots<F, D> {
             if self.next == self.woken.len() {
                 self.woken.clear();
                 self.next = 0;
-                self.wakeups.driver.register(cx.waker());
                 std::mem::swap(&mut self.woken, &mut *lock(&self.wakeups.woken));
                 if self.woken.is_empty() {
-                    break;
+                    // Nothing woken: register for the next wake-up, then look once
+                    // more, for a slot woken before the registration (whose wake-up
+                    // found no waker). While slots keep being woken, the driver
+                    // neither registers nor is woken.
+                    self.wakeups.driver.register(cx.waker());
+                    std::mem::swap(&mut self.woken, &mut *lock(&self.wakeups.woken));
+                    if self.woken.is_empty() {
+                        break;
+                    }
                 }
                 // Clear the flags of the whole batch now, while the wake-ups have
                 // left them in the cache: a slot woken again from here on is listed
