@@ -659,6 +659,24 @@ proptest! {
         prop_assert!(makespan >= total / slots as u32);
         prop_assert!(makespan <= total / slots as u32 + longest);
     }
+
+    /// Against list scheduling written out in full (each job, zero-length ones too,
+    /// takes the slot free first): the same makespan, with many zero-length jobs.
+    #[test]
+    fn makespan_matches_list_scheduling_of_every_job(
+        durations in proptest::collection::vec(prop_oneof![Just(0u64), 1u64..50], 0..200),
+        slots in 0usize..12,
+    ) {
+        let durations: Vec<Duration> = durations.into_iter().map(Duration::from_micros).collect();
+        let mut free = vec![Duration::ZERO; slots.max(1)];
+        let mut makespan = Duration::ZERO;
+        for d in &durations {
+            let earliest = free.iter_mut().min().expect("at least one slot");
+            *earliest += *d;
+            makespan = makespan.max(*earliest);
+        }
+        prop_assert_eq!(ideal_makespan(durations.iter().copied(), slots), makespan);
+    }
 }
 
 #[test]

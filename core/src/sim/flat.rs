@@ -26,6 +26,10 @@ const JOB_URL_PREFIX: &str = "https://jobs.example/job/";
 /// [0.5 `mean`, 1.5 `mean`). A duration past what a `Duration` holds (a `mean` above
 /// `Duration::MAX / 1.5`) is `Duration::MAX`.
 pub fn flat_job_duration(seed: u64, mean: Duration, i: usize) -> Duration {
+    if mean.is_zero() {
+        // No draw needed: every duration is zero.
+        return Duration::ZERO;
+    }
     let u = Draws::new(seed, i as u64, 0, Salt::Flat).unit();
     // `Duration::mul_f64`, saturating instead of panicking.
     Duration::try_from_secs_f64((0.5 + u) * mean.as_secs_f64()).unwrap_or(Duration::MAX)
@@ -55,6 +59,12 @@ pub fn ideal_makespan(durations: impl IntoIterator<Item = Duration>, slots: usiz
     let mut free: BinaryHeap<Reverse<Duration>> = BinaryHeap::new();
     let mut makespan = Duration::ZERO;
     for d in durations {
+        if d.is_zero() {
+            // It would take the earliest free slot and free it again at once: no
+            // slot's free time changes, and it ends no later than the makespan so far.
+            // A run of no-op jobs costs no heap operation.
+            continue;
+        }
         let start = if free.len() < slots {
             Duration::ZERO
         } else {
