@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 use futures::future::{self, BoxFuture, poll_fn};
 use futures::{FutureExt, StreamExt};
 use loom::sync::Mutex;
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use tracepool::{Outcome, Pool, TrySubmitError};
 
@@ -231,55 +231,90 @@ fn abort_races_the_driver() {
     });
 }
 
-/// A job that waits for a flag another thread sets, waking it through its slot's
+/// Wake-ups a job gets from another thread: how many were sent, and the job's waker.
+struct Signals {
+    sent: AtomicUsize,
+    waker: loom::future::AtomicWaker,
+}
+
+impl Signals {
+    fn new() -> Arc<Self> {
+        Arc::new(Signals {
+            sent: AtomicUsize::new(0),
+            waker: loom::future::AtomicWaker::new(),
+        })
+    }
+
+    fn send(&self) {
+        self.sent.fetch_add(1, Ordering::Release);
+        self.waker.wake();
+    }
+}
+
+/// A job that ends with `value` once `needed` signals were sent.
+struct WaitFor {
+    signals: Arc<Signals>,
+    needed: usize,
+    value: u64,
+}
+
+impl Future for WaitFor {
+    type Output = Result<u64, ()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.signals.waker.register_by_ref(cx.waker());
+        if self.signals.sent.load(Ordering::Acquire) >= self.needed {
+            Poll::Ready(Ok(self.value))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Runs `jobs` at most `c` at a time while another thread sends `sends` signals to
+/// `signals`; returns the values of the completed jobs, sorted.
+fn completed_with_signals(
+    c: usize,
+    jobs: Vec<Job>,
+    signals: &Arc<Signals>,
+    sends: usize,
+) -> Vec<u64> {
+    let (pool, driver) = Pool::builder().max_concurrency(c).build::<Job>().unwrap();
+    for job in jobs {
+        pool.try_submit(job).unwrap();
+    }
+    pool.close();
+    let sender = {
+        let signals = Arc::clone(signals);
+        thread::spawn(move || {
+            for _ in 0..sends {
+                signals.send();
+            }
+        })
+    };
+    let mut values: Vec<_> = loom::future::block_on(
+        driver
+            .filter_map(|c| async move { c.outcome.completed() })
+            .collect(),
+    );
+    sender.join().unwrap();
+    values.sort_unstable();
+    values
+}
+
+/// A job that waits for a signal from another thread, woken through its slot's
 /// waker: the driver polls it again (the slot's wake flag and the woken list lose no
 /// wake-up), it completes.
 #[test]
 fn a_job_woken_from_another_thread_is_polled() {
-    struct Flag {
-        set: AtomicBool,
-        waker: loom::future::AtomicWaker,
-    }
-
-    struct WaitFor(Arc<Flag>);
-
-    impl Future for WaitFor {
-        type Output = Result<u64, ()>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            self.0.waker.register_by_ref(cx.waker());
-            if self.0.set.load(Ordering::Acquire) {
-                Poll::Ready(Ok(3))
-            } else {
-                Poll::Pending
-            }
-        }
-    }
-
     model("a_job_woken_from_another_thread_is_polled", || {
-        let flag = Arc::new(Flag {
-            set: AtomicBool::new(false),
-            waker: loom::future::AtomicWaker::new(),
-        });
-        let (pool, driver) = Pool::builder().max_concurrency(2).build::<Job>().unwrap();
-        pool.try_submit(Box::pin(WaitFor(Arc::clone(&flag))))
-            .unwrap();
-        pool.try_submit(ready(4)).unwrap();
-        pool.close();
-        let setter = {
-            let flag = Arc::clone(&flag);
-            thread::spawn(move || {
-                flag.set.store(true, Ordering::Release);
-                flag.waker.wake();
-            })
+        let signals = Signals::new();
+        let waiting = WaitFor {
+            signals: Arc::clone(&signals),
+            needed: 1,
+            value: 3,
         };
-        let mut values: Vec<_> = loom::future::block_on(
-            driver
-                .filter_map(|c| async move { c.outcome.completed() })
-                .collect(),
-        );
-        setter.join().unwrap();
-        values.sort_unstable();
+        let values = completed_with_signals(2, vec![Box::pin(waiting), ready(4)], &signals, 1);
         assert_eq!(values, [3, 4]);
     });
 }
@@ -289,52 +324,16 @@ fn a_job_woken_from_another_thread_is_polled() {
 /// again before it sleeps, and looks at the woken list once more after registering.
 #[test]
 fn a_job_woken_twice_from_another_thread_is_polled_after_each() {
-    struct Count {
-        done: AtomicUsize,
-        waker: loom::future::AtomicWaker,
-    }
-
-    struct WaitForTwo(Arc<Count>);
-
-    impl Future for WaitForTwo {
-        type Output = Result<u64, ()>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            self.0.waker.register_by_ref(cx.waker());
-            if self.0.done.load(Ordering::Acquire) == 2 {
-                Poll::Ready(Ok(2))
-            } else {
-                Poll::Pending
-            }
-        }
-    }
-
     model(
         "a_job_woken_twice_from_another_thread_is_polled_after_each",
         || {
-            let count = Arc::new(Count {
-                done: AtomicUsize::new(0),
-                waker: loom::future::AtomicWaker::new(),
-            });
-            let (pool, driver) = Pool::builder().max_concurrency(1).build::<Job>().unwrap();
-            pool.try_submit(Box::pin(WaitForTwo(Arc::clone(&count))))
-                .unwrap();
-            pool.close();
-            let setter = {
-                let count = Arc::clone(&count);
-                thread::spawn(move || {
-                    for _ in 0..2 {
-                        count.done.fetch_add(1, Ordering::Release);
-                        count.waker.wake();
-                    }
-                })
+            let signals = Signals::new();
+            let waiting = WaitFor {
+                signals: Arc::clone(&signals),
+                needed: 2,
+                value: 2,
             };
-            let values: Vec<_> = loom::future::block_on(
-                driver
-                    .filter_map(|c| async move { c.outcome.completed() })
-                    .collect(),
-            );
-            setter.join().unwrap();
+            let values = completed_with_signals(1, vec![Box::pin(waiting)], &signals, 2);
             assert_eq!(values, [2]);
         },
     );
