@@ -24,7 +24,8 @@ const JOB_URL_PREFIX: &str = "https://jobs.example/job/";
 /// The nominal duration of job `i` of a flat workload: `mean * (0.5 + u)` with `u`
 /// uniform in [0, 1) drawn from (`seed`, `i`), so durations are uniform in
 /// [0.5 `mean`, 1.5 `mean`). A duration past what a `Duration` holds (a `mean` above
-/// `Duration::MAX / 1.5`) is `Duration::MAX`.
+/// `Duration::MAX / 1.5`) is `Duration::MAX`. A zero `mean` gives zero, without a draw:
+/// no-op jobs cost nothing to make.
 pub fn flat_job_duration(seed: u64, mean: Duration, i: usize) -> Duration {
     if mean.is_zero() {
         // No draw needed: every duration is zero.
