@@ -6,6 +6,15 @@
 //! (4 bytes), and one byte each for its kind, the plugin that found it and its depth
 //! (a value past what a byte holds goes to a side table), plus a slot of the hash
 //! table indexing it (4 bytes and a control byte, at a load of 44 to 88 %).
+//!
+//! The table is `hashbrown`'s, whose probe reads a control byte and then a slot far
+//! from it. A table of one word per slot (the id and the 32 bits of hash, eight to a
+//! cache line, grown in place from the values hashed again) reads one line per probe
+//! and holds about as many bytes, yet on the simulated crawl of 1,000,000 traces it
+//! was no faster: the wall per call was 1.03 times this one's (median of 30
+//! alternating pairs). The two reads of a `hashbrown` probe overlap, so the one line
+//! left costs what the two did, and hashing the values again at each growth costs
+//! more than keeping their hashes.
 
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
