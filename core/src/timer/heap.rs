@@ -18,6 +18,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -177,7 +178,7 @@ enum SleepState {
     /// Not polled yet: registered in this shard (the asking thread's) at the first
     /// poll.
     New(Arc<Shard>),
-    /// In `shard`'s heap, or fired and not yet seen.
+    /// In `shard`'s heap, or ended there and not yet seen.
     Registered { shard: Arc<Shard>, key: Key },
     /// Ended.
     Done,
@@ -233,12 +234,19 @@ impl Future for HeapSleep {
                 }
                 let start = this.start;
                 let (key, step) = shard.run(|d, out| d.register(deadline, start, cx.waker(), out));
-                this.state.registered(key);
+                if let Some(key) = key {
+                    this.state.registered(key);
+                }
                 step
             }
             SleepState::Registered { shard, key } => {
                 let key = *key;
-                shard.run(|d, out| d.poll(key, deadline, Instant::now, cx.waker(), out))
+                if shard.has_ended(key) {
+                    // Ended by whoever settled the heap: nothing left to do there.
+                    Step::Ready
+                } else {
+                    shard.run(|d, out| d.poll(key, deadline, Instant::now, cx.waker(), out))
+                }
             }
         };
         match step {
@@ -259,7 +267,9 @@ impl Drop for HeapSleep {
     fn drop(&mut self) {
         if let SleepState::Registered { shard, key } = &self.state {
             let key = *key;
-            shard.run(|d, out| d.cancel(key, Instant::now, out));
+            if !shard.has_ended(key) {
+                shard.run(|d, out| d.cancel(key, Instant::now, out));
+            }
         }
     }
 }
@@ -299,6 +309,10 @@ fn shard_for(id: &Arc<TimerId>) -> Arc<Shard> {
 /// The deadlines registered from one thread, and the OS timer awaiting the nearest.
 struct Shard {
     locked: Mutex<Locked>,
+    /// [`Deadlines::ended_through`] as of the last release of the lock: a sleep polled
+    /// after it has ended (the common case: woken because it ended) sees it here,
+    /// without taking the lock.
+    ended_through: AtomicU64,
 }
 
 struct Locked {
@@ -317,7 +331,16 @@ impl Shard {
                 os_timer: async_io::Timer::never(),
                 os_waker: Waker::from(Arc::new(OsWake(Weak::clone(shard)))),
             }),
+            ended_through: AtomicU64::new(0),
         })
+    }
+
+    /// Whether the sleep registered under `key` has ended, as of the last release of
+    /// the lock (it may have ended since: under the lock, [`Deadlines`] knows for
+    /// sure). Stored under the lock with a release, read with an acquire.
+    #[inline]
+    fn has_ended(&self, key: Key) -> bool {
+        key.at <= self.ended_through.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> MutexGuard<'_, Locked> {
@@ -344,6 +367,8 @@ impl Shard {
                 // Already due: as if the OS timer had fired.
                 arm = locked.deadlines.os_fired(Instant::now(), &mut out);
             }
+            self.ended_through
+                .store(locked.deadlines.ended_through(), Ordering::Release);
             result
         };
         for waker in out.wake.drain(..) {

@@ -37,25 +37,22 @@ pub(super) enum Step {
     Park,
 }
 
-/// A registration: the slot a sleep's waker is kept in and the registration's
-/// sequence number (which a reused slot does not share).
+/// A registration: the slot a sleep's waker is kept in, and its deadline in the
+/// heap's nanoseconds. Once [`Deadlines::ended_through`] has reached the deadline, the
+/// sleep has ended and the slot is no longer its own: the deadline tells without
+/// looking at the slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Key {
     slot: u32,
-    seq: u64,
-}
-
-enum SlotState {
-    Free,
-    /// In the heap.
-    Waiting(Waker),
-    /// Out of the heap, its deadline passed; its sleep has not seen it yet.
-    Fired,
+    pub(super) at: u64,
 }
 
 struct Slot {
+    /// The registration's sequence number, which a reused slot does not share: a heap
+    /// entry whose number differs is a dropped sleep's.
     seq: u64,
-    state: SlotState,
+    /// The pending sleep's waker; `None` for a free slot.
+    waker: Option<Waker>,
 }
 
 /// The heap of one shard and its bookkeeping, on a clock passed in (so that tests can
@@ -70,6 +67,9 @@ pub(super) struct Deadlines {
     next_seq: u64,
     /// Entries of dropped sleeps still in the heap.
     cancelled: usize,
+    /// Every sleep due at or before this (in the heap's nanoseconds) has ended, and
+    /// every pending one is due later: a time the clock has passed.
+    ended_through: u64,
     /// The nearest sleep, once within the margin of its deadline: it yields until it.
     leader: Option<Key>,
     /// Where the OS timer is armed, until it fires.
@@ -93,6 +93,7 @@ impl Deadlines {
             free: Vec::new(),
             next_seq: 0,
             cancelled: 0,
+            ended_through: 0,
             leader: None,
             armed: None,
             fired: None,
@@ -100,20 +101,34 @@ impl Deadlines {
         }
     }
 
+    /// Every sleep due at or before this time, in the heap's nanoseconds since its
+    /// origin, has ended; every pending one is due later. It never goes back, and the
+    /// clock has passed it.
+    pub(super) fn ended_through(&self) -> u64 {
+        self.ended_through
+    }
+
     /// Registers a sleep due at `deadline`, woken through `waker`, at `now` (or
-    /// earlier: the sleep's start, to save reading the clock).
+    /// earlier: the sleep's start, to save reading the clock). A sleep due no later
+    /// than [`ended_through`](Self::ended_through) or `now` ends at once, unregistered
+    /// (no key).
     pub(super) fn register(
         &mut self,
         deadline: Instant,
         now: Instant,
         waker: &Waker,
         out: &mut Outbox,
-    ) -> ((Key, Step), Arm) {
+    ) -> ((Option<Key>, Step), Arm) {
+        let origin = *self.origin.get_or_insert(now);
+        let at = nanos_since(origin, deadline);
+        if at <= self.ended_through.max(nanos_since(origin, now)) {
+            return ((None, Step::Ready), None);
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         let slot = Slot {
             seq,
-            state: SlotState::Waiting(waker.clone()),
+            waker: Some(waker.clone()),
         };
         let index = match self.free.pop() {
             Some(index) => {
@@ -127,22 +142,21 @@ impl Deadlines {
                 index
             }
         };
-        let origin = *self.origin.get_or_insert(now);
         self.heap.push(Entry {
-            at: nanos_since(origin, deadline),
+            at,
             seq,
             slot: index,
         });
-        let key = Key { slot: index, seq };
+        let key = Key { slot: index, at };
         // `now` may be the sleep's start, earlier than the clock: sleeps it ends are not
         // timed.
         let arm = self.settle(now, false, Some(key), out);
         let step = self.step_of(key);
-        ((key, step), arm)
+        ((Some(key), step), arm)
     }
 
     /// A registered sleep is polled; `clock` reads the time (not needed when the sleep
-    /// has fired).
+    /// has ended).
     pub(super) fn poll(
         &mut self,
         key: Key,
@@ -151,15 +165,14 @@ impl Deadlines {
         waker: &Waker,
         out: &mut Outbox,
     ) -> (Step, Arm) {
-        match &mut self.slots[key.slot as usize].state {
-            SlotState::Waiting(kept) => {
-                if !kept.will_wake(waker) {
-                    out.drop.push(mem::replace(kept, waker.clone()));
-                }
-            }
-            SlotState::Fired | SlotState::Free => {
-                self.release(key.slot);
-                return (Step::Ready, None);
+        if key.at <= self.ended_through {
+            // Ended: its slot is free, or someone else's.
+            return (Step::Ready, None);
+        }
+        // Pending: its slot is its own.
+        if let Some(kept) = &mut self.slots[key.slot as usize].waker {
+            if !kept.will_wake(waker) {
+                out.drop.push(mem::replace(kept, waker.clone()));
             }
         }
         let now = clock();
@@ -174,11 +187,7 @@ impl Deadlines {
             // The leader yielding until its deadline: nothing else can be due earlier.
             None
         };
-        let step = self.step_of(key);
-        if step == Step::Ready {
-            self.release(key.slot);
-        }
-        (step, arm)
+        (self.step_of(key), arm)
     }
 
     /// A registered sleep is dropped (`clock` reads the time, if needed); its waker is
@@ -189,11 +198,14 @@ impl Deadlines {
         clock: impl FnOnce() -> Instant,
         out: &mut Outbox,
     ) -> ((), Arm) {
-        let state = mem::replace(&mut self.slots[key.slot as usize].state, SlotState::Free);
-        self.free.push(key.slot);
-        let SlotState::Waiting(waker) = state else {
+        if key.at <= self.ended_through {
+            // Ended: its slot is free, or someone else's.
+            return ((), None);
+        }
+        let Some(waker) = self.slots[key.slot as usize].waker.take() else {
             return ((), None);
         };
+        self.free.push(key.slot);
         out.drop.push(waker);
         self.cancelled += 1;
         let mut arm = None;
@@ -230,7 +242,8 @@ impl Deadlines {
         self.settle(now, true, None, out)
     }
 
-    /// Ends every sleep due at `now` (all but `me`'s are woken), then makes the nearest
+    /// Ends every sleep due at `now` (all but `me`'s are woken) and frees their slots,
+    /// then makes the nearest
     /// remaining one the leader if it is within the margin of its deadline (woken to
     /// yield) or says where to arm the OS timer for it. When `now` is the clock's
     /// (`fresh`), how late each sleep ends is told to the finishing policy.
@@ -244,18 +257,20 @@ impl Deadlines {
                 self.finish.ended(Duration::from_nanos(now_at - at));
             }
             self.heap.pop();
-            let slot = &mut self.slots[key.slot as usize];
-            if let SlotState::Waiting(waker) = mem::replace(&mut slot.state, SlotState::Fired) {
+            if let Some(waker) = self.slots[key.slot as usize].waker.take() {
                 if Some(key) == me {
                     out.drop.push(waker);
                 } else {
                     out.wake.push(waker);
                 }
             }
+            self.free.push(key.slot);
             if self.leader == Some(key) {
                 self.leader = None;
             }
         }
+        // Every live entry due by `now` is out of the heap.
+        self.ended_through = self.ended_through.max(now_at);
         let Some((at, key)) = self.live_top() else {
             self.leader = None;
             return None;
@@ -267,7 +282,7 @@ impl Deadlines {
                 if self.leader != Some(key) {
                     self.leader = Some(key);
                     if Some(key) != me {
-                        if let SlotState::Waiting(waker) = &self.slots[key.slot as usize].state {
+                        if let Some(waker) = &self.slots[key.slot as usize].waker {
                             out.wake.push(waker.clone());
                         }
                     }
@@ -293,10 +308,12 @@ impl Deadlines {
 
     /// What a poll of `key`'s sleep comes to, after [`settle`](Self::settle).
     fn step_of(&self, key: Key) -> Step {
-        match self.slots[key.slot as usize].state {
-            SlotState::Waiting(_) if self.leader == Some(key) => Step::Yield,
-            SlotState::Waiting(_) => Step::Park,
-            SlotState::Fired | SlotState::Free => Step::Ready,
+        if key.at <= self.ended_through {
+            Step::Ready
+        } else if self.leader == Some(key) {
+            Step::Yield
+        } else {
+            Step::Park
         }
     }
 
@@ -318,7 +335,7 @@ impl Deadlines {
             if is_live(&self.slots, entry) {
                 let key = Key {
                     slot: entry.slot,
-                    seq: entry.seq,
+                    at: entry.at,
                 };
                 return Some((entry.at, key));
             }
@@ -326,14 +343,6 @@ impl Deadlines {
             self.cancelled = self.cancelled.saturating_sub(1);
         }
         None
-    }
-
-    fn release(&mut self, slot: u32) {
-        let state = &mut self.slots[slot as usize].state;
-        if !matches!(state, SlotState::Free) {
-            *state = SlotState::Free;
-            self.free.push(slot);
-        }
     }
 }
 
@@ -346,7 +355,7 @@ fn nanos_since(origin: Instant, t: Instant) -> u64 {
 /// Whether `entry` is a pending sleep's (not a dropped one's).
 fn is_live(slots: &[Slot], entry: &Entry) -> bool {
     let slot = &slots[entry.slot as usize];
-    slot.seq == entry.seq && matches!(slot.state, SlotState::Waiting(_))
+    slot.seq == entry.seq && slot.waker.is_some()
 }
 
 #[cfg(test)]
@@ -393,7 +402,10 @@ mod tests {
         let keys = deadlines
             .iter()
             .enumerate()
-            .map(|(n, &at)| d.register(t0 + ms(at), t0, &waker(n, log), &mut out).0.0)
+            .map(|(n, &at)| {
+                let ((key, _), _) = d.register(t0 + ms(at), t0, &waker(n, log), &mut out);
+                key.expect("registered")
+            })
             .collect();
         assert_eq!(woken(&mut out, log), Vec::<usize>::new());
         (d, keys)
@@ -460,11 +472,13 @@ mod tests {
         let margin = d.finish.margin();
         // The first sleep arms the OS timer for its deadline less the margin.
         let ((first, step), arm) = d.register(t0 + ms(10), t0, &waker(0, &log), &mut out);
+        let first = first.expect("registered");
         assert_eq!((step, arm), (Step::Park, Some(t0 + ms(10) - margin)));
         // A later one leaves it alone; an earlier one re-arms it.
         let ((_, step), arm) = d.register(t0 + ms(10), t0, &waker(1, &log), &mut out);
         assert_eq!((step, arm), (Step::Park, None));
         let ((near, _), arm) = d.register(t0 + ms(5), t0, &waker(2, &log), &mut out);
+        let near = near.expect("registered");
         assert_eq!(arm, Some(t0 + ms(5) - margin));
         // The OS timer fires 40 µs late: the nearest sleep is woken to yield, the
         // others stay parked.
@@ -499,9 +513,13 @@ mod tests {
         let keys: Vec<Key> = far
             .iter()
             .enumerate()
-            .map(|(n, &deadline)| d.register(deadline, t0, &waker(n, &log), &mut out).0.0)
+            .map(|(n, &deadline)| {
+                let ((key, _), _) = d.register(deadline, t0, &waker(n, &log), &mut out);
+                key.expect("registered")
+            })
             .collect();
         let (soon, _) = d.register(t0 + ms(1), t0, &waker(2, &log), &mut out).0;
+        let soon = soon.expect("registered");
         assert_eq!(d.live_top().map(|(_, key)| key), Some(soon));
         let (step, arm) = d.poll(soon, t0 + ms(1), || t0 + ms(1), &waker(2, &log), &mut out);
         assert_eq!(step, Step::Ready);
@@ -526,6 +544,7 @@ mod tests {
             &waker(2, &log),
             &mut out,
         );
+        let third = third.expect("registered");
         let window = t0 + ms(10) - d.finish.margin();
         d.os_fired(window, &mut out);
         assert_eq!(woken(&mut out, &log), vec![0]);
@@ -580,6 +599,40 @@ mod tests {
     }
 
     #[test]
+    fn an_ended_sleep_leaves_its_slot_to_the_next_one() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let (mut d, keys) = registered(t0, &[10], &log);
+        let mut out = Outbox::default();
+        d.settle(t0 + ms(10), true, None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![0]);
+        // Its slot is free at once, and the next sleep takes it.
+        let ((next, step), _) = d.register(t0 + ms(20), t0 + ms(10), &waker(1, &log), &mut out);
+        let next = next.expect("registered");
+        assert_eq!(step, Step::Park);
+        assert_eq!(d.slots.len(), 1);
+        // The ended sleep, polled or dropped late, touches neither the slot nor the
+        // next sleep's waker.
+        let (step, arm) = d.poll(
+            keys[0],
+            t0 + ms(10),
+            || t0 + ms(11),
+            &waker(9, &log),
+            &mut out,
+        );
+        assert_eq!((step, arm), (Step::Ready, None));
+        d.cancel(keys[0], || t0 + ms(11), &mut out);
+        assert!(out.drop.is_empty() && out.wake.is_empty());
+        assert_eq!(d.live_top().map(|(_, key)| key), Some(next));
+        d.settle(t0 + ms(20), true, None, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![1]);
+        // A sleep due no later than what has ended ends at once, unregistered.
+        let ((late, step), arm) = d.register(t0 + ms(15), t0 + ms(5), &waker(2, &log), &mut out);
+        assert_eq!((late, step, arm), (None, Step::Ready, None));
+        assert!(d.heap.is_empty() && out.wake.is_empty());
+    }
+
+    #[test]
     fn dropped_sleeps_leave_the_heap() {
         let log = Arc::new(Log::default());
         let t0 = Instant::now();
@@ -603,6 +656,7 @@ mod tests {
                 d.register(t0 + ms(2_000), t0, &waker(1_000 + n, &log), &mut out)
                     .0
                     .0
+                    .expect("registered")
             })
             .collect();
         assert_eq!(d.slots.len(), 1_000);
@@ -616,8 +670,9 @@ mod tests {
         assert!(d.heap.is_empty());
     }
 
-    /// One sleep at a time, 1 ms apart, each woken by the OS timer `late` after it is
-    /// due and, when it yields, polled again `end_late` after its deadline; returns the
+    /// One sleep at a time, each of 1 ms, due 2 ms apart (so that each starts after the
+    /// previous one ended), woken by the OS timer `late` after it is due and, when it
+    /// yields, polled again `end_late` (at most 1 ms) after its deadline; returns the
     /// OS timer's arms.
     fn one_at_a_time(
         d: &mut Deadlines,
@@ -630,9 +685,10 @@ mod tests {
         let mut out = Outbox::default();
         let mut arms = Vec::new();
         for i in 1..=n {
-            let deadline = t0 + ms(i);
+            let deadline = t0 + ms(2 * i);
             let start = deadline - ms(1);
             let ((key, _), arm) = d.register(deadline, start, &waker(0, &log), &mut out);
+            let key = key.expect("registered");
             let due = arm.expect("the OS timer is armed");
             arms.push(due);
             d.os_fired(due + late, &mut out);
@@ -657,7 +713,7 @@ mod tests {
         // the thread 20 µs late; sleeps end at their deadline. Yielding clearly pays:
         // it is kept.
         let arms = one_at_a_time(&mut d, t0, 4 * epoch, us(20), Duration::ZERO);
-        let margin = t0 + ms(1) - arms[0];
+        let margin = t0 + ms(2) - arms[0];
         assert!(
             margin >= us(40) && margin < HeapTimer::MAX_MARGIN,
             "{margin:?}"
@@ -674,6 +730,6 @@ mod tests {
             t1 += ms(1_000);
         }
         let arms = one_at_a_time(&mut d, t1, 2 * epoch, us(20), Duration::ZERO);
-        assert!(arms.iter().zip(1..).all(|(arm, i)| *arm == t1 + ms(i)));
+        assert!(arms.iter().zip(1..).all(|(arm, i)| *arm == t1 + ms(2 * i)));
     }
 }
