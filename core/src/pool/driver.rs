@@ -500,7 +500,6 @@ impl<F: TryFuture, S, T: SharedTimer> Driver<F, S, T> {
             }
             Exec::Spawned(s) => {
                 let mut running = Running::new(entry, deadline, self.out.now());
-                running.stamp_end = true;
                 let cancel = Arc::clone(running.cancel.get_or_insert_with(Default::default));
                 let id = running.id;
                 let mut running = Box::pin(running);

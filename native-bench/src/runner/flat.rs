@@ -427,7 +427,9 @@ mod tests {
 
     #[test]
     fn a_job_in_flight_stays_small() {
-        // 10,000 jobs in flight: each byte of a job is 10 kB more for the caches.
-        assert!(std::mem::size_of::<FlatJob>() <= 80);
+        // 10,000 jobs in flight: each byte of a job is 10 kB more for the caches. At
+        // 64 bytes (with room for `Option`'s tag), the pool keeps it in 128.
+        assert!(std::mem::size_of::<FlatJob>() <= 64);
+        assert!(std::mem::size_of::<Option<FlatJob>>() <= 64);
     }
 }

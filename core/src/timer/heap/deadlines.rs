@@ -41,7 +41,10 @@ pub(super) enum Step {
 /// heap's nanoseconds. Once [`Deadlines::ended_through`] has reached the deadline, the
 /// sleep has ended and the slot is no longer its own: the deadline tells without
 /// looking at the slot.
+///
+/// Packed to 12 bytes, so that a sleep keeps its key and its tag in 16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
 pub(super) struct Key {
     slot: u32,
     pub(super) at: u64,
