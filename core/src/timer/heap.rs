@@ -245,7 +245,15 @@ impl Future for HeapSleep {
                     // Ended by whoever settled the heap: nothing left to do there.
                     Step::Ready
                 } else {
-                    shard.run(|d, out| d.poll(key, deadline, Instant::now, cx.waker(), out))
+                    // The sleep that yields until its deadline reads the clock without
+                    // the lock, and takes it once the deadline has come.
+                    let now = shard.yields(key).then(Instant::now);
+                    if now.is_some_and(|now| now < deadline) {
+                        Step::Yield
+                    } else {
+                        let clock = || now.unwrap_or_else(Instant::now);
+                        shard.run(|d, out| d.poll(key, deadline, clock, cx.waker(), out))
+                    }
                 }
             }
         };
@@ -313,6 +321,9 @@ struct Shard {
     /// after it has ended (the common case: woken because it ended) sees it here,
     /// without taking the lock.
     ended_through: AtomicU64,
+    /// [`Deadlines::yielding_at`] as of the last release of the lock: the sleep that
+    /// yields until its deadline sees here that it may go on without the lock.
+    yielding_at: AtomicU64,
 }
 
 struct Locked {
@@ -332,6 +343,7 @@ impl Shard {
                 os_waker: Waker::from(Arc::new(OsWake(Weak::clone(shard)))),
             }),
             ended_through: AtomicU64::new(0),
+            yielding_at: AtomicU64::new(0),
         })
     }
 
@@ -341,6 +353,15 @@ impl Shard {
     #[inline]
     fn has_ended(&self, key: Key) -> bool {
         key.at <= self.ended_through.load(Ordering::Acquire)
+    }
+
+    /// Whether the sleep registered under `key` yields until its deadline, as of the
+    /// last release of the lock (sleeps sharing its deadline may think so too: they
+    /// yield until it, when they end with it). A stale answer costs a yield or a
+    /// look under the lock, never an early end: only the lock ends a pending sleep.
+    #[inline]
+    fn yields(&self, key: Key) -> bool {
+        key.at == self.yielding_at.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> MutexGuard<'_, Locked> {
@@ -369,6 +390,8 @@ impl Shard {
             }
             self.ended_through
                 .store(locked.deadlines.ended_through(), Ordering::Release);
+            self.yielding_at
+                .store(locked.deadlines.yielding_at(), Ordering::Release);
             result
         };
         for waker in out.wake.drain(..) {

@@ -111,6 +111,17 @@ impl Deadlines {
         self.ended_through
     }
 
+    /// The deadline (in the heap's nanoseconds) of the sleep that yields until it, once
+    /// it has run since the OS timer fired for it (its lateness is measured then);
+    /// 0 (no sleep's) otherwise. Until its deadline, such a sleep's polls change
+    /// nothing here: it may yield without them.
+    pub(super) fn yielding_at(&self) -> u64 {
+        match self.leader {
+            Some(key) if self.fired.is_none() => key.at,
+            _ => 0,
+        }
+    }
+
     /// Registers a sleep due at `deadline`, woken through `waker`, at `now` (or
     /// earlier: the sleep's start, to save reading the clock). A sleep due no later
     /// than [`ended_through`](Self::ended_through) or `now` ends at once, unregistered
@@ -599,6 +610,36 @@ mod tests {
             "a fired sleep has given its waker back"
         );
         assert!(d.heap.is_empty());
+    }
+
+    #[test]
+    fn the_leader_may_yield_without_the_lock_once_its_lateness_is_measured() {
+        let log = Arc::new(Log::default());
+        let t0 = Instant::now();
+        let (mut d, keys) = registered(t0, &[10, 20], &log);
+        let mut out = Outbox::default();
+        assert_eq!(d.yielding_at(), 0, "no leader yet");
+        // The OS timer fires: the nearest sleep leads, but must first run under the
+        // lock, which measures how late it runs.
+        let fired = t0 + ms(10) - d.finish.margin() + Duration::from_micros(5);
+        d.os_fired(fired, &mut out);
+        assert_eq!(woken(&mut out, &log), vec![0]);
+        assert_eq!(d.yielding_at(), 0);
+        let (step, _) = d.poll(keys[0], t0 + ms(10), || fired, &waker(0, &log), &mut out);
+        assert_eq!(step, Step::Yield);
+        let (first, second) = ({ keys[0].at }, { keys[1].at });
+        assert_eq!(d.yielding_at(), first);
+        assert_ne!(d.yielding_at(), second);
+        // At its deadline it ends, and nobody yields until the next one is near.
+        let (step, _) = d.poll(
+            keys[0],
+            t0 + ms(10),
+            || t0 + ms(10),
+            &waker(0, &log),
+            &mut out,
+        );
+        assert_eq!(step, Step::Ready);
+        assert_eq!(d.yielding_at(), 0);
     }
 
     #[test]
