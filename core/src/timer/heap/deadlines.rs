@@ -631,13 +631,8 @@ mod tests {
         assert_eq!(d.yielding_at(), first);
         assert_ne!(d.yielding_at(), second);
         // At its deadline it ends, and nobody yields until the next one is near.
-        let (step, _) = d.poll(
-            keys[0],
-            t0 + ms(10),
-            || t0 + ms(10),
-            &waker(0, &log),
-            &mut out,
-        );
+        let due = t0 + ms(10);
+        let (step, _) = d.poll(keys[0], due, || due, &waker(0, &log), &mut out);
         assert_eq!(step, Step::Ready);
         assert_eq!(d.yielding_at(), 0);
     }
