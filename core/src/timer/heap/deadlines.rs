@@ -257,10 +257,10 @@ impl Deadlines {
     }
 
     /// Ends every sleep due at `now` (all but `me`'s are woken) and frees their slots,
-    /// then makes the nearest
-    /// remaining one the leader if it is within the margin of its deadline (woken to
-    /// yield) or says where to arm the OS timer for it. When `now` is the clock's
-    /// (`fresh`), how late each sleep ends is told to the finishing policy.
+    /// then makes the nearest remaining one the leader if it is within the margin of
+    /// its deadline (woken to yield) or says where to arm the OS timer for it. When
+    /// `now` is the clock's (`fresh`), how late each sleep ends is told to the
+    /// finishing policy.
     fn settle(&mut self, now: Instant, fresh: bool, me: Option<Key>, out: &mut Outbox) -> Arm {
         let now_at = self.nanos(now);
         while let Some((at, key)) = self.live_top() {
