@@ -16,6 +16,12 @@ impl JobId {
     pub fn get(self) -> u64 {
         self.0
     }
+
+    /// The id `n` places after this one (of jobs accepted together).
+    #[inline]
+    pub(crate) fn after(self, n: usize) -> JobId {
+        JobId(self.0 + n as u64)
+    }
 }
 
 impl fmt::Display for JobId {

@@ -1,6 +1,6 @@
 //! The crawl state shared by the three models, and the models' schedulers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::poll_fn;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -19,7 +19,7 @@ use super::{CancelState, CrawlConfig, CrawlEvent, CrawlReport, Model, PluginStat
 use crate::metrics::{LatencySummary, latency_histogram, micros};
 use crate::outcome::{Outcome, OutcomeKind, Outcomes};
 use crate::plugin::{ByKind, Found, PluginError, PluginErrorKind, SharedPlugin};
-use crate::pool::{GuardedCall, PoolBuilder, TrySubmitError};
+use crate::pool::{GuardedCall, PoolBuilder};
 use crate::timer::SharedTimer;
 use crate::trace::{Trace, TraceKind};
 
@@ -30,7 +30,7 @@ use bookkeeping::{
     Active, ByKindIds, Coop, Latencies, Pending, PluginRef, Slab, Teardown, poll_next_call,
     within_clock_range,
 };
-use call::{Call, Held, Job, JobStart, Tagged};
+use call::{Batch, Call, Job, JobStart, Tagged};
 
 type CallResult = Result<Found, PluginError>;
 type CallOutcome = Outcome<Found, PluginError>;
@@ -410,38 +410,36 @@ where
             .expect("a validated crawl config makes a valid pool");
         // Calls end in about their order of submission, at most 2 C in the pool.
         let mut pending = Pending::new(c.saturating_mul(4));
-        let mut held = Held(None);
+        let mut batch = Batch {
+            jobs: VecDeque::new(),
+            calls: VecDeque::new(),
+        };
         let mut cursor = None;
         let mut coop = Coop::new();
         let cancel = self.crawler.cancel;
         loop {
-            // Fill the pool's queue; what does not fit waits in the frontier. A
-            // cancelled crawl schedules nothing more.
-            while !self.cancelled() {
-                // A full queue (C jobs waiting) would refuse the job: it is not made yet,
-                // nor offered. A queued job is pending, so the loop below waits for it.
-                if pool.queued() >= c as u64 {
+            // Fill the pool's queue; what does not fit waits in the frontier. The calls
+            // are made and reported submitted one by one, then offered at once (one
+            // lock for them all). A cancelled crawl makes no more calls; those reported
+            // submitted are offered all the same.
+            //
+            // A full queue (C jobs waiting) would refuse a call: no more are made than
+            // it has room for. A queued call is pending, so the loop below waits for it.
+            let room = (c as u64).saturating_sub(pool.queued());
+            while (batch.jobs.len() as u64) < room && !self.cancelled() {
+                let Some((slot, plugin)) = self.next_call(&mut cursor) else {
                     break;
-                }
-                let (job, slot, plugin) = match held.0.take() {
-                    Some(held) => held,
-                    None => match self.next_call(&mut cursor) {
-                        Some((slot, plugin)) => (self.make_job(slot, plugin), slot, plugin),
-                        None => break,
-                    },
                 };
-                match pool.try_submit(job) {
-                    Ok(id) => {
-                        pending.insert(id, (slot, plugin));
-                        self.submitted(slot, plugin);
-                    }
-                    Err(TrySubmitError::Full(job)) => {
-                        held.0 = Some((job, slot, plugin));
-                        break;
-                    }
-                    // Only this loop closes the pool, after it.
-                    Err(TrySubmitError::Closed(_)) => unreachable!("crawl pool closed early"),
-                }
+                batch.jobs.push_back(self.make_job(slot, plugin));
+                batch.calls.push_back((slot, plugin));
+                self.submitted(slot, plugin);
+            }
+            // Only this loop closes the pool, after it.
+            let Ok((first, accepted)) = pool.try_submit_from(&mut batch.jobs) else {
+                unreachable!("crawl pool closed early")
+            };
+            for (i, call) in batch.calls.drain(..accepted).enumerate() {
+                pending.insert(first.after(i), call);
             }
             if pending.is_empty() {
                 break;

@@ -1,6 +1,7 @@
 //! [`Pool`](super::Pool), the submitting half: submit, close, abort, gauges and
 //! metrics.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -144,6 +145,51 @@ impl<F: TryFuture> Pool<F> {
             waker.wake();
         }
         Push::Accepted(JobId(id))
+    }
+
+    /// Submits jobs from the front of `jobs`, under one lock, as many as the queue has
+    /// room for: returns the id of the first one accepted (the others' ids follow it,
+    /// see [`JobId::after`]) and how many were accepted; the others stay in `jobs`.
+    /// `Err(())` when the pool is closed: none is accepted.
+    pub(crate) fn try_submit_from(&self, jobs: &mut VecDeque<F>) -> Result<(JobId, usize), ()> {
+        let mut queue = lock(&self.queue);
+        if queue.closed {
+            return Err(());
+        }
+        let shared = &self.shared;
+        let accepted = shared.accepted.load(Ordering::Acquire);
+        let queued = accepted.saturating_sub(shared.dequeued.load(Ordering::Acquire));
+        let room = (shared.queue_capacity as u64).saturating_sub(queued);
+        let count = jobs.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        if count < jobs.len() {
+            shared.space_wanted.store(true, Ordering::Release);
+        }
+        if count == 0 {
+            return Ok((JobId(accepted), 0));
+        }
+        let first = if shared.stream_fed {
+            // As in `push`: the driver takes ids for its source's jobs without the lock.
+            shared.accepted.fetch_add(count as u64, Ordering::AcqRel)
+        } else {
+            shared
+                .accepted
+                .store(accepted + count as u64, Ordering::Release);
+            accepted
+        };
+        let first = JobId(first);
+        queue
+            .items
+            .extend(jobs.drain(..count).enumerate().map(|(i, job)| {
+                let mut entry = Self::entry(job);
+                entry.id = first.after(i);
+                entry
+            }));
+        let driver = queue.driver.take();
+        drop(queue);
+        if let Some(waker) = driver {
+            waker.wake();
+        }
+        Ok((first, count))
     }
 
     #[inline]
@@ -327,5 +373,67 @@ impl<F: TryFuture> Pool<F> {
         let accepted = self.shared.accepted.load(Ordering::Acquire);
         let queued = self.shared.queued();
         self.shared.recorder.snapshot(accepted, queued)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use futures::StreamExt;
+    use futures::future::{Ready, ready};
+
+    use crate::Outcome;
+    use crate::pool::TrySubmitError;
+
+    type Job = Ready<Result<u32, ()>>;
+
+    #[test]
+    fn a_batch_is_accepted_as_far_as_the_queue_has_room_under_consecutive_ids() {
+        let (pool, mut driver) = super::Pool::builder()
+            .max_concurrency(2)
+            .queue_capacity(3)
+            .build::<Job>()
+            .unwrap();
+        let first = pool.try_submit(ready(Ok(0))).unwrap();
+        let mut jobs: VecDeque<Job> = (1..=4).map(|i| ready(Ok(i))).collect();
+        let (next, accepted) = pool.try_submit_from(&mut jobs).unwrap();
+        // One place taken of three: two of the four go in, with the ids that follow.
+        assert_eq!(accepted, 2);
+        assert_eq!(next, first.after(1));
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(pool.queued(), 3);
+        assert!(matches!(
+            pool.try_submit(ready(Ok(9))),
+            Err(TrySubmitError::Full(_))
+        ));
+        pool.close();
+        assert!(pool.try_submit_from(&mut jobs).is_err());
+        assert_eq!(jobs.len(), 2, "a closed pool takes none");
+        let done: Vec<_> = futures::executor::block_on(driver.by_ref().collect());
+        let mut got: Vec<_> = done
+            .iter()
+            .map(|d| match d.outcome {
+                Outcome::Completed(v) => (d.id.get() - first.get(), v),
+                ref other => panic!("{other:?}"),
+            })
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, [(0, 0), (1, 1), (2, 2)]);
+    }
+
+    #[test]
+    fn an_empty_batch_or_a_full_queue_accepts_none() {
+        let (pool, _driver) = super::Pool::builder()
+            .max_concurrency(1)
+            .queue_capacity(1)
+            .build::<Job>()
+            .unwrap();
+        let mut jobs = VecDeque::new();
+        assert_eq!(pool.try_submit_from(&mut jobs).unwrap().1, 0);
+        jobs.extend([ready(Ok(1)), ready(Ok(2))]);
+        assert_eq!(pool.try_submit_from(&mut jobs).unwrap().1, 1);
+        assert_eq!(pool.try_submit_from(&mut jobs).unwrap().1, 0);
+        assert_eq!(jobs.len(), 1);
     }
 }

@@ -2,6 +2,7 @@
 //! first poll, tagged with its trace and plugin, or held while the pool is full.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::resume_unwind;
 use std::pin::Pin;
@@ -72,14 +73,18 @@ impl<C: Future<Output = Result<Vec<Trace>, PluginError>> + Unpin> Future for Job
     }
 }
 
-/// A job the pool had no room for yet. Dropped with the crawl's future, the plugin's
-/// future is dropped quietly: a panic in its `Drop` does not escape.
-pub(super) struct Held<J>(pub(super) Option<(J, u32, u32)>);
+/// Calls made and not yet accepted by the pool, each with its trace's slot and its
+/// plugin (in `calls`, in the same order). Dropped with the crawl's future, the
+/// plugins' futures are dropped quietly: a panic in their `Drop` does not escape.
+pub(super) struct Batch<J> {
+    pub(super) jobs: VecDeque<J>,
+    pub(super) calls: VecDeque<(u32, u32)>,
+}
 
-impl<J> Drop for Held<J> {
+impl<J> Drop for Batch<J> {
     fn drop(&mut self) {
-        if let Some(held) = self.0.take() {
-            drop_quietly(held);
+        while let Some(job) = self.jobs.pop_front() {
+            drop_quietly(job);
         }
     }
 }
