@@ -94,8 +94,8 @@ mod store;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::task::AtomicWaker;
@@ -382,8 +382,7 @@ pub struct CrawlGauge {
     pub discovered: u64,
 }
 
-/// A crawl's live counters and the calls that started, shared with its
-/// [`GaugeReader`]s.
+/// A crawl's live counters, shared with its [`GaugeReader`]s.
 ///
 /// The counters have one writer: the crawl's future, in its polls and its drop (its
 /// calls are polled and dropped inside it), so one thread at a time. They are written
@@ -398,10 +397,6 @@ pub(crate) struct Probe {
     submitted: AtomicU64,
     finished: AtomicU64,
     discovered: AtomicU64,
-    /// Calls that started and that the engine has not reported yet: (slot, plugin).
-    started: Mutex<Vec<(u32, u32)>>,
-    /// Whether `started` may hold a call: when not, the engine does not lock it.
-    unreported: AtomicBool,
 }
 
 impl Probe {
@@ -426,11 +421,6 @@ impl Probe {
         ] {
             counter.store(0, Relaxed);
         }
-        self.started
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-        self.unreported.store(false, Relaxed);
     }
 }
 
@@ -557,10 +547,12 @@ impl Crawler {
         I: IntoIterator<Item = Trace>,
         O: FnMut(&CrawlEvent<'_>),
     {
+        let starts = engine::Starts::default();
         let parts = engine::Parts {
             config: self.config.clone(),
             cancel: &self.cancel,
             probe: &self.probe,
+            starts: &starts,
         };
         engine::run(&self.registry.plugins, parts, seeds.into_iter(), observer).await
     }
@@ -673,10 +665,12 @@ impl LocalCrawler {
         I: IntoIterator<Item = Trace>,
         O: FnMut(&CrawlEvent<'_>),
     {
+        let starts = engine::Starts::default();
         let parts = engine::Parts {
             config: self.config.clone(),
             cancel: &self.cancel,
             probe: &self.probe,
+            starts: &starts,
         };
         engine::run(&self.registry.plugins, parts, seeds.into_iter(), observer).await
     }

@@ -511,3 +511,45 @@ fn the_largest_concurrency_is_accepted() {
         assert_eq!(ideal.discovered, report.discovered.len(), "{model}");
     }
 }
+
+/// Two runs of one crawler at once, interleaved on one thread: each reports the start
+/// of its own calls only, each before the call's end, and each finds the whole graph.
+#[test]
+fn two_runs_of_one_crawler_at_once_report_their_own_starts() {
+    let sim = graph();
+    let exp = expected(&sim);
+    for model in Model::ALL {
+        for c in [1, 3, 8] {
+            let crawler = limited(&sim, model, c, CrawlConfig::default());
+            let (mut first, mut second) = (Vec::new(), Vec::new());
+            let (a, b) = futures::executor::block_on(futures::future::join(
+                crawler.run(sim.seeds(), |e| first.push(Event::from_crawl(e))),
+                crawler.run(sim.seeds(), |e| second.push(Event::from_crawl(e))),
+            ));
+            for (report, events) in [(a, first), (b, second)] {
+                let ctx = format!("{model} at C = {c}");
+                check_complete(&sim, &report, &exp);
+                let mut submitted = HashSet::new();
+                let mut started = HashSet::new();
+                for event in &events {
+                    match event {
+                        Event::Submitted { trace, plugin } => {
+                            submitted.insert((trace.clone(), plugin.clone()));
+                        }
+                        Event::Started { trace, plugin } => {
+                            let key = (trace.clone(), plugin.clone());
+                            assert!(submitted.contains(&key), "{ctx}: {key:?} not submitted");
+                            assert!(started.insert(key), "{ctx}: started twice");
+                        }
+                        Event::Finished { trace, plugin, .. } => {
+                            let key = (trace.clone(), plugin.clone());
+                            assert!(started.contains(&key), "{ctx}: {key:?} finished unstarted");
+                        }
+                        _ => {}
+                    }
+                }
+                assert_eq!(started, submitted, "{ctx}");
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::{CallOutcome, CallResult};
+use super::{CallOutcome, CallResult, Starts};
 use crate::crawl::{InFlightGuard, Probe};
 use crate::plugin::{Found, PluginError};
 use crate::pool::drop_quietly;
@@ -44,6 +44,7 @@ pub(super) enum Call<C> {
 /// future, which borrows the crawler.
 pub(super) struct JobStart<'p> {
     pub(super) probe: &'p Probe,
+    pub(super) starts: &'p Starts,
     pub(super) slot: u32,
     pub(super) plugin: u32,
 }
@@ -54,7 +55,7 @@ impl<C: Future<Output = Result<Vec<Trace>, PluginError>> + Unpin> Future for Job
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
         let this = self.get_mut();
         if let Some(start) = this.start.take() {
-            start.probe.started(start.slot, start.plugin);
+            start.starts.push(start.slot, start.plugin);
             this.in_flight = Some(start.probe.enter());
         }
         match &mut this.call {
