@@ -454,6 +454,17 @@ where
                 .remove(done.id)
                 .expect("every completion is of a submitted job");
             self.finished(slot, plugin, done.outcome, done.latency);
+            // The other outcomes of the driver's round, within the budget: the calls
+            // that follow them are then offered to the pool together.
+            while !self.cancelled() && coop.spend() {
+                let Some(done) = driver.take_ready() else {
+                    break;
+                };
+                let (slot, plugin) = pending
+                    .remove(done.id)
+                    .expect("every completion is of a submitted job");
+                self.finished(slot, plugin, done.outcome, done.latency);
+            }
         }
         if self.cancelled() {
             pool.abort();

@@ -733,6 +733,23 @@ impl<F: TryFuture, S, T: SharedTimer> Driver<F, S, T> {
     }
 }
 
+impl<F: TryFuture, S, T: SharedTimer> Driver<F, S, T> {
+    /// The next outcome the stream would yield without running a round, if any: for a
+    /// caller that has just had one from the stream, to take the others of the same
+    /// round at once. Polls nothing and registers no waker; `None` means "poll the
+    /// stream".
+    #[inline]
+    pub(crate) fn take_ready(&mut self) -> Option<Completion<F::Ok, F::Error>> {
+        if self.start_more_first() {
+            return None;
+        }
+        let done = self.out.ready.pop_front()?;
+        // As the stream does: readers of the metrics see the job counted once yielded.
+        self.out.local.publish(&self.shared.recorder);
+        Some(done)
+    }
+}
+
 impl<F: TryFuture, S: Stream<Item = F>, T: SharedTimer> FusedStream for Driver<F, S, T> {
     fn is_terminated(&self) -> bool {
         self.queue_done
@@ -765,5 +782,42 @@ impl<F: TryFuture, S, T: SharedTimer> Drop for Driver<F, S, T> {
         for completion in self.out.ready.drain(..) {
             drop_quietly(completion);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+    use futures::executor::block_on;
+    use futures::future::{Ready, ready};
+
+    use crate::Pool;
+
+    #[test]
+    fn take_ready_gives_what_a_round_ended_without_polling_and_each_once() {
+        let (pool, mut driver) = Pool::builder()
+            .max_concurrency(4)
+            .queue_capacity(8)
+            .build::<Ready<Result<u64, ()>>>()
+            .unwrap();
+        for i in 0..6 {
+            pool.try_submit(ready(Ok(i))).unwrap();
+        }
+        // Nothing has run: nothing is ready without a poll.
+        assert!(driver.take_ready().is_none());
+        assert_eq!(pool.metrics().outcomes.completed, 0);
+        let first = block_on(driver.next()).unwrap();
+        let mut ids = vec![first.id.get()];
+        while let Some(done) = driver.take_ready() {
+            assert_eq!(done.outcome, crate::Outcome::Completed(done.id.get()));
+            ids.push(done.id.get());
+        }
+        // The jobs end at once: the rounds of the first poll ended them all, and
+        // each taken one is counted as the stream's are.
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(pool.metrics().outcomes.completed, 6);
+        pool.close();
+        assert!(block_on(driver.next()).is_none());
+        assert!(driver.take_ready().is_none());
     }
 }

@@ -289,6 +289,15 @@ impl Coop {
         Poll::Ready(())
     }
 
+    /// Spends one unit of the budget if any is left, never yielding: for a call taken
+    /// without a poll.
+    #[inline]
+    pub(super) fn spend(&mut self) -> bool {
+        let left = self.0 > 0;
+        self.0 -= u32::from(left);
+        left
+    }
+
     /// The task is about to return `Pending` anyway: the next poll gets a full budget.
     #[inline]
     pub(super) fn refill(&mut self) {
