@@ -6,11 +6,14 @@
 //! and the new ones are followed in turn, until nothing new turns up (or a limit, or a
 //! cancellation, stops it). Every (trace, plugin) pair is one job.
 //!
-//! Under [`Model::Pool`] the jobs run on a bounded [`Pool`](crate::Pool): a job's new traces are
-//! scheduled the moment it ends, and no job ever waits for another inside the pool
-//! (the engine submits from outside, with [`Pool::try_submit`](crate::Pool::try_submit)), so the crawl cannot
-//! deadlock at any `C ≥ 1`. [`Model::Previous`] and [`Model::Unbounded`] reproduce the
-//! models the pool replaced, with the same crawl semantics: same dedup, limits,
+//! Under [`Model::Pool`] the jobs run on a bounded [`Pool`](crate::Pool): a job's new
+//! traces are scheduled as soon as it ends (with those of the jobs that ended in the
+//! same round of the pool), and no job ever waits for another inside the pool (the
+//! engine submits from outside, never waiting, as
+//! [`Pool::try_submit`](crate::Pool::try_submit) does: the calls it has made since it
+//! last looked, under one lock of the queue), so the crawl cannot deadlock at any
+//! `C ≥ 1`. [`Model::Previous`] and [`Model::Unbounded`] reproduce the models the pool
+//! replaced, with the same crawl semantics: same dedup, limits,
 //! timeouts and panic capture, so the three discover the same traces.
 //!
 //! A [`Crawler`] runs [`Plugin`](crate::Plugin)s (a [`Registry`]) with a sendable
