@@ -99,6 +99,16 @@ pub(super) enum Push<F: TryFuture> {
     Closed(Entry<F>),
 }
 
+/// Releases the queue's lock, then wakes the driver if it waits for jobs.
+#[inline(always)]
+pub(super) fn wake_driver<E>(mut queue: MutexGuard<'_, Queue<E>>) {
+    let driver = queue.driver.take();
+    drop(queue);
+    if let Some(waker) = driver {
+        waker.wake();
+    }
+}
+
 /// A [`Pool`](super::Pool) handle is gone; the queue closes when the last one goes.
 pub(super) fn release<E>(queue: &Mutex<Queue<E>>, shared: &Shared) {
     let mut queue = lock(queue);
@@ -106,10 +116,6 @@ pub(super) fn release<E>(queue: &Mutex<Queue<E>>, shared: &Shared) {
     if queue.handles == 0 {
         queue.closed = true;
         shared.closed.store(true, Ordering::Release);
-        let driver = queue.driver.take();
-        drop(queue);
-        if let Some(waker) = driver {
-            waker.wake();
-        }
+        wake_driver(queue);
     }
 }

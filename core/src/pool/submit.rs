@@ -17,7 +17,7 @@ use crate::outcome::JobId;
 use super::builder::PoolBuilder;
 use super::error::{SubmitError, TrySubmitError};
 use super::handle::{CancelToken, JobHandle};
-use super::queue::{Entry, Push, Queue, Shared, lock, release};
+use super::queue::{Entry, Push, Queue, Shared, lock, release, wake_driver};
 use super::sync::{AtomicU32, Mutex, Ordering};
 
 /// [`Pool::submit`](super::Pool::submit) yields to the executor once every this many calls, so that a
@@ -121,30 +121,13 @@ impl<F: TryFuture> Pool<F> {
         if queue.closed {
             return Push::Closed(entry);
         }
-        let shared = &self.shared;
-        let accepted = shared.accepted.load(Ordering::Acquire);
-        let queued = accepted.saturating_sub(shared.dequeued.load(Ordering::Acquire));
-        if queued >= shared.queue_capacity as u64 {
-            shared.space_wanted.store(true, Ordering::Release);
+        let (id, 1) = self.take_ids(&queue, 1) else {
             return Push::Full(entry);
-        }
-        let id = if shared.stream_fed {
-            // The driver takes ids for its source's jobs without the lock.
-            shared.accepted.fetch_add(1, Ordering::AcqRel)
-        } else {
-            // Pushes are serialised by the lock and the only writers: a plain store
-            // cannot lose a count.
-            shared.accepted.store(accepted + 1, Ordering::Release);
-            accepted
         };
-        entry.id = JobId(id);
+        entry.id = id;
         queue.items.push_back(entry);
-        let driver = queue.driver.take();
-        drop(queue);
-        if let Some(waker) = driver {
-            waker.wake();
-        }
-        Push::Accepted(JobId(id))
+        wake_driver(queue);
+        Push::Accepted(id)
     }
 
     /// Submits jobs from the front of `jobs`, under one lock, as many as the queue has
@@ -156,40 +139,48 @@ impl<F: TryFuture> Pool<F> {
         if queue.closed {
             return Err(());
         }
+        let (first, count) = self.take_ids(&queue, jobs.len());
+        if count > 0 {
+            queue
+                .items
+                .extend(jobs.drain(..count).enumerate().map(|(i, job)| {
+                    let mut entry = Self::entry(job);
+                    entry.id = first.after(i);
+                    entry
+                }));
+            wake_driver(queue);
+        }
+        Ok((first, count))
+    }
+
+    /// Takes ids for up to `wanted` jobs, as many as the queue (locked: `_queue`) has
+    /// room for, and notes that space is wanted when not all fit. Returns the first id
+    /// (the others follow it) and how many were taken.
+    #[inline(always)]
+    fn take_ids(&self, _queue: &Queue<Entry<F>>, wanted: usize) -> (JobId, usize) {
         let shared = &self.shared;
         let accepted = shared.accepted.load(Ordering::Acquire);
         let queued = accepted.saturating_sub(shared.dequeued.load(Ordering::Acquire));
         let room = (shared.queue_capacity as u64).saturating_sub(queued);
-        let count = jobs.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        if count < jobs.len() {
+        let count = usize::try_from(room).map_or(wanted, |room| wanted.min(room));
+        if count < wanted {
             shared.space_wanted.store(true, Ordering::Release);
         }
         if count == 0 {
-            return Ok((JobId(accepted), 0));
+            return (JobId(accepted), 0);
         }
         let first = if shared.stream_fed {
-            // As in `push`: the driver takes ids for its source's jobs without the lock.
+            // The driver takes ids for its source's jobs without the lock.
             shared.accepted.fetch_add(count as u64, Ordering::AcqRel)
         } else {
+            // Pushes are serialised by the lock and the only writers: a plain store
+            // cannot lose a count.
             shared
                 .accepted
                 .store(accepted + count as u64, Ordering::Release);
             accepted
         };
-        let first = JobId(first);
-        queue
-            .items
-            .extend(jobs.drain(..count).enumerate().map(|(i, job)| {
-                let mut entry = Self::entry(job);
-                entry.id = first.after(i);
-                entry
-            }));
-        let driver = queue.driver.take();
-        drop(queue);
-        if let Some(waker) = driver {
-            waker.wake();
-        }
-        Ok((first, count))
+        (JobId(first), count)
     }
 
     #[inline]
@@ -321,11 +312,7 @@ impl<F: TryFuture> Pool<F> {
         }
         queue.closed = true;
         self.shared.closed.store(true, Ordering::Release);
-        let driver = queue.driver.take();
-        drop(queue);
-        if let Some(waker) = driver {
-            waker.wake();
-        }
+        wake_driver(queue);
         self.shared.space.notify(usize::MAX);
         true
     }
