@@ -39,6 +39,8 @@ mod builder;
 mod driver;
 mod error;
 mod handle;
+#[cfg(test)]
+mod handover_tests;
 mod queue;
 mod running;
 mod slots;
