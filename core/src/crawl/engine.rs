@@ -449,21 +449,21 @@ where
                 break;
             }
             let next = poll_fn(|cx| poll_next_call(&mut driver, &mut coop, cancel, cx)).await;
-            let Some(Some(done)) = next else { break };
-            let (slot, plugin) = pending
-                .remove(done.id)
-                .expect("every completion is of a submitted job");
-            self.finished(slot, plugin, done.outcome, done.latency);
-            // The other outcomes of the driver's round, within the budget: the calls
-            // that follow them are then offered to the pool together.
-            while !self.cancelled() && coop.spend() {
-                let Some(done) = driver.take_ready() else {
-                    break;
-                };
+            let Some(Some(mut done)) = next else { break };
+            // This outcome, then the others of the driver's round, within the budget:
+            // the calls that follow them are then offered to the pool together.
+            loop {
                 let (slot, plugin) = pending
                     .remove(done.id)
                     .expect("every completion is of a submitted job");
                 self.finished(slot, plugin, done.outcome, done.latency);
+                if self.cancelled() || !coop.spend() {
+                    break;
+                }
+                let Some(next) = driver.take_ready() else {
+                    break;
+                };
+                done = next;
             }
         }
         if self.cancelled() {
