@@ -93,10 +93,20 @@ fn compare_reads_medians() {
 fn versions_one_and_two_are_read() {
     assert_eq!(SCHEMA_VERSION, 2);
     assert_eq!(READ_VERSIONS, 1..=2);
-    let v2 = report_with(&[("stress", "pool", 200, 2.0, 200)]);
+    let mut v2 = report_with(&[("stress", "pool", 200, 2.0, 200)]);
     let json = v2.to_json_pretty();
     assert!(json.contains("\"schema_version\": 2"));
+    // Without memory-latency probes, the field is left out and read back empty.
+    assert!(!json.contains("memory_latency_ns"), "{json}");
     assert_eq!(Report::from_json(&json).unwrap(), v2);
+    v2.environment.memory_latency_ns = vec![151.5, 240.25];
+    let with_probes = v2.to_json_pretty();
+    assert!(
+        with_probes.contains("\"memory_latency_ns\""),
+        "{with_probes}"
+    );
+    assert_eq!(Report::from_json(&with_probes).unwrap(), v2);
+    v2.environment.memory_latency_ns.clear();
 
     // A version 1 document: no repeat, no scenario time scales, no end load.
     let mut v1: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -109,6 +119,7 @@ fn versions_one_and_two_are_read() {
     assert_eq!(read.settings.repeat, 1);
     assert_eq!(read.settings.time_scale_of("stress"), 0.5);
     assert_eq!(read.environment.load_avg_1m_end, None);
+    assert!(read.environment.memory_latency_ns.is_empty());
     assert_eq!(read.runs, v2.runs);
 }
 

@@ -1,7 +1,7 @@
 //! The environment probe: where and with what a report was measured.
 
 use std::thread;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use sysinfo::{CpuRefreshKind, RefreshKind, System};
 use tracepool::report::record::Environment;
@@ -71,6 +71,51 @@ fn steal_ticks(stat: &str) -> Option<(u64, u64)> {
     // counted in user time already.
     let steal = *fields.get(7)?;
     Some((steal, fields.iter().take(8).sum()))
+}
+
+/// Bytes the memory-latency probe reads from: far past a CPU's own caches, and past
+/// glibc's largest threshold for serving an allocation from `mmap` (32 MiB), so that
+/// the probe's memory goes back to the OS when it ends.
+const PROBE_BYTES: usize = 64 << 20;
+
+/// Reads the memory-latency probe makes, one after the other.
+const PROBE_READS: usize = 200_000;
+
+/// The machine's memory latency now: nanoseconds per read of a random place in
+/// 64 MiB, each read's address given by the one before (so that no two overlap and no
+/// prefetcher guesses them), as the crawl's reads of its seen set and graph are.
+///
+/// On a virtual machine this moves with other tenants' load on the host's memory and
+/// shared caches, which neither the load average nor CPU steal shows, and memory-bound
+/// work slows with it by tens of percent. A report takes it between its scenarios
+/// ([`Environment::memory_latency_ns`]). About 0.1 s.
+///
+/// Linux only, where the peak RSS of each run is reset after it (elsewhere the
+/// probe's 64 MiB would count in the next runs' peak RSS): `None` elsewhere, and when
+/// the memory cannot be had.
+pub fn memory_latency_ns() -> Option<f64> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let slots = PROBE_BYTES / std::mem::size_of::<u32>();
+    let mut next: Vec<u32> = Vec::new();
+    next.try_reserve_exact(slots).ok()?;
+    // Slot `i` holds the next slot to read: `a * i + c` modulo 2^24, a full cycle (c
+    // odd, a one more than a multiple of 4) whose steps jump far and unevenly.
+    let mask = slots as u64 - 1;
+    next.extend((0..slots as u64).map(|i| {
+        (i.wrapping_mul(0x5851_F42D_4C95_7F2D)
+            .wrapping_add(0x1405_7B7E_F767_814F)
+            & mask) as u32
+    }));
+    let mut at = 0u32;
+    let started = Instant::now();
+    for _ in 0..PROBE_READS {
+        at = next[at as usize];
+    }
+    let elapsed = started.elapsed();
+    std::hint::black_box(at);
+    Some(elapsed.as_nanos() as f64 / PROBE_READS as f64)
 }
 
 fn build_value(value: &str) -> String {
@@ -157,6 +202,15 @@ mod tests {
         );
         assert_eq!(pretty_name("PRETTY_NAME=Alpine").as_deref(), Some("Alpine"));
         assert_eq!(pretty_name("PRETTY_NAME=''\nID=x"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_memory_probe_times_its_reads() {
+        // Each read waits for the one before: at least a cache hit's nanosecond, and
+        // under a millisecond on any machine that runs the tests.
+        let ns = memory_latency_ns().unwrap();
+        assert!((1.0..1e6).contains(&ns), "{ns} ns per read");
     }
 
     #[test]

@@ -28,7 +28,7 @@ use tracepool::report::findings;
 use tracepool::report::format::{
     format_count, format_mib, format_number, format_percent, format_seconds,
 };
-use tracepool::report::record::{Finding, Recommendation, Report, Verdict};
+use tracepool::report::record::{Environment, Finding, Recommendation, Report, Verdict};
 
 mod dir;
 mod http;
@@ -167,9 +167,25 @@ fn environment_rows(report: &Report) -> Vec<(&'static str, String)> {
                 |s| format!("{} %", format_number(s)),
             ),
         ),
+        ("Memory latency (ns per random read)", memory_latency(e)),
         ("Tool version", report.tool_version.clone()),
         ("Schema version", report.schema_version.to_string()),
     ]
+}
+
+/// The memory-latency probes of a report: their median and range, `175 (160-201), 3
+/// probes`; `n/a` without a probe.
+fn memory_latency(environment: &Environment) -> String {
+    let (Some((low, high)), Some(median)) = (
+        environment.memory_latency_range(),
+        tracepool::report::repeats::median(environment.memory_latency_probes()),
+    ) else {
+        return NOT_AVAILABLE.to_owned();
+    };
+    match environment.memory_latency_probes().count() {
+        1 => format!("{median:.0}, 1 probe"),
+        n => format!("{median:.0} ({low:.0}-{high:.0}), {n} probes"),
+    }
 }
 
 /// Label/value pairs of the settings section.

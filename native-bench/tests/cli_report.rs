@@ -79,6 +79,19 @@ fn each_scenario_smoke_and_compare() {
             .map(|r| r.record.model.as_str())
             .collect();
         assert_eq!(models[..3], models[3..6], "rounds interleave the models");
+        // The machine's memory latency: probed before the first run and after each
+        // round of the scenario's runs (on Linux only).
+        let probes = &report.environment.memory_latency_ns;
+        if cfg!(target_os = "linux") {
+            let rounds: usize = repeat.parse().unwrap();
+            assert_eq!(probes.len(), 1 + rounds, "{scenario}: {probes:?}");
+            assert!(
+                probes.iter().all(|ns| ns.is_finite() && *ns > 0.0),
+                "{probes:?}"
+            );
+        } else {
+            assert!(probes.is_empty(), "{probes:?}");
+        }
     }
     let again = dir.path().join("again");
     let old = dir.path().join("baseline").join("report.json");

@@ -639,6 +639,39 @@ fn unavailable_os_figures_read_n_a_in_every_rendering() {
 }
 
 #[test]
+fn memory_latency_probes_far_apart_flag_the_machine_as_busy() {
+    let mut report = sample_report();
+    // No probe: no row value, no warning.
+    assert!(report.environment.memory_latency_ns.is_empty());
+    let md = render_markdown(&report, None);
+    assert!(
+        md.contains("| Memory latency (ns per random read) | n/a |"),
+        "{md}"
+    );
+    assert!(!md.contains("Warning: the machine was busy"), "{md}");
+    // Within 1.25 times of one another, probes left out of the count: no warning.
+    report.environment.memory_latency_ns = vec![160.0, 175.0, 199.0, f64::NAN, 0.0];
+    let md = render_markdown(&report, None);
+    assert!(!md.contains("Warning: the machine was busy"), "{md}");
+    assert!(
+        md.contains("| Memory latency (ns per random read) | 175 (160-199), 3 probes |"),
+        "{md}"
+    );
+    // The highest past 1.25 times the lowest: the machine was busy.
+    report.environment.memory_latency_ns = vec![160.0, 175.0, 201.0];
+    let md = render_markdown(&report, None);
+    let warning = md.find("Warning: the machine was busy").expect("a warning");
+    assert!(warning < md.find("## Findings").unwrap(), "at the top");
+    assert!(
+        md.contains("its memory latency varied from 160 to 201 ns per random read between probes"),
+        "{md}"
+    );
+    let html = render_html(&report, None);
+    assert!(html.contains("<p class=\"warning\">Warning: the machine was busy"));
+    assert!(html.contains("175 (160-201), 3 probes"), "{html}");
+}
+
+#[test]
 fn a_busy_machine_is_flagged_at_the_top_and_repeats_fold() {
     let mut report = sample_report();
     report.environment.load_avg_1m_end = Some(3.3);

@@ -190,12 +190,43 @@ pub struct Environment {
     /// CPU time; `None` where the OS does not report it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_steal_percent: Option<f64>,
+    /// The machine's memory latency, probed before the first run and after each round
+    /// of a scenario's runs: nanoseconds per read of a random place in 64 MiB, each
+    /// read's address given by the one before. Empty where not measured (off Linux, in
+    /// the browser, and in reports written before it was added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory_latency_ns: Vec<f64>,
 }
 
 impl Environment {
+    /// How far apart the memory-latency probes may be before the machine counts as
+    /// busy: the highest more than 1.25 times the lowest.
+    pub const MEMORY_LATENCY_SPREAD: f64 = 1.25;
+
+    /// The memory-latency probes that count: the finite, positive ones, in order.
+    pub fn memory_latency_probes(&self) -> impl Iterator<Item = f64> + '_ {
+        self.memory_latency_ns
+            .iter()
+            .copied()
+            .filter(|ns| ns.is_finite() && *ns > 0.0)
+    }
+
+    /// The lowest and the highest of the [memory-latency
+    /// probes](Self::memory_latency_probes); `None` without one.
+    pub fn memory_latency_range(&self) -> Option<(f64, f64)> {
+        self.memory_latency_probes()
+            .fold(None, |range, ns| match range {
+                None => Some((ns, ns)),
+                Some((low, high)) => Some((f64::min(low, ns), f64::max(high, ns))),
+            })
+    }
+
     /// Why the machine counts as busy while the report ran: a load average (at the
-    /// start or the end) above the core count, or CPU steal above 1 %; `None` when
-    /// neither was seen. Timings of a busy machine are noisier and slower.
+    /// start or the end) above the core count, CPU steal above 1 %, or memory-latency
+    /// probes further apart than [`MEMORY_LATENCY_SPREAD`](Self::MEMORY_LATENCY_SPREAD)
+    /// (another tenant of a virtual machine's host loading its memory, which neither
+    /// of the others shows); `None` when none was seen. Timings of a busy machine are
+    /// noisier and slower.
     ///
     /// # Examples
     ///
@@ -223,6 +254,15 @@ impl Environment {
         if let Some(steal) = self.cpu_steal_percent.filter(|&s| s > 1.0) {
             why.push(format!(
                 "{steal:.1} % of the CPU time was stolen by the hypervisor"
+            ));
+        }
+        if let Some((low, high)) = self
+            .memory_latency_range()
+            .filter(|&(low, high)| high > low * Self::MEMORY_LATENCY_SPREAD)
+        {
+            why.push(format!(
+                "its memory latency varied from {low:.0} to {high:.0} ns per random read \
+                 between probes"
             ));
         }
         (!why.is_empty()).then(|| why.join(" and "))

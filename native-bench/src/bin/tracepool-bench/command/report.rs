@@ -90,6 +90,10 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         env::probe_environment(),
         settings,
     );
+    report
+        .environment
+        .memory_latency_ns
+        .extend(env::memory_latency_ns());
     let total: u64 = scenarios
         .iter()
         .map(|s| s.runs().count() as u64)
@@ -158,6 +162,10 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             });
             bar.inc(1);
         }
+        report
+            .environment
+            .memory_latency_ns
+            .extend(env::memory_latency_ns());
     }
     bar.finish_and_clear();
     report.environment.load_avg_1m_end = env::load_avg_now();
