@@ -85,10 +85,10 @@ const PROBE_READS: usize = 200_000;
 /// 64 MiB, each read's address given by the one before (so that no two overlap and no
 /// prefetcher guesses them), as the crawl's reads of its seen set and graph are.
 ///
-/// On a virtual machine this moves with other tenants' load on the host's memory and
-/// shared caches, which neither the load average nor CPU steal shows, and memory-bound
-/// work slows with it by tens of percent. A report takes it between its scenarios
-/// ([`Environment::memory_latency_ns`]). About 0.1 s.
+/// On a virtual machine it can move by half again from one minute to the next (the
+/// host's memory and shared caches are loaded by others) with neither the load average
+/// nor CPU steal showing it, and memory-bound work slows with it. A report takes it
+/// between its scenarios ([`Environment::memory_latency_ns`]). About 0.1 s.
 ///
 /// Linux only, where the peak RSS of each run is reset after it (elsewhere the
 /// probe's 64 MiB would count in the next runs' peak RSS): `None` elsewhere, and when

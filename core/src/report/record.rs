@@ -224,9 +224,9 @@ impl Environment {
     /// Why the machine counts as busy while the report ran: a load average (at the
     /// start or the end) above the core count, CPU steal above 1 %, or memory-latency
     /// probes further apart than [`MEMORY_LATENCY_SPREAD`](Self::MEMORY_LATENCY_SPREAD)
-    /// (another tenant of a virtual machine's host loading its memory, which neither
-    /// of the others shows); `None` when none was seen. Timings of a busy machine are
-    /// noisier and slower.
+    /// (on a virtual machine, the host's memory loaded by others, which neither of the
+    /// others shows); `None` when none was seen. Timings of a busy machine are noisier
+    /// and slower.
     ///
     /// # Examples
     ///
