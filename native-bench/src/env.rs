@@ -90,9 +90,9 @@ const PROBE_READS: usize = 200_000;
 /// nor CPU steal showing it, and memory-bound work slows with it. A report takes it
 /// between its scenarios ([`Environment::memory_latency_ns`]). About 0.1 s.
 ///
-/// Linux only, where the peak RSS of each run is reset after it (elsewhere the
-/// probe's 64 MiB would count in the next runs' peak RSS): `None` elsewhere, and when
-/// the memory cannot be had.
+/// Linux only, where the peak RSS is reset before each run (elsewhere the probe's
+/// 64 MiB would count in the next runs' peak RSS): `None` elsewhere, and when the
+/// memory cannot be had.
 pub fn memory_latency_ns() -> Option<f64> {
     if !cfg!(target_os = "linux") {
         return None;
